@@ -1,0 +1,61 @@
+// The read-only view every implementation of the exchange rules offers: the fast core and the
+// naive reference core both implement ExchangeModel, so one suite of specs and one property test
+// run against both.
+
+import type { AccountId, CommandEnvelope, EngineEvent, MarketId, OrderId, RunnerIndex, Side } from '@playchacha/protocol';
+
+export interface AccountView {
+  readonly accountId: AccountId;
+  readonly balanceMinor: number;
+  readonly exposureMinor: number;
+  readonly availableMinor: number;
+}
+
+export interface OrderView {
+  readonly orderId: OrderId;
+  readonly accountId: AccountId;
+  readonly marketId: MarketId;
+  readonly runnerIndex: RunnerIndex;
+  readonly side: Side;
+  readonly priceTicks: number;
+  readonly sizeMinor: number;
+  readonly remainingMinor: number;
+  readonly matchedMinor: number;
+  readonly cancelledMinor: number;
+  /** Waiting out the bet delay, not yet in the book. */
+  readonly delayed: boolean;
+}
+
+export interface LevelView {
+  readonly priceTicks: number;
+  /** Open orders at this price in queue order (oldest first). */
+  readonly orderIds: readonly OrderId[];
+  readonly totalMinor: number;
+}
+
+export type MarketStatus = 'open' | 'suspended' | 'closed' | 'settled' | 'voided';
+
+export interface MarketView {
+  readonly marketId: MarketId;
+  readonly status: MarketStatus;
+  readonly inPlay: boolean;
+  readonly betDelayMs: number;
+  readonly runnerCount: number;
+  readonly seq: number;
+}
+
+export interface ExchangeModel {
+  /** Applies one journaled command; returns the events it caused, in order. */
+  apply(envelope: CommandEnvelope): readonly EngineEvent[];
+  /** Every account (the house, id 0, included), by ascending id. */
+  accounts(): AccountView[];
+  account(accountId: AccountId): AccountView | undefined;
+  /** Every open order (resting or delayed), by ascending order id. */
+  openOrders(): OrderView[];
+  market(marketId: MarketId): MarketView | undefined;
+  /**
+   * A side of a runner's book, best price first (lowest back, highest lay), each level in queue
+   * order. Delayed orders are not in the book.
+   */
+  bookSide(marketId: MarketId, runnerIndex: RunnerIndex, side: Side): LevelView[];
+}
