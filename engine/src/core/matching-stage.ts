@@ -1,0 +1,667 @@
+// The matching stage, keyed by market. It owns the books and the market lifecycle: it matches the
+// orders the risk stage approved, holds in-play orders for the bet delay, and closes orders when
+// markets change state. It knows nothing of balances; every change it makes is an event.
+
+import {
+  assert,
+  isId,
+  ladderById,
+  liabilityMinor,
+  priceX100OfTick,
+  BET_DELAY_MS_MAX,
+  COMMISSION_BPS_DEFAULT,
+  COMMISSION_BPS_MAX,
+  DEAD_HEAT_DENOMINATOR_MAX,
+  REASON_LENGTH_MAX,
+  RUNNERS_PER_MARKET_MAX,
+  STAKE_MINOR_MAX,
+  type CloseReason,
+  type Command,
+  type DeadHeat,
+  type Ladder,
+  type MarketEvent,
+  type MarketId,
+  type OrderId,
+  type RejectCode,
+  type Side,
+} from '@playchacha/protocol';
+import {
+  fillableMinor,
+  matchTaker,
+  FLAG_DELAYED,
+  FLAG_PERSIST,
+  FLAG_POST_ONLY,
+  NONE,
+  OrderPool,
+  SIDE_BACK,
+  SIDE_LAY,
+  SideLadder,
+  STP_CANCEL_NEWEST,
+  type MatchSink,
+} from './order-book.js';
+import type { ApprovedCancel, ApprovedInstruction, ApprovedPlace, ApprovedReplace } from './stage-messages.js';
+import type { MarketStatus } from './model.js';
+
+const SIDES: readonly Side[] = ['back', 'lay'];
+const TIF_GTC = 0;
+const TIF_FOK = 1;
+const TIF_IOC = 2;
+
+export class MatchMarket {
+  status: MarketStatus = 'open';
+  inPlay = false;
+  betDelayMs = 0;
+  seq = 0;
+  /** Side ladders: runner r back at 2r, lay at 2r + 1. */
+  readonly ladders: SideLadder[] = [];
+  /** Slots of orders waiting out the bet delay, in release order. */
+  readonly delayed: number[] = [];
+
+  constructor(
+    readonly marketId: MarketId,
+    readonly slot: number,
+    readonly runnerCount: number,
+    readonly ladder: Ladder,
+    readonly minStakeMinor: number,
+    readonly commissionBps: number,
+    readonly numberOfWinners: number,
+    readonly persistenceAllowed: boolean,
+  ) {
+    for (let runner = 0; runner < runnerCount; runner++) {
+      this.ladders.push(new SideLadder(ladder.pricesX100.length, SIDE_BACK));
+      this.ladders.push(new SideLadder(ladder.pricesX100.length, SIDE_LAY));
+    }
+  }
+
+  sideLadder(runnerIndex: number, side: number): SideLadder {
+    return this.ladders[runnerIndex * 2 + side] as SideLadder;
+  }
+}
+
+/** Per-order data the pool has no column for. */
+interface OrderExtras {
+  timeInForce: number;
+  minFillMinor: number;
+  selfTrade: number;
+}
+
+export class MatchingStage implements MatchSink {
+  readonly pool = new OrderPool();
+  readonly markets = new Map<MarketId, MatchMarket>();
+  readonly marketBySlot: MatchMarket[] = [];
+  readonly slotOfOrder = new Map<OrderId, number>();
+  /** Head slot of each account's list of open orders (through pool.accountPrev/accountNext). */
+  private readonly accountHead = new Map<number, number>();
+  private readonly extras: OrderExtras[] = [];
+  private fillIdNext = 1;
+  private delayedCount = 0;
+  private nowMs = 0;
+  /** The order being matched, while matchTaker runs. */
+  private takerSlot = NONE;
+  private takerMarket: MatchMarket | null = null;
+
+  constructor(private readonly emitMarketEvent: (event: MarketEvent) => void) {}
+
+  setTime(timestampMs: number): void {
+    this.nowMs = timestampMs;
+  }
+
+  private next(market: MatchMarket): number {
+    return ++market.seq;
+  }
+
+  // ----- Markets --------------------------------------------------------------------------
+
+  createMarket(command: Extract<Command, { type: 'CreateMarket' }>): RejectCode | null {
+    if (!isId(command.marketId)) return 'invalid_command';
+    if (this.markets.has(command.marketId)) return 'market_exists';
+    const ladder = ladderById(command.ladderId ?? 'standard');
+    const runnerCount = command.runnerCount;
+    const minStakeMinor = command.minStakeMinor ?? 1;
+    const commissionBps = command.commissionBps ?? COMMISSION_BPS_DEFAULT;
+    const numberOfWinners = command.numberOfWinners ?? 1;
+    const persistenceAllowed = command.persistenceAllowed ?? true;
+    const valid =
+      ladder !== undefined &&
+      isIntegerIn(runnerCount, 2, RUNNERS_PER_MARKET_MAX) &&
+      isIntegerIn(minStakeMinor, 1, STAKE_MINOR_MAX) &&
+      isIntegerIn(commissionBps, 0, COMMISSION_BPS_MAX) &&
+      isIntegerIn(numberOfWinners, 1, runnerCount - 1) &&
+      typeof persistenceAllowed === 'boolean';
+    if (!valid) return 'invalid_market_definition';
+    const market = new MatchMarket(
+      command.marketId,
+      this.marketBySlot.length,
+      runnerCount,
+      ladder,
+      minStakeMinor,
+      commissionBps,
+      numberOfWinners,
+      persistenceAllowed,
+    );
+    this.markets.set(market.marketId, market);
+    this.marketBySlot.push(market);
+    this.emitMarketEvent({
+      type: 'MarketCreated',
+      marketId: market.marketId,
+      seq: this.next(market),
+      runnerCount,
+      ladderId: ladder.id,
+      minStakeMinor,
+      commissionBps,
+      numberOfWinners,
+      persistenceAllowed,
+    });
+    return null;
+  }
+
+  /** Lifecycle commands; returns a reject code or null. */
+  lifecycle(command: Command): RejectCode | null {
+    if (!('marketId' in command) || !isId(command.marketId)) return 'invalid_command';
+    const market = this.markets.get(command.marketId);
+    if (market === undefined) return 'unknown_market';
+    const marketId = market.marketId;
+    const live = market.status === 'open' || market.status === 'suspended';
+    switch (command.type) {
+      case 'SuspendMarket':
+        if (market.status !== 'open') return 'invalid_transition';
+        market.status = 'suspended';
+        this.emitMarketEvent({ type: 'MarketSuspended', marketId, seq: this.next(market) });
+        this.closeSlots([...market.delayed], 'lapsed_suspended');
+        return null;
+      case 'ResumeMarket':
+        if (market.status !== 'suspended') return 'invalid_transition';
+        market.status = 'open';
+        this.emitMarketEvent({ type: 'MarketResumed', marketId, seq: this.next(market) });
+        return null;
+      case 'TurnInPlay':
+        if (!isIntegerIn(command.betDelayMs, 0, BET_DELAY_MS_MAX)) return 'invalid_command';
+        if (!live || market.inPlay) return 'invalid_transition';
+        market.inPlay = true;
+        market.betDelayMs = command.betDelayMs;
+        this.emitMarketEvent({ type: 'MarketTurnedInPlay', marketId, seq: this.next(market), betDelayMs: command.betDelayMs });
+        this.closeAll(market, (slot) => ((this.pool.flags[slot] as number) & FLAG_PERSIST) === 0, 'lapsed_in_play');
+        return null;
+      case 'SetBetDelay':
+        if (!isIntegerIn(command.betDelayMs, 0, BET_DELAY_MS_MAX)) return 'invalid_command';
+        if (!live || !market.inPlay) return 'invalid_transition';
+        market.betDelayMs = command.betDelayMs;
+        this.emitMarketEvent({ type: 'MarketBetDelayChanged', marketId, seq: this.next(market), betDelayMs: command.betDelayMs });
+        return null;
+      case 'CloseMarket':
+        if (!live) return 'invalid_transition';
+        market.status = 'closed';
+        this.emitMarketEvent({ type: 'MarketClosed', marketId, seq: this.next(market) });
+        this.closeAll(market, () => true, 'market_closed');
+        return null;
+      case 'SettleMarket': {
+        if (market.status !== 'closed') return 'invalid_transition';
+        const winners = checkedWinners(market, command.winners);
+        if (winners === null) return 'invalid_settlement';
+        market.status = 'settled';
+        this.emitMarketEvent({
+          type: 'MarketSettled',
+          marketId,
+          seq: this.next(market),
+          winners,
+          commissionBps: market.commissionBps,
+        });
+        return null;
+      }
+      case 'VoidMarket':
+        if (typeof command.reason !== 'string' || command.reason.length < 1 || command.reason.length > REASON_LENGTH_MAX) {
+          return 'invalid_command';
+        }
+        if (market.status === 'settled' || market.status === 'voided') return 'invalid_transition';
+        market.status = 'voided';
+        this.emitMarketEvent({ type: 'MarketVoided', marketId, seq: this.next(market), reason: command.reason });
+        this.closeAll(market, () => true, 'market_voided');
+        return null;
+      default:
+        assert(false, `not a lifecycle command: ${command.type}`);
+    }
+  }
+
+  /** Closes, in ascending order id, every open order of the market that `select` picks. */
+  private closeAll(market: MatchMarket, select: (slot: number) => boolean, reason: CloseReason): void {
+    const slots: number[] = [];
+    const pool = this.pool;
+    for (const ladder of market.ladders) {
+      if (ladder.isEmpty()) continue;
+      for (let tick = 0; tick < ladder.ladderSize; tick++) {
+        for (let slot = ladder.head[tick] as number; slot !== NONE; slot = pool.next[slot] as number) {
+          if (select(slot)) slots.push(slot);
+        }
+      }
+    }
+    for (const slot of market.delayed) if (select(slot)) slots.push(slot);
+    this.closeSlots(slots, reason);
+  }
+
+  private closeSlots(slots: number[], reason: CloseReason): void {
+    const pool = this.pool;
+    slots.sort((a, b) => (pool.orderId[a] as number) - (pool.orderId[b] as number));
+    for (const slot of slots) this.cancelRemainder(slot, reason);
+  }
+
+  // ----- Orders ---------------------------------------------------------------------------
+
+  /** The market-state check the matching stage applies to an instruction; null when it may proceed. */
+  refusal(instruction: ApprovedInstruction): RejectCode | null {
+    const market = this.markets.get(instruction.marketId);
+    if (market === undefined) return 'unknown_market';
+    if (instruction.kind !== 'place') {
+      const slot = this.slotOfOrder.get(instruction.orderId);
+      if (slot === undefined || this.pool.accountId[slot] !== instruction.accountId) return 'unknown_order';
+      if (instruction.kind === 'cancel') return null;
+    }
+    switch (market.status) {
+      case 'open':
+        return null;
+      case 'suspended':
+        return 'market_suspended';
+      case 'closed':
+        return 'market_closed';
+      case 'settled':
+        return 'market_settled';
+      case 'voided':
+        return 'market_voided';
+    }
+  }
+
+  execute(instruction: ApprovedInstruction): void {
+    const code = this.refusal(instruction);
+    if (code !== null) {
+      const market = this.markets.get(instruction.marketId);
+      assert(market !== undefined, 'the risk stage approves orders on known markets only');
+      this.emitMarketEvent({
+        type: 'InstructionRefused',
+        marketId: market.marketId,
+        seq: this.next(market),
+        accountId: instruction.accountId,
+        instruction: instruction.kind,
+        instructionIndex: instruction.instructionIndex,
+        orderId: instruction.kind === 'replace' ? instruction.newOrderId : instruction.orderId,
+        clientOrderId: instruction.kind === 'cancel' ? null : instruction.clientOrderId,
+        code,
+      });
+      return;
+    }
+    switch (instruction.kind) {
+      case 'place':
+        return this.place(instruction);
+      case 'cancel':
+        return this.cancel(instruction);
+      case 'replace':
+        return this.replace(instruction);
+    }
+  }
+
+  private place(place: ApprovedPlace): void {
+    const market = this.markets.get(place.marketId) as MatchMarket;
+    const slot = this.newOrder(market, place.orderId, place.accountId, place.runnerIndex, place.side === 'back' ? SIDE_BACK : SIDE_LAY, place.priceTicks, place.stakeMinor);
+    const pool = this.pool;
+    let flags = 0;
+    if (place.persistence === 'persist') flags |= FLAG_PERSIST;
+    if (place.postOnly) flags |= FLAG_POST_ONLY;
+    pool.flags[slot] = flags;
+    const extras = this.extrasOf(slot);
+    extras.timeInForce = place.timeInForce === 'gtc' ? TIF_GTC : place.timeInForce === 'fok' ? TIF_FOK : TIF_IOC;
+    extras.minFillMinor = place.minFillMinor;
+    extras.selfTrade = place.selfTrade;
+    this.accepted(market, slot, place.clientOrderId, place.persistence, place.timeInForce);
+    this.arrive(market, slot);
+  }
+
+  private replace(replace: ApprovedReplace): void {
+    const market = this.markets.get(replace.marketId) as MatchMarket;
+    const pool = this.pool;
+    const old = this.slotOfOrder.get(replace.orderId) as number;
+    const remaining = pool.remainingMinor[old] as number;
+    const runnerIndex = pool.runnerIndex[old] as number;
+    const side = pool.side[old] as number;
+    const flags = (pool.flags[old] as number) & (FLAG_PERSIST | FLAG_POST_ONLY);
+    const selfTrade = this.extrasOf(old).selfTrade;
+    this.cancelRemainder(old, 'replaced');
+    const slot = this.newOrder(market, replace.newOrderId, replace.accountId, runnerIndex, side, replace.priceTicks, remaining);
+    pool.flags[slot] = flags;
+    const extras = this.extrasOf(slot);
+    extras.timeInForce = TIF_GTC;
+    extras.minFillMinor = 0;
+    extras.selfTrade = selfTrade;
+    this.accepted(market, slot, replace.clientOrderId, (flags & FLAG_PERSIST) !== 0 ? 'persist' : 'lapse', 'gtc');
+    this.arrive(market, slot);
+  }
+
+  private cancel(cancel: ApprovedCancel): void {
+    const pool = this.pool;
+    const slot = this.slotOfOrder.get(cancel.orderId) as number;
+    const remaining = pool.remainingMinor[slot] as number;
+    if (cancel.reduceByMinor === 0 || cancel.reduceByMinor >= remaining) {
+      this.cancelRemainder(slot, 'cancelled');
+      return;
+    }
+    const market = this.marketBySlot[pool.marketSlot[slot] as number] as MatchMarket;
+    const reduceBy = cancel.reduceByMinor;
+    pool.remainingMinor[slot] = remaining - reduceBy;
+    pool.cancelledMinor[slot] = (pool.cancelledMinor[slot] as number) + reduceBy;
+    const side = pool.side[slot] as number;
+    const runnerIndex = pool.runnerIndex[slot] as number;
+    const priceTicks = pool.priceTicks[slot] as number;
+    if (((pool.flags[slot] as number) & FLAG_DELAYED) === 0) market.sideLadder(runnerIndex, side).reduceLevel(priceTicks, reduceBy);
+    this.emitMarketEvent({
+      type: 'OrderReduced',
+      marketId: market.marketId,
+      seq: this.next(market),
+      orderId: cancel.orderId,
+      accountId: cancel.accountId,
+      runnerIndex,
+      side: SIDES[side] as Side,
+      priceTicks,
+      reducedByMinor: reduceBy,
+      remainingMinor: remaining - reduceBy,
+    });
+  }
+
+  /** Closes every open order of an account (optionally of one market, runner, side) or of a market. */
+  massCancel(accountId: number | undefined, marketId: MarketId | undefined, runnerIndex: number | undefined, side: Side | undefined): void {
+    const pool = this.pool;
+    const sideCode = side === undefined ? -1 : side === 'back' ? SIDE_BACK : SIDE_LAY;
+    const market = marketId === undefined ? undefined : this.markets.get(marketId);
+    const matches = (slot: number): boolean =>
+      (market === undefined || pool.marketSlot[slot] === market.slot) &&
+      (runnerIndex === undefined || pool.runnerIndex[slot] === runnerIndex) &&
+      (sideCode === -1 || pool.side[slot] === sideCode);
+    if (accountId === undefined) {
+      assert(market !== undefined, 'an operator mass cancel names a market');
+      this.closeAll(market, matches, 'mass_cancelled');
+      return;
+    }
+    const slots: number[] = [];
+    for (let slot = this.accountHead.get(accountId) ?? NONE; slot !== NONE; slot = pool.accountNext[slot] as number) {
+      if (matches(slot)) slots.push(slot);
+    }
+    this.closeSlots(slots, 'mass_cancelled');
+  }
+
+  private newOrder(market: MatchMarket, orderId: OrderId, accountId: number, runnerIndex: number, side: number, priceTicks: number, sizeMinor: number): number {
+    const pool = this.pool;
+    const slot = pool.alloc();
+    pool.orderId[slot] = orderId;
+    pool.accountId[slot] = accountId;
+    pool.sizeMinor[slot] = sizeMinor;
+    pool.remainingMinor[slot] = sizeMinor;
+    pool.marketSlot[slot] = market.slot;
+    pool.runnerIndex[slot] = runnerIndex;
+    pool.side[slot] = side;
+    pool.priceTicks[slot] = priceTicks;
+    this.slotOfOrder.set(orderId, slot);
+    const head = this.accountHead.get(accountId) ?? NONE;
+    pool.accountNext[slot] = head;
+    if (head !== NONE) pool.accountPrev[head] = slot;
+    this.accountHead.set(accountId, slot);
+    return slot;
+  }
+
+  private extrasOf(slot: number): OrderExtras {
+    let extras = this.extras[slot];
+    if (extras === undefined) {
+      extras = { timeInForce: TIF_GTC, minFillMinor: 0, selfTrade: STP_CANCEL_NEWEST };
+      this.extras[slot] = extras;
+    }
+    return extras;
+  }
+
+  private accepted(market: MatchMarket, slot: number, clientOrderId: string, persistence: 'lapse' | 'persist', timeInForce: 'gtc' | 'fok' | 'ioc'): void {
+    const pool = this.pool;
+    this.emitMarketEvent({
+      type: 'OrderAccepted',
+      marketId: market.marketId,
+      seq: this.next(market),
+      orderId: pool.orderId[slot] as number,
+      accountId: pool.accountId[slot] as number,
+      clientOrderId,
+      runnerIndex: pool.runnerIndex[slot] as number,
+      side: SIDES[pool.side[slot] as number] as Side,
+      priceTicks: pool.priceTicks[slot] as number,
+      stakeMinor: pool.sizeMinor[slot] as number,
+      persistence,
+      timeInForce,
+      timestampMs: this.nowMs,
+    });
+  }
+
+  /** An order reaches the market: post-only check, bet delay, or execution. */
+  private arrive(market: MatchMarket, slot: number): void {
+    const pool = this.pool;
+    const side = pool.side[slot] as number;
+    const opposite = market.sideLadder(pool.runnerIndex[slot] as number, 1 - side);
+    const crosses = opposite.reachable(pool.priceTicks[slot] as number);
+    if (((pool.flags[slot] as number) & FLAG_POST_ONLY) !== 0 && crosses) {
+      this.cancelRemainder(slot, 'post_only_would_match');
+      return;
+    }
+    if (crosses && market.inPlay && market.betDelayMs > 0) {
+      const releaseAtMs = this.nowMs + market.betDelayMs;
+      pool.flags[slot] = (pool.flags[slot] as number) | FLAG_DELAYED;
+      pool.releaseAtMs[slot] = releaseAtMs;
+      insertDelayed(pool, market.delayed, slot);
+      this.delayedCount++;
+      this.emitMarketEvent({
+        type: 'OrderDelayed',
+        marketId: market.marketId,
+        seq: this.next(market),
+        orderId: pool.orderId[slot] as number,
+        accountId: pool.accountId[slot] as number,
+        releaseAtMs,
+      });
+      return;
+    }
+    this.executeArrived(market, slot);
+  }
+
+  /** Matches an order that has reached the book, then rests or closes what is left. */
+  private executeArrived(market: MatchMarket, slot: number): void {
+    const pool = this.pool;
+    const extras = this.extrasOf(slot);
+    const side = pool.side[slot] as number;
+    const runnerIndex = pool.runnerIndex[slot] as number;
+    const priceTicks = pool.priceTicks[slot] as number;
+    const accountId = pool.accountId[slot] as number;
+    const opposite = market.sideLadder(runnerIndex, 1 - side);
+    const remaining = pool.remainingMinor[slot] as number;
+    if (extras.timeInForce === TIF_FOK || extras.minFillMinor > 0) {
+      const needed = extras.timeInForce === TIF_FOK ? remaining : extras.minFillMinor;
+      if (fillableMinor(pool, opposite, accountId, priceTicks, needed, extras.selfTrade) < needed) {
+        this.cancelRemainder(slot, extras.timeInForce === TIF_FOK ? 'fill_or_kill' : 'min_fill_not_met');
+        return;
+      }
+    }
+    this.takerSlot = slot;
+    this.takerMarket = market;
+    const result = matchTaker(pool, opposite, accountId, priceTicks, remaining, extras.selfTrade, this);
+    this.takerSlot = NONE;
+    this.takerMarket = null;
+    if (result < 0) {
+      this.cancelRemainder(slot, 'self_trade');
+    } else if (result === 0) {
+      this.closeFilled(slot);
+    } else if (extras.timeInForce === TIF_GTC) {
+      market.sideLadder(runnerIndex, side).append(pool, slot, priceTicks);
+    } else {
+      this.cancelRemainder(slot, 'immediate_or_cancel');
+    }
+  }
+
+  /** Releases every delayed order due at or before the current time, in (release time, order id) order. */
+  releaseDue(): void {
+    if (this.delayedCount === 0) return;
+    const pool = this.pool;
+    const due: number[] = [];
+    for (const market of this.marketBySlot) {
+      const delayed = market.delayed;
+      let count = 0;
+      while (count < delayed.length && (pool.releaseAtMs[delayed[count] as number] as number) <= this.nowMs) count++;
+      if (count === 0) continue;
+      for (const slot of delayed.splice(0, count)) due.push(slot);
+    }
+    if (due.length === 0) return;
+    due.sort(
+      (a, b) =>
+        (pool.releaseAtMs[a] as number) - (pool.releaseAtMs[b] as number) ||
+        (pool.orderId[a] as number) - (pool.orderId[b] as number),
+    );
+    for (const slot of due) {
+      this.delayedCount--;
+      pool.flags[slot] = (pool.flags[slot] as number) & ~FLAG_DELAYED;
+      this.executeArrived(this.marketBySlot[pool.marketSlot[slot] as number] as MatchMarket, slot);
+    }
+  }
+
+  // ----- MatchSink ------------------------------------------------------------------------
+
+  onFill(makerSlot: number, qty: number, priceTicks: number): void {
+    const pool = this.pool;
+    const taker = this.takerSlot;
+    const market = this.takerMarket as MatchMarket;
+    pool.remainingMinor[taker] = (pool.remainingMinor[taker] as number) - qty;
+    pool.matchedMinor[taker] = (pool.matchedMinor[taker] as number) + qty;
+    const takerIsBack = pool.side[taker] === SIDE_BACK;
+    const back = takerIsBack ? taker : makerSlot;
+    const lay = takerIsBack ? makerSlot : taker;
+    this.emitMarketEvent({
+      type: 'OrderMatched',
+      marketId: market.marketId,
+      seq: this.next(market),
+      fillId: this.fillIdNext++,
+      runnerIndex: pool.runnerIndex[taker] as number,
+      priceTicks,
+      stakeMinor: qty,
+      liabilityMinor: liabilityMinor(qty, priceX100OfTick(market.ladder, priceTicks)),
+      takerSide: takerIsBack ? 'back' : 'lay',
+      backOrderId: pool.orderId[back] as number,
+      backAccountId: pool.accountId[back] as number,
+      layOrderId: pool.orderId[lay] as number,
+      layAccountId: pool.accountId[lay] as number,
+    });
+  }
+
+  onMakerFilled(makerSlot: number): void {
+    this.closeFilled(makerSlot);
+  }
+
+  onSelfTradeMaker(makerSlot: number): void {
+    this.closeUnlinked(makerSlot, 'self_trade');
+  }
+
+  // ----- Closing --------------------------------------------------------------------------
+
+  private closeFilled(slot: number): void {
+    assert(this.pool.remainingMinor[slot] === 0, 'a filled order has nothing left');
+    this.closeUnlinked(slot, 'matched');
+  }
+
+  /** Cancels what is left of an open order (in the book, delayed, or arriving) and closes it. */
+  private cancelRemainder(slot: number, reason: CloseReason): void {
+    const pool = this.pool;
+    const market = this.marketBySlot[pool.marketSlot[slot] as number] as MatchMarket;
+    const flags = pool.flags[slot] as number;
+    if ((flags & FLAG_DELAYED) !== 0) {
+      const index = market.delayed.indexOf(slot);
+      assert(index >= 0, 'a delayed order is in its market delay list');
+      market.delayed.splice(index, 1);
+      this.delayedCount--;
+    } else if (this.isResting(market, slot)) {
+      market.sideLadder(pool.runnerIndex[slot] as number, pool.side[slot] as number).unlink(pool, slot);
+    }
+    this.closeUnlinked(slot, reason);
+  }
+
+  private isResting(market: MatchMarket, slot: number): boolean {
+    const pool = this.pool;
+    if (pool.prev[slot] !== NONE) return true;
+    const ladder = market.sideLadder(pool.runnerIndex[slot] as number, pool.side[slot] as number);
+    return ladder.head[pool.priceTicks[slot] as number] === slot;
+  }
+
+  /** Closes an order already out of the book: the rest is cancelled, the event emitted, the slot freed. */
+  private closeUnlinked(slot: number, reason: CloseReason): void {
+    const pool = this.pool;
+    const market = this.marketBySlot[pool.marketSlot[slot] as number] as MatchMarket;
+    const remaining = pool.remainingMinor[slot] as number;
+    pool.cancelledMinor[slot] = (pool.cancelledMinor[slot] as number) + remaining;
+    pool.remainingMinor[slot] = 0;
+    const orderId = pool.orderId[slot] as number;
+    const accountId = pool.accountId[slot] as number;
+    this.emitMarketEvent({
+      type: 'OrderClosed',
+      marketId: market.marketId,
+      seq: this.next(market),
+      orderId,
+      accountId,
+      runnerIndex: pool.runnerIndex[slot] as number,
+      side: SIDES[pool.side[slot] as number] as Side,
+      priceTicks: pool.priceTicks[slot] as number,
+      reason,
+      sizeMinor: pool.sizeMinor[slot] as number,
+      matchedMinor: pool.matchedMinor[slot] as number,
+      cancelledMinor: pool.cancelledMinor[slot] as number,
+    });
+    const prev = pool.accountPrev[slot] as number;
+    const next = pool.accountNext[slot] as number;
+    if (prev === NONE) {
+      if (next === NONE) this.accountHead.delete(accountId);
+      else this.accountHead.set(accountId, next);
+    } else {
+      pool.accountNext[prev] = next;
+    }
+    if (next !== NONE) pool.accountPrev[next] = prev;
+    this.slotOfOrder.delete(orderId);
+    pool.release(slot);
+  }
+
+  /** Every open order's slot of an account, for views and checks. */
+  accountSlots(accountId: number): number[] {
+    const slots: number[] = [];
+    for (let slot = this.accountHead.get(accountId) ?? NONE; slot !== NONE; slot = this.pool.accountNext[slot] as number) slots.push(slot);
+    return slots;
+  }
+}
+
+function insertDelayed(pool: OrderPool, delayed: number[], slot: number): void {
+  const releaseAtMs = pool.releaseAtMs[slot] as number;
+  let index = delayed.length;
+  while (index > 0 && (pool.releaseAtMs[delayed[index - 1] as number] as number) > releaseAtMs) index--;
+  delayed.splice(index, 0, slot);
+}
+
+function isIntegerIn(value: unknown, minimum: number, maximum: number): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= minimum && value <= maximum;
+}
+
+/**
+ * The winners of a settlement when valid for the market: distinct runners, factors n/d with
+ * 1 ≤ n ≤ d, summing to exactly 1 on a single-winner market and to at most the number of winners
+ * otherwise. Null when invalid.
+ */
+function checkedWinners(market: MatchMarket, winners: unknown): DeadHeat[] | null {
+  if (!Array.isArray(winners) || winners.length < 1 || winners.length > market.runnerCount) return null;
+  const seen = new Set<number>();
+  const checked: DeadHeat[] = [];
+  let sumNumerator = 0n;
+  let sumDenominator = 1n;
+  for (const winner of winners as unknown[]) {
+    if (typeof winner !== 'object' || winner === null) return null;
+    const { runnerIndex, factorNumerator, factorDenominator } = winner as Record<string, unknown>;
+    if (!isIntegerIn(runnerIndex, 0, market.runnerCount - 1) || seen.has(runnerIndex)) return null;
+    if (!isIntegerIn(factorDenominator, 1, DEAD_HEAT_DENOMINATOR_MAX)) return null;
+    if (!isIntegerIn(factorNumerator, 1, factorDenominator)) return null;
+    seen.add(runnerIndex);
+    checked.push({ runnerIndex, factorNumerator, factorDenominator });
+    sumNumerator = sumNumerator * BigInt(factorDenominator) + BigInt(factorNumerator) * sumDenominator;
+    sumDenominator *= BigInt(factorDenominator);
+  }
+  const winnersTarget = BigInt(market.numberOfWinners) * sumDenominator;
+  if (market.numberOfWinners === 1 ? sumNumerator !== winnersTarget : sumNumerator > winnersTarget) return null;
+  return checked;
+}

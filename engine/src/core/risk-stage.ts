@@ -1,0 +1,758 @@
+// The risk stage, keyed by account. Before an order reaches a book it checks the account's rules
+// and holds the order's worst case (R1); afterwards it follows the matching stage's events to move
+// held money into matched positions, release what cancels and lapses free, and settle (R2).
+// It must never let available go below zero through an order, and a fill or a cancel can only
+// lower an account's exposure.
+
+import {
+  assert,
+  divFloor,
+  HOUSE_ACCOUNT_ID,
+  isId,
+  isTick,
+  ladderById,
+  mulDivFloor,
+  priceX100OfTick,
+  BALANCE_MINOR_MAX,
+  STAKE_MINOR_MAX,
+  TRANSFER_ID_LENGTH_MAX,
+  TRANSFER_MINOR_MAX,
+  OPEN_ORDERS_PER_ACCOUNT_DEFAULT,
+  type AccountId,
+  type AccountLimits,
+  type DeadHeat,
+  type InstructionKind,
+  type Ladder,
+  type MarketEvent,
+  type MarketId,
+  type OrderId,
+  type RejectCode,
+  type RunnerIndex,
+} from '@playchacha/protocol';
+import { asLimits } from './command-shape.js';
+import { Position } from './position.js';
+import type { ApprovedInstruction, EventOutput, SelfTradeCode } from './stage-messages.js';
+import type { PlaceInstruction, CancelInstruction, ReplaceInstruction } from '@playchacha/protocol';
+
+interface ClientOrderResult {
+  orderId: OrderId | null;
+  code: RejectCode | null;
+}
+
+export class RiskAccount {
+  balanceMinor = 0;
+  exposureMinor = 0;
+  seq = 0;
+  openOrders = 0;
+  limits: AccountLimits = {};
+  limitsSetAtMs = 0;
+  lossPeriodIndex = 0;
+  lossPeriodResultMinor = 0;
+  readonly clientOrders = new Map<string, ClientOrderResult>();
+  readonly transferIds = new Set<string>();
+  readonly positions = new Map<MarketId, Position>();
+  /** The command during which this account was first touched, and its figures before it. */
+  touchedInCommand = -1;
+  balanceBeforeMinor = 0;
+  exposureBeforeMinor = 0;
+
+  constructor(readonly accountId: AccountId) {}
+
+  get availableMinor(): number {
+    return this.balanceMinor - this.exposureMinor;
+  }
+}
+
+interface RiskMarket {
+  readonly marketId: MarketId;
+  readonly runnerCount: number;
+  readonly ladder: Ladder;
+  readonly minStakeMinor: number;
+  readonly numberOfWinners: number;
+  readonly persistenceAllowed: boolean;
+  status: 'open' | 'suspended' | 'closed' | 'settled' | 'voided';
+  readonly positions: Map<AccountId, Position>;
+}
+
+export interface RiskOrder {
+  readonly orderId: OrderId;
+  readonly accountId: AccountId;
+  readonly marketId: MarketId;
+  readonly runnerIndex: RunnerIndex;
+  readonly isBack: boolean;
+  readonly priceX100: number;
+  remainingMinor: number;
+  /** Attributes a replace carries over. */
+  readonly persist: boolean;
+  readonly postOnly: boolean;
+  readonly selfTrade: SelfTradeCode;
+}
+
+const SELF_TRADE_CODES = { cancel_newest: 0, cancel_oldest: 1, cancel_both: 2 } as const;
+
+/** A tentative change to a position while an instruction or a batch is checked. */
+interface OpenChange {
+  readonly position: Position;
+  readonly runnerIndex: number;
+  readonly isBack: boolean;
+  readonly remainingMinor: number;
+  readonly priceX100: number;
+  readonly sign: 1 | -1;
+}
+
+export class RiskStage {
+  readonly accounts = new Map<AccountId, RiskAccount>();
+  readonly markets = new Map<MarketId, RiskMarket>();
+  readonly orders = new Map<OrderId, RiskOrder>();
+  /** Deposits minus withdrawals: what the balances of all accounts must sum to. */
+  netTransfersMinor = 0;
+  private orderIdNext: number;
+  private readonly touched: RiskAccount[] = [];
+  private commandSeq = 0;
+  private nowMs = 0;
+
+  constructor(
+    private readonly out: EventOutput,
+    private readonly orderIdStride: number,
+    orderIdStart: number,
+  ) {
+    this.orderIdNext = orderIdStart;
+    this.accounts.set(HOUSE_ACCOUNT_ID, new RiskAccount(HOUSE_ACCOUNT_ID));
+  }
+
+  beginCommand(commandSeq: number, timestampMs: number): void {
+    this.commandSeq = commandSeq;
+    this.nowMs = timestampMs;
+  }
+
+  /** Emits AccountUpdated for every account whose balance or exposure this command changed. */
+  endCommand(): void {
+    if (this.touched.length === 0) return;
+    if (this.touched.length > 1) this.touched.sort((a, b) => a.accountId - b.accountId);
+    for (const account of this.touched) {
+      if (account.balanceMinor !== account.balanceBeforeMinor || account.exposureMinor !== account.exposureBeforeMinor) {
+        this.out.emit({
+          type: 'AccountUpdated',
+          accountId: account.accountId,
+          seq: ++account.seq,
+          balanceMinor: account.balanceMinor,
+          exposureMinor: account.exposureMinor,
+          availableMinor: account.availableMinor,
+        });
+      }
+    }
+    this.touched.length = 0;
+  }
+
+  private touch(account: RiskAccount): void {
+    if (account.touchedInCommand === this.commandSeq) return;
+    account.touchedInCommand = this.commandSeq;
+    account.balanceBeforeMinor = account.balanceMinor;
+    account.exposureBeforeMinor = account.exposureMinor;
+    this.touched.push(account);
+  }
+
+  // ----- Accounts -------------------------------------------------------------------------
+
+  openAccount(accountId: unknown, limits: unknown): RejectCode | null {
+    if (!isId(accountId)) return 'invalid_command';
+    const checked = limits === undefined ? {} : asLimits(limits);
+    if (checked === null) return 'invalid_limits';
+    if (this.accounts.has(accountId)) return 'account_exists';
+    const account = new RiskAccount(accountId);
+    account.limits = checked;
+    account.limitsSetAtMs = this.nowMs;
+    this.accounts.set(accountId, account);
+    this.out.emit({ type: 'AccountOpened', accountId, seq: ++account.seq, limits: checked });
+    return null;
+  }
+
+  transfer(kind: 'deposit' | 'withdraw', accountId: unknown, transferId: unknown, amountMinor: unknown): RejectCode | null {
+    if (!isId(accountId) || typeof transferId !== 'string' || typeof amountMinor !== 'number') return 'invalid_command';
+    if (transferId.length < 1 || transferId.length > TRANSFER_ID_LENGTH_MAX) return 'invalid_command';
+    const account = this.accounts.get(accountId);
+    if (account === undefined || accountId === HOUSE_ACCOUNT_ID) return 'unknown_account';
+    if (!Number.isSafeInteger(amountMinor) || amountMinor < 1 || amountMinor > TRANSFER_MINOR_MAX) return 'invalid_amount';
+    if (account.transferIds.has(transferId)) return 'duplicate_transfer';
+    if (kind === 'deposit') {
+      if (account.balanceMinor + amountMinor > BALANCE_MINOR_MAX) return 'balance_limit';
+    } else if (amountMinor > account.availableMinor) {
+      return 'insufficient_funds';
+    }
+    this.touch(account);
+    account.transferIds.add(transferId);
+    const signed = kind === 'deposit' ? amountMinor : -amountMinor;
+    account.balanceMinor += signed;
+    this.netTransfersMinor += signed;
+    this.out.emit({
+      type: kind === 'deposit' ? 'FundsDeposited' : 'FundsWithdrawn',
+      accountId,
+      seq: ++account.seq,
+      transferId,
+      amountMinor,
+      balanceMinor: account.balanceMinor,
+    });
+    return null;
+  }
+
+  setLimits(accountId: unknown, limits: unknown): RejectCode | null {
+    if (!isId(accountId)) return 'invalid_command';
+    const checked = asLimits(limits);
+    if (checked === null) return 'invalid_limits';
+    const account = this.accounts.get(accountId);
+    if (account === undefined) return 'unknown_account';
+    account.limits = checked;
+    account.limitsSetAtMs = this.nowMs;
+    account.lossPeriodIndex = 0;
+    account.lossPeriodResultMinor = 0;
+    this.out.emit({ type: 'AccountLimitsSet', accountId, seq: ++account.seq, limits: checked });
+    return null;
+  }
+
+  accountExists(accountId: unknown): boolean {
+    return isId(accountId) && this.accounts.has(accountId);
+  }
+
+  // ----- Orders (R1) ----------------------------------------------------------------------
+
+  /**
+   * Returns the earlier result when the client order id was used before by this account, so that
+   * the caller can answer OrderDuplicate; undefined for a new id.
+   */
+  duplicateOf(accountId: AccountId, clientOrderId: string): ClientOrderResult | undefined {
+    return this.accounts.get(accountId)?.clientOrders.get(clientOrderId);
+  }
+
+  /** Records a rejected instruction and emits OrderRejected. */
+  reject(
+    accountId: AccountId,
+    instruction: InstructionKind,
+    instructionIndex: number,
+    marketId: MarketId,
+    clientOrderId: string | null,
+    orderId: OrderId | null,
+    code: RejectCode,
+  ): void {
+    const account = this.accounts.get(accountId);
+    assert(account !== undefined, 'rejections are recorded on existing accounts');
+    if (clientOrderId !== null && instruction !== 'cancel') {
+      account.clientOrders.set(clientOrderId, { orderId: null, code });
+    }
+    this.out.emit({
+      type: 'OrderRejected',
+      accountId,
+      seq: ++account.seq,
+      instruction,
+      instructionIndex,
+      marketId,
+      clientOrderId,
+      orderId,
+      code,
+    });
+  }
+
+  /**
+   * Checks one instruction against the account's rules, leaving its tentative effect on the
+   * positions recorded in `changes` (applied already). Returns a reject code or null.
+   */
+  check(
+    account: RiskAccount,
+    instruction: PlaceInstruction | CancelInstruction | ReplaceInstruction,
+    changes: OpenChange[],
+    openOrdersDelta: { value: number },
+  ): RejectCode | null {
+    switch (instruction.kind) {
+      case 'place':
+        return this.checkPlace(account, instruction, changes, openOrdersDelta);
+      case 'cancel':
+        return this.checkCancel(account, instruction, changes, openOrdersDelta);
+      case 'replace':
+        return this.checkReplace(account, instruction, changes);
+    }
+  }
+
+  private checkPlace(
+    account: RiskAccount,
+    place: PlaceInstruction,
+    changes: OpenChange[],
+    openOrdersDelta: { value: number },
+  ): RejectCode | null {
+    const market = this.markets.get(place.marketId);
+    if (market === undefined) return 'unknown_market';
+    if (!Number.isInteger(place.runnerIndex) || place.runnerIndex < 0 || place.runnerIndex >= market.runnerCount) {
+      return 'invalid_runner';
+    }
+    if (!isTick(market.ladder, place.priceTicks)) return 'invalid_price';
+    const stake = place.stakeMinor;
+    if (!Number.isSafeInteger(stake) || stake < 1 || stake > STAKE_MINOR_MAX) return 'invalid_stake';
+    const timeInForce = place.timeInForce ?? 'gtc';
+    if (place.minFillMinor !== undefined) {
+      const minFill = place.minFillMinor;
+      if (timeInForce !== 'ioc' || !Number.isSafeInteger(minFill) || minFill < 1 || minFill > stake) {
+        return 'invalid_min_fill';
+      }
+    }
+    if (place.persistence === 'persist' && !market.persistenceAllowed) return 'persistence_not_allowed';
+    if (stake < market.minStakeMinor) return 'stake_below_minimum';
+    const stakeMax = account.limits.stakeMinorMax;
+    if (stakeMax !== undefined && stake > stakeMax) return 'stake_above_maximum';
+    const openOrdersMax = account.limits.openOrdersMax ?? OPEN_ORDERS_PER_ACCOUNT_DEFAULT;
+    if (account.openOrders + openOrdersDelta.value >= openOrdersMax) return 'too_many_open_orders';
+    const statusCode = marketStatusCode(market.status);
+    if (statusCode !== null) return statusCode;
+    const position = this.positionOf(account, market);
+    const priceX100 = priceX100OfTick(market.ladder, place.priceTicks);
+    const code = this.checkFunds(account, position, () =>
+      this.change(changes, position, place.runnerIndex, place.side === 'back', stake, priceX100, 1),
+    );
+    if (code === null) openOrdersDelta.value++;
+    return code;
+  }
+
+  private checkCancel(
+    account: RiskAccount,
+    cancel: CancelInstruction,
+    changes: OpenChange[],
+    openOrdersDelta: { value: number },
+  ): RejectCode | null {
+    const order = this.ownOpenOrder(account, cancel.orderId, cancel.marketId);
+    if (order === null) return 'unknown_order';
+    const market = this.markets.get(order.marketId);
+    assert(market !== undefined, 'an open order has a market');
+    const position = this.positionOf(account, market);
+    const remaining = this.tentativeRemaining(order);
+    const reduceBy = cancel.reduceByMinor;
+    const left = reduceBy === undefined || reduceBy >= remaining ? 0 : remaining - reduceBy;
+    this.change(changes, position, order.runnerIndex, order.isBack, remaining, order.priceX100, -1);
+    this.change(changes, position, order.runnerIndex, order.isBack, left, order.priceX100, 1);
+    this.tentativeRemainingMinor.set(order.orderId, left);
+    if (left === 0) openOrdersDelta.value--;
+    account.exposureMinor += position.refreshExposure();
+    return null;
+  }
+
+  private checkReplace(account: RiskAccount, replace: ReplaceInstruction, changes: OpenChange[]): RejectCode | null {
+    const order = this.ownOpenOrder(account, replace.orderId, replace.marketId);
+    if (order === null) return 'unknown_order';
+    const market = this.markets.get(order.marketId);
+    assert(market !== undefined, 'an open order has a market');
+    if (!isTick(market.ladder, replace.priceTicks)) return 'invalid_price';
+    const statusCode = marketStatusCode(market.status);
+    if (statusCode !== null) return statusCode;
+    const position = this.positionOf(account, market);
+    const remaining = this.tentativeRemaining(order);
+    const priceX100 = priceX100OfTick(market.ladder, replace.priceTicks);
+    this.tentativeRemainingMinor.set(order.orderId, 0);
+    return this.checkFunds(account, position, () => {
+      this.change(changes, position, order.runnerIndex, order.isBack, remaining, order.priceX100, -1);
+      this.change(changes, position, order.runnerIndex, order.isBack, remaining, priceX100, 1);
+    });
+  }
+
+  /** Applies `mutate`, then checks funds and limits if it raised the market's exposure. */
+  private checkFunds(account: RiskAccount, position: Position, mutate: () => void): RejectCode | null {
+    const marketBefore = position.exposureMinor;
+    mutate();
+    const change = position.refreshExposure();
+    account.exposureMinor += change;
+    if (position.exposureMinor <= marketBefore) return null;
+    if (account.balanceMinor - account.exposureMinor < 0) return 'insufficient_funds';
+    const marketMax = account.limits.marketExposureMinorMax;
+    if (marketMax !== undefined && position.exposureMinor > marketMax) return 'market_exposure_limit';
+    const lossLimit = account.limits.lossLimitMinor;
+    if (lossLimit !== undefined) {
+      const realisedLoss = Math.max(0, -this.periodResult(account));
+      if (realisedLoss + account.exposureMinor > lossLimit) return 'loss_limit_exceeded';
+    }
+    return null;
+  }
+
+  private periodResult(account: RiskAccount): number {
+    const periodMs = account.limits.lossLimitPeriodMs;
+    if (periodMs === undefined) return account.lossPeriodResultMinor;
+    const index = divFloor(this.nowMs - account.limitsSetAtMs, periodMs);
+    if (index !== account.lossPeriodIndex) {
+      account.lossPeriodIndex = index;
+      account.lossPeriodResultMinor = 0;
+    }
+    return account.lossPeriodResultMinor;
+  }
+
+  private change(
+    changes: OpenChange[],
+    position: Position,
+    runnerIndex: number,
+    isBack: boolean,
+    remainingMinor: number,
+    priceX100: number,
+    sign: 1 | -1,
+  ): void {
+    position.addOpen(runnerIndex, isBack, remainingMinor, priceX100, sign);
+    changes.push({ position, runnerIndex, isBack, remainingMinor, priceX100, sign });
+  }
+
+  /** The remaining size of existing orders that earlier instructions of the check cancelled or reduced. */
+  private readonly tentativeRemainingMinor = new Map<OrderId, number>();
+
+  private tentativeRemaining(order: RiskOrder): number {
+    return this.tentativeRemainingMinor.get(order.orderId) ?? order.remainingMinor;
+  }
+
+  private ownOpenOrder(account: RiskAccount, orderId: OrderId, marketId: MarketId): RiskOrder | null {
+    const order = this.orders.get(orderId);
+    if (order === undefined || order.accountId !== account.accountId || order.marketId !== marketId) return null;
+    if (this.tentativeRemaining(order) === 0) return null;
+    return order;
+  }
+
+  /** Undoes tentative changes (newest first) and refreshes the exposures they touched. */
+  undo(account: RiskAccount, changes: OpenChange[]): void {
+    for (let i = changes.length - 1; i >= 0; i--) {
+      const change = changes[i] as OpenChange;
+      change.position.addOpen(change.runnerIndex, change.isBack, change.remainingMinor, change.priceX100, change.sign === 1 ? -1 : 1);
+    }
+    for (const change of changes) {
+      account.exposureMinor += change.position.refreshExposure();
+    }
+    changes.length = 0;
+    this.tentativeRemainingMinor.clear();
+  }
+
+  /**
+   * After a successful check and undo: holds a new order for real and returns its id. The open
+   * part of cancelled and replaced orders stays held until the matching stage closes them.
+   */
+  hold(account: RiskAccount, place: {
+    marketId: MarketId;
+    runnerIndex: RunnerIndex;
+    isBack: boolean;
+    priceTicks: number;
+    stakeMinor: number;
+    clientOrderId: string;
+    persist: boolean;
+    postOnly: boolean;
+    selfTrade: SelfTradeCode;
+  }): OrderId {
+    const market = this.markets.get(place.marketId);
+    assert(market !== undefined, 'holding an order on an unknown market');
+    this.touch(account);
+    const orderId = this.orderIdNext;
+    this.orderIdNext += this.orderIdStride;
+    const priceX100 = priceX100OfTick(market.ladder, place.priceTicks);
+    const order: RiskOrder = {
+      orderId,
+      accountId: account.accountId,
+      marketId: place.marketId,
+      runnerIndex: place.runnerIndex,
+      isBack: place.isBack,
+      priceX100,
+      remainingMinor: place.stakeMinor,
+      persist: place.persist,
+      postOnly: place.postOnly,
+      selfTrade: place.selfTrade,
+    };
+    this.orders.set(orderId, order);
+    account.openOrders++;
+    account.clientOrders.set(place.clientOrderId, { orderId, code: null });
+    const position = this.positionOf(account, market);
+    position.addOpen(place.runnerIndex, place.isBack, place.stakeMinor, priceX100, 1);
+    account.exposureMinor += position.refreshExposure();
+    return orderId;
+  }
+
+  /** Builds the hand-off for an instruction that passed its check. */
+  approve(account: RiskAccount, instruction: PlaceInstruction | CancelInstruction | ReplaceInstruction, index: number): ApprovedInstruction {
+    switch (instruction.kind) {
+      case 'place': {
+        const selfTrade = SELF_TRADE_CODES[instruction.selfTrade ?? 'cancel_newest'];
+        const persistence = instruction.persistence ?? 'lapse';
+        const postOnly = instruction.postOnly ?? false;
+        const orderId = this.hold(account, {
+          marketId: instruction.marketId,
+          runnerIndex: instruction.runnerIndex,
+          isBack: instruction.side === 'back',
+          priceTicks: instruction.priceTicks,
+          stakeMinor: instruction.stakeMinor,
+          clientOrderId: instruction.clientOrderId,
+          persist: persistence === 'persist',
+          postOnly,
+          selfTrade,
+        });
+        return {
+          kind: 'place',
+          accountId: account.accountId,
+          instructionIndex: index,
+          orderId,
+          clientOrderId: instruction.clientOrderId,
+          marketId: instruction.marketId,
+          runnerIndex: instruction.runnerIndex,
+          side: instruction.side,
+          priceTicks: instruction.priceTicks,
+          stakeMinor: instruction.stakeMinor,
+          persistence,
+          timeInForce: instruction.timeInForce ?? 'gtc',
+          minFillMinor: instruction.minFillMinor ?? 0,
+          postOnly,
+          selfTrade,
+        };
+      }
+      case 'cancel':
+        return {
+          kind: 'cancel',
+          accountId: account.accountId,
+          instructionIndex: index,
+          marketId: instruction.marketId,
+          orderId: instruction.orderId,
+          reduceByMinor: instruction.reduceByMinor ?? 0,
+        };
+      case 'replace': {
+        const old = this.orders.get(instruction.orderId);
+        assert(old !== undefined, 'an approved replace names an open order');
+        const market = this.markets.get(old.marketId);
+        assert(market !== undefined, 'an open order has a market');
+        const newOrderId = this.hold(account, {
+          marketId: old.marketId,
+          runnerIndex: old.runnerIndex,
+          isBack: old.isBack,
+          priceTicks: instruction.priceTicks,
+          stakeMinor: old.remainingMinor,
+          clientOrderId: instruction.clientOrderId,
+          persist: old.persist,
+          postOnly: old.postOnly,
+          selfTrade: old.selfTrade,
+        });
+        return {
+          kind: 'replace',
+          accountId: account.accountId,
+          instructionIndex: index,
+          marketId: old.marketId,
+          orderId: old.orderId,
+          newOrderId,
+          clientOrderId: instruction.clientOrderId,
+          priceTicks: instruction.priceTicks,
+        };
+      }
+    }
+  }
+
+  private positionOf(account: RiskAccount, market: RiskMarket): Position {
+    let position = account.positions.get(market.marketId);
+    if (position === undefined) {
+      position = new Position(account.accountId, market.marketId, market.runnerCount, market.numberOfWinners);
+      if (market.status === 'settled' || market.status === 'voided') position.finished = true;
+      account.positions.set(market.marketId, position);
+      market.positions.set(account.accountId, position);
+    }
+    return position;
+  }
+
+  // ----- Matching events (R2) -------------------------------------------------------------
+
+  onMarketEvent(event: MarketEvent): void {
+    switch (event.type) {
+      case 'MarketCreated': {
+        const ladder = ladderById(event.ladderId);
+        assert(ladder !== undefined, 'a created market has a known ladder');
+        this.markets.set(event.marketId, {
+          marketId: event.marketId,
+          runnerCount: event.runnerCount,
+          ladder,
+          minStakeMinor: event.minStakeMinor,
+          numberOfWinners: event.numberOfWinners,
+          persistenceAllowed: event.persistenceAllowed,
+          status: 'open',
+          positions: new Map(),
+        });
+        return;
+      }
+      case 'MarketSuspended':
+        return this.setStatus(event.marketId, 'suspended');
+      case 'MarketResumed':
+        return this.setStatus(event.marketId, 'open');
+      case 'MarketClosed':
+        return this.setStatus(event.marketId, 'closed');
+      case 'MarketTurnedInPlay':
+      case 'MarketBetDelayChanged':
+      case 'OrderAccepted':
+      case 'OrderDelayed':
+        return;
+      case 'MarketSettled':
+        this.setStatus(event.marketId, 'settled');
+        return this.settle(event.marketId, event.winners, event.commissionBps);
+      case 'MarketVoided':
+        this.setStatus(event.marketId, 'voided');
+        return this.finish(event.marketId);
+      case 'OrderMatched':
+        this.onFill(event.backOrderId, event.stakeMinor, event.liabilityMinor);
+        this.onFill(event.layOrderId, event.stakeMinor, event.liabilityMinor);
+        return;
+      case 'OrderReduced': {
+        const order = this.orders.get(event.orderId);
+        assert(order !== undefined, 'a reduced order is open');
+        this.setRemaining(order, order.remainingMinor - event.reducedByMinor);
+        return;
+      }
+      case 'OrderClosed': {
+        const order = this.orders.get(event.orderId);
+        assert(order !== undefined, 'a closed order was open');
+        this.setRemaining(order, 0);
+        this.orders.delete(order.orderId);
+        const account = this.accounts.get(order.accountId) as RiskAccount;
+        account.openOrders--;
+        return;
+      }
+      case 'InstructionRefused':
+        return this.onRefused(event);
+    }
+  }
+
+  private setStatus(marketId: MarketId, status: RiskMarket['status']): void {
+    const market = this.markets.get(marketId);
+    assert(market !== undefined, 'a market event names a known market');
+    market.status = status;
+  }
+
+  private onFill(orderId: OrderId, stakeMinor: number, liability: number): void {
+    const order = this.orders.get(orderId);
+    assert(order !== undefined, 'a matched order is open');
+    assert(order.remainingMinor >= stakeMinor, 'a fill never exceeds the remaining size');
+    const account = this.accounts.get(order.accountId) as RiskAccount;
+    const position = account.positions.get(order.marketId) as Position;
+    this.touch(account);
+    position.addOpen(order.runnerIndex, order.isBack, order.remainingMinor, order.priceX100, -1);
+    order.remainingMinor -= stakeMinor;
+    position.addOpen(order.runnerIndex, order.isBack, order.remainingMinor, order.priceX100, 1);
+    position.addMatched(order.runnerIndex, order.isBack, stakeMinor, liability);
+    const change = position.refreshExposure();
+    assert(change <= 0, 'a fill never raises exposure');
+    account.exposureMinor += change;
+  }
+
+  private setRemaining(order: RiskOrder, remainingMinor: number): void {
+    assert(remainingMinor >= 0 && remainingMinor <= order.remainingMinor, 'open size only goes down');
+    const account = this.accounts.get(order.accountId) as RiskAccount;
+    const position = account.positions.get(order.marketId) as Position;
+    this.touch(account);
+    position.addOpen(order.runnerIndex, order.isBack, order.remainingMinor, order.priceX100, -1);
+    order.remainingMinor = remainingMinor;
+    position.addOpen(order.runnerIndex, order.isBack, remainingMinor, order.priceX100, 1);
+    const change = position.refreshExposure();
+    assert(change <= 0, 'a cancel never raises exposure');
+    account.exposureMinor += change;
+  }
+
+  private onRefused(event: Extract<MarketEvent, { type: 'InstructionRefused' }>): void {
+    if (event.instruction !== 'cancel') {
+      const order = this.orders.get(event.orderId);
+      if (order !== undefined && order.accountId === event.accountId) {
+        this.setRemaining(order, 0);
+        this.orders.delete(order.orderId);
+        (this.accounts.get(order.accountId) as RiskAccount).openOrders--;
+      }
+    }
+    const orderId = event.instruction === 'place' ? null : event.orderId;
+    this.reject(event.accountId, event.instruction, event.instructionIndex, event.marketId, event.clientOrderId, orderId, event.code);
+  }
+
+  private finish(marketId: MarketId): void {
+    const market = this.markets.get(marketId) as RiskMarket;
+    for (const position of market.positions.values()) {
+      const account = this.accounts.get(position.accountId) as RiskAccount;
+      this.touch(account);
+      position.finished = true;
+      account.exposureMinor += position.refreshExposure();
+    }
+  }
+
+  private settle(marketId: MarketId, winners: readonly DeadHeat[], commissionBps: number): void {
+    const market = this.markets.get(marketId) as RiskMarket;
+    const house = this.accounts.get(HOUSE_ACCOUNT_ID) as RiskAccount;
+    const accountIds = [...market.positions.keys()].sort((a, b) => a - b);
+    let resultsSum = 0;
+    let commissionSum = 0;
+    for (const accountId of accountIds) {
+      const position = market.positions.get(accountId) as Position;
+      const account = this.accounts.get(accountId) as RiskAccount;
+      this.touch(account);
+      const result = settledResultMinor(position, winners);
+      const commission = result > 0 ? mulDivFloor(result, commissionBps, 10_000) : 0;
+      position.finished = true;
+      position.settledResultMinor = result - commission;
+      position.settledCommissionMinor = commission;
+      account.exposureMinor += position.refreshExposure();
+      account.balanceMinor += result - commission;
+      this.periodResult(account);
+      account.lossPeriodResultMinor += result - commission;
+      resultsSum += result;
+      commissionSum += commission;
+      this.out.emit({
+        type: 'AccountSettled',
+        accountId,
+        seq: ++account.seq,
+        marketId,
+        pnlMinor: result,
+        commissionMinor: commission,
+        balanceMinor: account.balanceMinor,
+      });
+    }
+    // Results sum to zero or just below (each account's result is rounded down once).
+    assert(resultsSum <= 0, 'settlement never creates money');
+    const houseTakeMinor = commissionSum - resultsSum;
+    this.touch(house);
+    house.balanceMinor += houseTakeMinor;
+    this.out.emit({
+      type: 'AccountSettled',
+      accountId: HOUSE_ACCOUNT_ID,
+      seq: ++house.seq,
+      marketId,
+      pnlMinor: houseTakeMinor,
+      commissionMinor: 0,
+      balanceMinor: house.balanceMinor,
+    });
+  }
+}
+
+/**
+ * floor(Σ_i ifLose[i] + Σ_w (ifWin[w] − ifLose[w]) × n_w / d_w), one floor over the whole sum,
+ * computed exactly over a common denominator.
+ */
+export function settledResultMinor(position: Position, winners: readonly DeadHeat[]): number {
+  let denominator = 1n;
+  for (const winner of winners) denominator = lcm(denominator, BigInt(winner.factorDenominator));
+  let numerator = 0n;
+  for (let i = 0; i < position.runnerCount; i++) numerator += BigInt(position.ifLoseMinor[i] as number) * denominator;
+  for (const winner of winners) {
+    const i = winner.runnerIndex;
+    const delta = BigInt((position.ifWinMinor[i] as number) - (position.ifLoseMinor[i] as number));
+    numerator += (delta * BigInt(winner.factorNumerator) * denominator) / BigInt(winner.factorDenominator);
+  }
+  let quotient = numerator / denominator;
+  if (numerator % denominator !== 0n && numerator < 0n) quotient -= 1n;
+  const result = Number(quotient);
+  assert(Number.isSafeInteger(result), 'a settled result is a safe integer');
+  return result;
+}
+
+function gcd(a: bigint, b: bigint): bigint {
+  while (b !== 0n) [a, b] = [b, a % b];
+  return a;
+}
+
+function lcm(a: bigint, b: bigint): bigint {
+  return (a / gcd(a, b)) * b;
+}
+
+function marketStatusCode(status: RiskMarket['status']): RejectCode | null {
+  switch (status) {
+    case 'open':
+      return null;
+    case 'suspended':
+      return 'market_suspended';
+    case 'closed':
+      return 'market_closed';
+    case 'settled':
+      return 'market_settled';
+    case 'voided':
+      return 'market_voided';
+  }
+}
