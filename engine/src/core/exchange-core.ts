@@ -23,11 +23,19 @@ import {
 } from '@playchacha/protocol';
 import { asInstruction, isClientOrderId, isObject } from './command-shape.js';
 import { checkInvariants } from './invariants.js';
-import { MatchingStage } from './matching-stage.js';
+import { MatchingStage, type MatchingSnapshot } from './matching-stage.js';
 import type { AccountView, ExchangeModel, LevelView, MarketView, OrderView } from './model.js';
 import { NONE, SIDE_BACK, SIDE_LAY, FLAG_DELAYED } from './order-book.js';
-import { RiskStage, type RiskAccount } from './risk-stage.js';
+import { RiskStage, type RiskAccount, type RiskSnapshot } from './risk-stage.js';
 import { StateHasher } from './state-hash.js';
+
+export interface CoreSnapshot {
+  readonly version: 1;
+  readonly lastSeq: number;
+  readonly lastTimestampMs: number;
+  readonly risk: RiskSnapshot;
+  readonly matching: MatchingSnapshot;
+}
 
 export interface ExchangeCoreOptions {
   /** Order ids are orderIdStart, orderIdStart + orderIdStride, ... (partitions use distinct starts). */
@@ -40,7 +48,7 @@ export class ExchangeCore implements ExchangeModel {
   readonly matching: MatchingStage;
   private events: EngineEvent[] = [];
   private lastSeq = 0;
-  private lastTimestampMs = Number.NEGATIVE_INFINITY;
+  private lastTimestampMs = 0;
 
   constructor(options: ExchangeCoreOptions = {}) {
     const output = { emit: (event: EngineEvent) => this.events.push(event) };
@@ -49,6 +57,33 @@ export class ExchangeCore implements ExchangeModel {
       this.events.push(event);
       this.risk.onMarketEvent(event);
     });
+  }
+
+  /** The whole state as plain data, taken between commands; `fromSnapshot` restores it exactly. */
+  snapshot(): CoreSnapshot {
+    return {
+      version: 1,
+      lastSeq: this.lastSeq,
+      lastTimestampMs: this.lastTimestampMs,
+      risk: this.risk.exportState(),
+      matching: this.matching.exportState(),
+    };
+  }
+
+  static fromSnapshot(snapshot: CoreSnapshot, options: ExchangeCoreOptions = {}): ExchangeCore {
+    assert(snapshot.version === 1, `unknown snapshot version ${snapshot.version}`);
+    const core = new ExchangeCore(options);
+    core.lastSeq = snapshot.lastSeq;
+    core.lastTimestampMs = snapshot.lastTimestampMs;
+    core.risk.importState(snapshot.risk);
+    core.matching.importState(snapshot.matching);
+    core.checkInvariants();
+    return core;
+  }
+
+  /** The sequence number of the last command applied (0 before any). */
+  get lastAppliedSeq(): number {
+    return this.lastSeq;
   }
 
   apply(envelope: CommandEnvelope): readonly EngineEvent[] {
@@ -347,6 +382,7 @@ export class ExchangeCore implements ExchangeModel {
   stateHash(): string {
     const hasher = new StateHasher();
     const pool = this.matching.pool;
+    hasher.number(this.lastSeq).number(this.risk.orderIdNextValue).number(this.matching.fillIdNextValue).number(this.risk.netTransfersMinor);
     for (const market of this.matching.marketBySlot) {
       hasher.number(market.marketId).number(market.seq).string(market.status).number(market.inPlay ? 1 : 0).number(market.betDelayMs);
       for (const ladder of market.ladders) {

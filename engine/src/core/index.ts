@@ -1,3 +1,3 @@
 export { ExchangeCore } from './exchange-core.js';
-export type { ExchangeCoreOptions } from './exchange-core.js';
+export type { CoreSnapshot, ExchangeCoreOptions } from './exchange-core.js';
 export * from './model.js';

@@ -43,6 +43,26 @@ import type { ApprovedCancel, ApprovedInstruction, ApprovedPlace, ApprovedReplac
 import type { MarketStatus } from './model.js';
 
 const SIDES: readonly Side[] = ['back', 'lay'];
+
+export interface MatchingSnapshot {
+  readonly fillIdNext: number;
+  readonly markets: ReadonlyArray<{
+    readonly marketId: MarketId;
+    readonly runnerCount: number;
+    readonly ladderId: string;
+    readonly minStakeMinor: number;
+    readonly commissionBps: number;
+    readonly numberOfWinners: number;
+    readonly persistenceAllowed: boolean;
+    readonly status: MarketStatus;
+    readonly inPlay: boolean;
+    readonly betDelayMs: number;
+    readonly seq: number;
+    /** One row per order: id, account, runner, side, price, size, remaining, matched, cancelled, flags, tif, min fill, self-trade, release time. */
+    readonly resting: ReadonlyArray<readonly number[]>;
+    readonly delayed: ReadonlyArray<readonly number[]>;
+  }>;
+}
 const TIF_GTC = 0;
 const TIF_FOK = 1;
 const TIF_IOC = 2;
@@ -175,7 +195,7 @@ export class MatchingStage implements MatchSink {
         this.emitMarketEvent({ type: 'MarketResumed', marketId, seq: this.next(market) });
         return null;
       case 'TurnInPlay':
-        if (!isIntegerIn(command.betDelayMs, 0, BET_DELAY_MS_MAX)) return 'invalid_command';
+        if (!isIntegerIn(command.betDelayMs, 0, BET_DELAY_MS_MAX)) return 'invalid_market_definition';
         if (!live || market.inPlay) return 'invalid_transition';
         market.inPlay = true;
         market.betDelayMs = command.betDelayMs;
@@ -183,7 +203,7 @@ export class MatchingStage implements MatchSink {
         this.closeAll(market, (slot) => ((this.pool.flags[slot] as number) & FLAG_PERSIST) === 0, 'lapsed_in_play');
         return null;
       case 'SetBetDelay':
-        if (!isIntegerIn(command.betDelayMs, 0, BET_DELAY_MS_MAX)) return 'invalid_command';
+        if (!isIntegerIn(command.betDelayMs, 0, BET_DELAY_MS_MAX)) return 'invalid_market_definition';
         if (!live || !market.inPlay) return 'invalid_transition';
         market.betDelayMs = command.betDelayMs;
         this.emitMarketEvent({ type: 'MarketBetDelayChanged', marketId, seq: this.next(market), betDelayMs: command.betDelayMs });
@@ -618,6 +638,108 @@ export class MatchingStage implements MatchSink {
     if (next !== NONE) pool.accountPrev[next] = prev;
     this.slotOfOrder.delete(orderId);
     pool.release(slot);
+  }
+
+  get fillIdNextValue(): number {
+    return this.fillIdNext;
+  }
+
+  // ----- Snapshots ------------------------------------------------------------------------
+
+  /** The stage's whole state as plain data: markets, and each book's orders in queue order. */
+  exportState(): MatchingSnapshot {
+    const pool = this.pool;
+    const row = (slot: number): number[] => {
+      const extras = this.extrasOf(slot);
+      return [
+        pool.orderId[slot] as number,
+        pool.accountId[slot] as number,
+        pool.runnerIndex[slot] as number,
+        pool.side[slot] as number,
+        pool.priceTicks[slot] as number,
+        pool.sizeMinor[slot] as number,
+        pool.remainingMinor[slot] as number,
+        pool.matchedMinor[slot] as number,
+        pool.cancelledMinor[slot] as number,
+        pool.flags[slot] as number,
+        extras.timeInForce,
+        extras.minFillMinor,
+        extras.selfTrade,
+        pool.releaseAtMs[slot] as number,
+      ];
+    };
+    return {
+      fillIdNext: this.fillIdNext,
+      markets: this.marketBySlot.map((market) => {
+        const resting: number[][] = [];
+        for (const ladder of market.ladders) {
+          for (let tick = 0; tick < ladder.ladderSize; tick++) {
+            for (let slot = ladder.head[tick] as number; slot !== NONE; slot = pool.next[slot] as number) resting.push(row(slot));
+          }
+        }
+        return {
+          marketId: market.marketId,
+          runnerCount: market.runnerCount,
+          ladderId: market.ladder.id,
+          minStakeMinor: market.minStakeMinor,
+          commissionBps: market.commissionBps,
+          numberOfWinners: market.numberOfWinners,
+          persistenceAllowed: market.persistenceAllowed,
+          status: market.status,
+          inPlay: market.inPlay,
+          betDelayMs: market.betDelayMs,
+          seq: market.seq,
+          resting,
+          delayed: market.delayed.map(row),
+        };
+      }),
+    };
+  }
+
+  importState(snapshot: MatchingSnapshot): void {
+    assert(this.marketBySlot.length === 0, 'a snapshot is imported into an empty stage');
+    this.fillIdNext = snapshot.fillIdNext;
+    const all: Array<{ market: MatchMarket; row: readonly number[]; delayed: boolean }> = [];
+    for (const saved of snapshot.markets) {
+      const ladder = ladderById(saved.ladderId);
+      assert(ladder !== undefined, 'a snapshot names known ladders');
+      const market = new MatchMarket(saved.marketId, this.marketBySlot.length, saved.runnerCount, ladder, saved.minStakeMinor, saved.commissionBps, saved.numberOfWinners, saved.persistenceAllowed);
+      market.status = saved.status;
+      market.inPlay = saved.inPlay;
+      market.betDelayMs = saved.betDelayMs;
+      market.seq = saved.seq;
+      this.markets.set(market.marketId, market);
+      this.marketBySlot.push(market);
+      for (const row of saved.resting) all.push({ market, row, delayed: false });
+      for (const row of saved.delayed) all.push({ market, row, delayed: true });
+    }
+    // Account lists are rebuilt in order id order; books and delay lists keep their saved order.
+    const slots = new Map<number, number>();
+    const byOrderId = [...all].sort((a, b) => (a.row[0] as number) - (b.row[0] as number));
+    for (const { market, row } of byOrderId) {
+      const [orderId, accountId, runnerIndex, side, priceTicks, size, remaining, matched, cancelled, flags, timeInForce, minFill, selfTrade, releaseAtMs] = row as [number, number, number, number, number, number, number, number, number, number, number, number, number, number];
+      const slot = this.newOrder(market, orderId, accountId, runnerIndex, side, priceTicks, size);
+      const pool = this.pool;
+      pool.remainingMinor[slot] = remaining;
+      pool.matchedMinor[slot] = matched;
+      pool.cancelledMinor[slot] = cancelled;
+      pool.flags[slot] = flags;
+      pool.releaseAtMs[slot] = releaseAtMs;
+      const extras = this.extrasOf(slot);
+      extras.timeInForce = timeInForce;
+      extras.minFillMinor = minFill;
+      extras.selfTrade = selfTrade;
+      slots.set(orderId, slot);
+    }
+    for (const { market, row, delayed } of all) {
+      const slot = slots.get(row[0] as number) as number;
+      if (delayed) {
+        market.delayed.push(slot);
+        this.delayedCount++;
+      } else {
+        market.sideLadder(row[2] as number, row[3] as number).append(this.pool, slot, row[4] as number);
+      }
+    }
   }
 
   /** Every open order's slot of an account, for views and checks. */

@@ -88,6 +88,42 @@ export interface RiskOrder {
   readonly selfTrade: SelfTradeCode;
 }
 
+export interface RiskSnapshot {
+  readonly orderIdNext: number;
+  readonly netTransfersMinor: number;
+  readonly markets: ReadonlyArray<{
+    readonly marketId: MarketId;
+    readonly runnerCount: number;
+    readonly ladderId: string;
+    readonly minStakeMinor: number;
+    readonly numberOfWinners: number;
+    readonly persistenceAllowed: boolean;
+    readonly status: RiskMarket['status'];
+  }>;
+  readonly accounts: ReadonlyArray<{
+    readonly accountId: AccountId;
+    readonly balanceMinor: number;
+    readonly seq: number;
+    readonly limits: AccountLimits;
+    readonly limitsSetAtMs: number;
+    readonly lossPeriodIndex: number;
+    readonly lossPeriodResultMinor: number;
+    readonly clientOrders: ReadonlyArray<readonly [string, OrderId | null, RejectCode | null]>;
+    readonly transferIds: readonly string[];
+    readonly positions: ReadonlyArray<{
+      readonly marketId: MarketId;
+      readonly finished: boolean;
+      readonly settledResultMinor: number;
+      readonly settledCommissionMinor: number;
+      readonly ifWinMinor: readonly number[];
+      readonly ifLoseMinor: readonly number[];
+      readonly openBackMinor: readonly number[];
+      readonly openLayMinor: readonly number[];
+    }>;
+  }>;
+  readonly orders: readonly RiskOrder[];
+}
+
 const SELF_TRADE_CODES = { cancel_newest: 0, cancel_oldest: 1, cancel_both: 2 } as const;
 
 /** A tentative change to a position while an instruction or a batch is checked. */
@@ -118,6 +154,93 @@ export class RiskStage {
   ) {
     this.orderIdNext = orderIdStart;
     this.accounts.set(HOUSE_ACCOUNT_ID, new RiskAccount(HOUSE_ACCOUNT_ID));
+  }
+
+  get orderIdNextValue(): number {
+    return this.orderIdNext;
+  }
+
+  /** The stage's whole state as plain data. */
+  exportState(): RiskSnapshot {
+    return {
+      orderIdNext: this.orderIdNext,
+      netTransfersMinor: this.netTransfersMinor,
+      markets: [...this.markets.values()].map((market) => ({
+        marketId: market.marketId,
+        runnerCount: market.runnerCount,
+        ladderId: market.ladder.id,
+        minStakeMinor: market.minStakeMinor,
+        numberOfWinners: market.numberOfWinners,
+        persistenceAllowed: market.persistenceAllowed,
+        status: market.status,
+      })),
+      accounts: [...this.accounts.values()].map((account) => ({
+        accountId: account.accountId,
+        balanceMinor: account.balanceMinor,
+        seq: account.seq,
+        limits: account.limits,
+        limitsSetAtMs: account.limitsSetAtMs,
+        lossPeriodIndex: account.lossPeriodIndex,
+        lossPeriodResultMinor: account.lossPeriodResultMinor,
+        clientOrders: [...account.clientOrders].map(([id, result]) => [id, result.orderId, result.code] as const),
+        transferIds: [...account.transferIds],
+        positions: [...account.positions.values()].map((position) => ({
+          marketId: position.marketId,
+          finished: position.finished,
+          settledResultMinor: position.settledResultMinor,
+          settledCommissionMinor: position.settledCommissionMinor,
+          ifWinMinor: [...position.ifWinMinor],
+          ifLoseMinor: [...position.ifLoseMinor],
+          openBackMinor: [...position.openBackMinor],
+          openLayMinor: [...position.openLayMinor],
+        })),
+      })),
+      orders: [...this.orders.values()].map((order) => ({ ...order })),
+    };
+  }
+
+  importState(snapshot: RiskSnapshot): void {
+    assert(this.markets.size === 0 && this.orders.size === 0, 'a snapshot is imported into an empty stage');
+    this.orderIdNext = snapshot.orderIdNext;
+    this.netTransfersMinor = snapshot.netTransfersMinor;
+    for (const saved of snapshot.markets) {
+      const ladder = ladderById(saved.ladderId);
+      assert(ladder !== undefined, 'a snapshot names known ladders');
+      this.markets.set(saved.marketId, { ...saved, ladder, positions: new Map() });
+    }
+    this.accounts.clear();
+    for (const saved of snapshot.accounts) {
+      const account = new RiskAccount(saved.accountId);
+      account.balanceMinor = saved.balanceMinor;
+      account.seq = saved.seq;
+      account.limits = saved.limits;
+      account.limitsSetAtMs = saved.limitsSetAtMs;
+      account.lossPeriodIndex = saved.lossPeriodIndex;
+      account.lossPeriodResultMinor = saved.lossPeriodResultMinor;
+      for (const [id, orderId, code] of saved.clientOrders) account.clientOrders.set(id, { orderId, code });
+      for (const id of saved.transferIds) account.transferIds.add(id);
+      for (const savedPosition of saved.positions) {
+        const market = this.markets.get(savedPosition.marketId);
+        assert(market !== undefined, 'a position is on a known market');
+        const position = new Position(account.accountId, market.marketId, market.runnerCount, market.numberOfWinners);
+        position.finished = savedPosition.finished;
+        position.settledResultMinor = savedPosition.settledResultMinor;
+        position.settledCommissionMinor = savedPosition.settledCommissionMinor;
+        position.ifWinMinor.set(savedPosition.ifWinMinor);
+        position.ifLoseMinor.set(savedPosition.ifLoseMinor);
+        position.openBackMinor.set(savedPosition.openBackMinor);
+        position.openLayMinor.set(savedPosition.openLayMinor);
+        position.refreshExposure();
+        account.exposureMinor += position.exposureMinor;
+        account.positions.set(market.marketId, position);
+        market.positions.set(account.accountId, position);
+      }
+      this.accounts.set(account.accountId, account);
+    }
+    for (const saved of snapshot.orders) {
+      this.orders.set(saved.orderId, { ...saved });
+      (this.accounts.get(saved.accountId) as RiskAccount).openOrders++;
+    }
   }
 
   beginCommand(commandSeq: number, timestampMs: number): void {
