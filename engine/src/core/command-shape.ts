@@ -68,18 +68,48 @@ export function isReplaceShape(value: Loose): boolean {
   );
 }
 
-/** An instruction of a batch, checked for shape; null when malformed. */
-export function asInstruction(value: unknown): Instruction | null {
+/**
+ * An instruction checked for shape; null when malformed. `kind` is given for the single-order
+ * commands (PlaceOrder, ...), which carry the instruction's fields without a kind of their own;
+ * the returned object is then a view of the command with that kind.
+ */
+export function asInstruction(value: unknown, kind?: Instruction['kind']): Instruction | null {
   if (!isObject(value)) return null;
-  switch (value['kind']) {
+  switch (kind ?? value['kind']) {
     case 'place':
-      return isPlaceShape(value) ? (value as unknown as PlaceInstruction) : null;
+      return isPlaceShape(value) ? withKind<PlaceInstruction>(value, 'place', kind) : null;
     case 'cancel':
-      return isCancelShape(value) ? (value as unknown as CancelInstruction) : null;
+      return isCancelShape(value) ? withKind<CancelInstruction>(value, 'cancel', kind) : null;
     case 'replace':
-      return isReplaceShape(value) ? (value as unknown as ReplaceInstruction) : null;
+      return isReplaceShape(value) ? withKind<ReplaceInstruction>(value, 'replace', kind) : null;
     default:
       return null;
+  }
+}
+
+function withKind<T extends Instruction>(value: Loose, kind: T['kind'], given: Instruction['kind'] | undefined): T {
+  if (given === undefined) return value as unknown as T;
+  // A fresh object with a fixed shape per kind keeps the checks monomorphic.
+  switch (kind) {
+    case 'place':
+      return {
+        kind,
+        clientOrderId: value['clientOrderId'],
+        marketId: value['marketId'],
+        runnerIndex: value['runnerIndex'],
+        side: value['side'],
+        priceTicks: value['priceTicks'],
+        stakeMinor: value['stakeMinor'],
+        persistence: value['persistence'],
+        timeInForce: value['timeInForce'],
+        minFillMinor: value['minFillMinor'],
+        postOnly: value['postOnly'],
+        selfTrade: value['selfTrade'],
+      } as unknown as T;
+    case 'cancel':
+      return { kind, marketId: value['marketId'], orderId: value['orderId'], reduceByMinor: value['reduceByMinor'] } as unknown as T;
+    case 'replace':
+      return { kind, marketId: value['marketId'], orderId: value['orderId'], clientOrderId: value['clientOrderId'], priceTicks: value['priceTicks'] } as unknown as T;
   }
 }
 

@@ -81,6 +81,11 @@ export class ExchangeCore implements ExchangeModel {
     return core;
   }
 
+  /** When the engine must next move time on to release a delayed order; null when none waits. */
+  nextReleaseAtMs(): number | null {
+    return this.matching.nextReleaseAtMs();
+  }
+
   /** The sequence number of the last command applied (0 before any). */
   get lastAppliedSeq(): number {
     return this.lastSeq;
@@ -133,18 +138,12 @@ export class ExchangeCore implements ExchangeModel {
       case 'SettleMarket':
       case 'VoidMarket':
         return this.matching.lifecycle(command);
-      case 'PlaceOrder': {
-        const { type: _type, accountId, ...rest } = command;
-        return this.instructions(commandSeq, accountId, 'best_effort', [{ kind: 'place', ...rest }]);
-      }
-      case 'CancelOrder': {
-        const { type: _type, accountId, ...rest } = command;
-        return this.instructions(commandSeq, accountId, 'best_effort', [{ kind: 'cancel', ...rest }]);
-      }
-      case 'ReplaceOrder': {
-        const { type: _type, accountId, ...rest } = command;
-        return this.instructions(commandSeq, accountId, 'best_effort', [{ kind: 'replace', ...rest }]);
-      }
+      case 'PlaceOrder':
+        return this.single(commandSeq, command, 'place');
+      case 'CancelOrder':
+        return this.single(commandSeq, command, 'cancel');
+      case 'ReplaceOrder':
+        return this.single(commandSeq, command, 'replace');
       case 'Batch':
         return this.batch(commandSeq, command.accountId, command.mode, command.instructions);
       case 'MassCancel':
@@ -154,6 +153,16 @@ export class ExchangeCore implements ExchangeModel {
       default:
         return 'invalid_command';
     }
+  }
+
+  /** A PlaceOrder, CancelOrder or ReplaceOrder: one best-effort instruction, read from the command itself. */
+  private single(commandSeq: number, command: Command & { accountId: unknown }, kind: InstructionKind): ReturnType<RiskStage['openAccount']> {
+    const accountId = command.accountId;
+    if (!isId(accountId)) return 'invalid_command';
+    const account = this.risk.accounts.get(accountId);
+    if (account === undefined || accountId === HOUSE_ACCOUNT_ID) return 'unknown_account';
+    this.bestEffort(commandSeq, account, command, 0, kind);
+    return null;
   }
 
   private batch(commandSeq: number, accountId: unknown, mode: unknown, instructions: unknown): ReturnType<RiskStage['openAccount']> {
@@ -187,25 +196,37 @@ export class ExchangeCore implements ExchangeModel {
     return null;
   }
 
-  private bestEffort(commandSeq: number, account: RiskAccount, raw: unknown, index: number): void {
-    const instruction = asInstruction(raw);
+  private readonly changes: Parameters<RiskStage['check']>[2] = [];
+  private readonly openOrdersDelta = { value: 0 };
+
+  private bestEffort(commandSeq: number, account: RiskAccount, raw: unknown, index: number, kind?: InstructionKind): void {
+    const instruction = asInstruction(raw, kind);
     if (instruction === null) {
-      this.rejectMalformed(account.accountId, raw, index);
+      this.rejectMalformed(account.accountId, raw, index, 'invalid_command', kind);
       return;
     }
     if (this.answeredAsDuplicate(commandSeq, account.accountId, instruction)) return;
-    const changes: Parameters<RiskStage['check']>[2] = [];
-    const code = this.risk.check(account, instruction, changes, { value: 0 });
-    this.risk.undo(account, changes);
+    const changes = this.changes;
+    this.openOrdersDelta.value = 0;
+    const code = this.risk.check(account, instruction, changes, this.openOrdersDelta);
     if (code !== null) {
+      this.risk.undo(account, changes);
       this.rejectInstruction(account.accountId, instruction, index, code);
       return;
     }
+    if (instruction.kind === 'place') {
+      // The checked worst case stays held: it is the order's hold.
+      this.risk.keep(changes);
+      this.matching.execute(this.risk.approve(account, instruction, index, true));
+      return;
+    }
+    // A cancel's release and a replace's old order stay held until the market closes them.
+    this.risk.undo(account, changes);
     this.matching.execute(this.risk.approve(account, instruction, index));
   }
 
   private allOrNone(commandSeq: number, account: RiskAccount, raws: readonly unknown[]): void {
-    const parsed = raws.map(asInstruction);
+    const parsed = raws.map((raw) => asInstruction(raw));
     const seen = new Set<string>();
     const changes: Parameters<RiskStage['check']>[2] = [];
     const openOrdersDelta = { value: 0 };
@@ -270,9 +291,9 @@ export class ExchangeCore implements ExchangeModel {
     );
   }
 
-  private rejectMalformed(accountId: AccountId, raw: unknown, index: number, code: 'invalid_command' | 'batch_instruction_rejected' = 'invalid_command'): void {
+  private rejectMalformed(accountId: AccountId, raw: unknown, index: number, code: 'invalid_command' | 'batch_instruction_rejected' = 'invalid_command', knownKind?: InstructionKind): void {
     const fields = isObject(raw) ? raw : {};
-    const kind: InstructionKind = fields['kind'] === 'cancel' || fields['kind'] === 'replace' ? fields['kind'] : 'place';
+    const kind: InstructionKind = knownKind ?? (fields['kind'] === 'cancel' || fields['kind'] === 'replace' ? fields['kind'] : 'place');
     const marketId = fields['marketId'];
     const orderId = fields['orderId'];
     const clientOrderId = fields['clientOrderId'];
@@ -323,7 +344,7 @@ export class ExchangeCore implements ExchangeModel {
 
   openOrders(): OrderView[] {
     const views: OrderView[] = [];
-    for (const slot of this.matching.slotOfOrder.values()) views.push(this.orderView(slot));
+    this.matching.slotOfOrder.forEach((_orderId, slot) => views.push(this.orderView(slot)));
     return views.sort((a, b) => a.orderId - b.orderId);
   }
 

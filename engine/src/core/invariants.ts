@@ -35,9 +35,9 @@ function checkBooks(matching: MatchingStage): void {
   }
   assert(resting + delayed === matching.slotOfOrder.size, 'every open order is in a book or a delay list');
   assert(pool.liveCount === matching.slotOfOrder.size, 'the pool holds exactly the open orders');
-  for (const [orderId, slot] of matching.slotOfOrder) {
+  matching.slotOfOrder.forEach((orderId, slot) => {
     assert(pool.orderId[slot] === orderId, 'the order index points at its order');
-  }
+  });
 }
 
 function checkLadder(matching: MatchingStage, ladder: SideLadder, marketSlot: number, runner: number): number {
@@ -82,7 +82,7 @@ function checkRisk(risk: RiskStage, matching: MatchingStage): void {
   const expectedOpen = new Map<string, number>();
   for (const order of risk.orders.values()) {
     const slot = matching.slotOfOrder.get(order.orderId);
-    assert(slot !== undefined, `order ${order.orderId} held by the risk stage is open`);
+    assert(slot >= 0, `order ${order.orderId} held by the risk stage is open`);
     assert(pool.accountId[slot] === order.accountId, 'held orders belong to their accounts');
     assert(pool.remainingMinor[slot] === order.remainingMinor, `order ${order.orderId} holds its remaining size`);
     openOrders.set(order.accountId, (openOrders.get(order.accountId) ?? 0) + 1);

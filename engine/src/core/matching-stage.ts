@@ -39,6 +39,7 @@ import {
   STP_CANCEL_NEWEST,
   type MatchSink,
 } from './order-book.js';
+import { IdMap } from './id-map.js';
 import type { ApprovedCancel, ApprovedInstruction, ApprovedPlace, ApprovedReplace } from './stage-messages.js';
 import type { MarketStatus } from './model.js';
 
@@ -109,7 +110,7 @@ export class MatchingStage implements MatchSink {
   readonly pool = new OrderPool();
   readonly markets = new Map<MarketId, MatchMarket>();
   readonly marketBySlot: MatchMarket[] = [];
-  readonly slotOfOrder = new Map<OrderId, number>();
+  readonly slotOfOrder = new IdMap();
   /** Head slot of each account's list of open orders (through pool.accountPrev/accountNext). */
   private readonly accountHead = new Map<number, number>();
   private readonly extras: OrderExtras[] = [];
@@ -272,7 +273,7 @@ export class MatchingStage implements MatchSink {
     if (market === undefined) return 'unknown_market';
     if (instruction.kind !== 'place') {
       const slot = this.slotOfOrder.get(instruction.orderId);
-      if (slot === undefined || this.pool.accountId[slot] !== instruction.accountId) return 'unknown_order';
+      if (slot < 0 || this.pool.accountId[slot] !== instruction.accountId) return 'unknown_order';
       if (instruction.kind === 'cancel') return null;
     }
     switch (market.status) {
@@ -336,7 +337,7 @@ export class MatchingStage implements MatchSink {
   private replace(replace: ApprovedReplace): void {
     const market = this.markets.get(replace.marketId) as MatchMarket;
     const pool = this.pool;
-    const old = this.slotOfOrder.get(replace.orderId) as number;
+    const old = this.slotOfOrder.get(replace.orderId);
     const remaining = pool.remainingMinor[old] as number;
     const runnerIndex = pool.runnerIndex[old] as number;
     const side = pool.side[old] as number;
@@ -355,7 +356,7 @@ export class MatchingStage implements MatchSink {
 
   private cancel(cancel: ApprovedCancel): void {
     const pool = this.pool;
-    const slot = this.slotOfOrder.get(cancel.orderId) as number;
+    const slot = this.slotOfOrder.get(cancel.orderId);
     const remaining = pool.remainingMinor[slot] as number;
     if (cancel.reduceByMinor === 0 || cancel.reduceByMinor >= remaining) {
       this.cancelRemainder(slot, 'cancelled');
@@ -638,6 +639,17 @@ export class MatchingStage implements MatchSink {
     if (next !== NONE) pool.accountPrev[next] = prev;
     this.slotOfOrder.delete(orderId);
     pool.release(slot);
+  }
+
+  /** The earliest time a delayed order is due, or null when none waits. */
+  nextReleaseAtMs(): number | null {
+    if (this.delayedCount === 0) return null;
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const market of this.marketBySlot) {
+      const first = market.delayed[0];
+      if (first !== undefined) earliest = Math.min(earliest, this.pool.releaseAtMs[first] as number);
+    }
+    return earliest;
   }
 
   get fillIdNextValue(): number {

@@ -10,6 +10,7 @@
 //   book.liveOrders();
 
 import { assert } from '@playchacha/protocol';
+import { IdMap } from './id-map.js';
 
 export const NONE = -1;
 export const SIDE_BACK = 0;
@@ -291,7 +292,7 @@ export function fillableMinor(
 export class BookOnly implements MatchSink {
   readonly pool = new OrderPool();
   private readonly ladders: SideLadder[] = [];
-  private readonly slotOfOrder = new Map<number, number>();
+  private readonly slotOfOrder = new IdMap();
   fills = 0;
 
   constructor(options: { runnerCount: number; ladderSize: number }) {
@@ -325,7 +326,7 @@ export class BookOnly implements MatchSink {
 
   cancel(orderId: number): boolean {
     const slot = this.slotOfOrder.get(orderId);
-    if (slot === undefined) return false;
+    if (slot < 0) return false;
     const pool = this.pool;
     const ladder = this.ladders[(pool.runnerIndex[slot] as number) * 2 + (pool.side[slot] as number)] as SideLadder;
     ladder.unlink(pool, slot);

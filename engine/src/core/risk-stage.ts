@@ -18,6 +18,7 @@ import {
   TRANSFER_ID_LENGTH_MAX,
   TRANSFER_MINOR_MAX,
   OPEN_ORDERS_PER_ACCOUNT_DEFAULT,
+  REJECT_CODES,
   type AccountId,
   type AccountLimits,
   type DeadHeat,
@@ -35,8 +36,25 @@ import type { ApprovedInstruction, EventOutput, SelfTradeCode } from './stage-me
 import type { PlaceInstruction, CancelInstruction, ReplaceInstruction } from '@playchacha/protocol';
 
 interface ClientOrderResult {
-  orderId: OrderId | null;
-  code: RejectCode | null;
+  readonly orderId: OrderId | null;
+  readonly code: RejectCode | null;
+}
+
+const REJECT_CODE_LIST = Object.keys(REJECT_CODES) as RejectCode[];
+const REJECT_CODE_INDEX = new Map(REJECT_CODE_LIST.map((code, index) => [code, index]));
+
+/** A client order id's first result as one number: the order id, or −(reject code index + 1). */
+function encodeResult(orderId: OrderId | null, code: RejectCode | null): number {
+  if (code === null) {
+    assert(orderId !== null && orderId > 0, 'an accepted order has an id');
+    return orderId;
+  }
+  return -((REJECT_CODE_INDEX.get(code) as number) + 1);
+}
+
+function decodeResult(encoded: number): ClientOrderResult {
+  if (encoded > 0) return { orderId: encoded, code: null };
+  return { orderId: null, code: REJECT_CODE_LIST[-encoded - 1] as RejectCode };
 }
 
 export class RiskAccount {
@@ -48,7 +66,8 @@ export class RiskAccount {
   limitsSetAtMs = 0;
   lossPeriodIndex = 0;
   lossPeriodResultMinor = 0;
-  readonly clientOrders = new Map<string, ClientOrderResult>();
+  /** Every client order id the account used, with its first result (see encodeResult). */
+  readonly clientOrders = new Map<string, number>();
   readonly transferIds = new Set<string>();
   readonly positions = new Map<MarketId, Position>();
   /** The command during which this account was first touched, and its figures before it. */
@@ -108,7 +127,8 @@ export interface RiskSnapshot {
     readonly limitsSetAtMs: number;
     readonly lossPeriodIndex: number;
     readonly lossPeriodResultMinor: number;
-    readonly clientOrders: ReadonlyArray<readonly [string, OrderId | null, RejectCode | null]>;
+    /** [client order id, first result: the order id, or −(reject code index + 1)]. */
+    readonly clientOrders: ReadonlyArray<readonly [string, number]>;
     readonly transferIds: readonly string[];
     readonly positions: ReadonlyArray<{
       readonly marketId: MarketId;
@@ -182,7 +202,7 @@ export class RiskStage {
         limitsSetAtMs: account.limitsSetAtMs,
         lossPeriodIndex: account.lossPeriodIndex,
         lossPeriodResultMinor: account.lossPeriodResultMinor,
-        clientOrders: [...account.clientOrders].map(([id, result]) => [id, result.orderId, result.code] as const),
+        clientOrders: [...account.clientOrders],
         transferIds: [...account.transferIds],
         positions: [...account.positions.values()].map((position) => ({
           marketId: position.marketId,
@@ -217,7 +237,7 @@ export class RiskStage {
       account.limitsSetAtMs = saved.limitsSetAtMs;
       account.lossPeriodIndex = saved.lossPeriodIndex;
       account.lossPeriodResultMinor = saved.lossPeriodResultMinor;
-      for (const [id, orderId, code] of saved.clientOrders) account.clientOrders.set(id, { orderId, code });
+      for (const [id, encoded] of saved.clientOrders) account.clientOrders.set(id, encoded);
       for (const id of saved.transferIds) account.transferIds.add(id);
       for (const savedPosition of saved.positions) {
         const market = this.markets.get(savedPosition.marketId);
@@ -343,7 +363,8 @@ export class RiskStage {
    * the caller can answer OrderDuplicate; undefined for a new id.
    */
   duplicateOf(accountId: AccountId, clientOrderId: string): ClientOrderResult | undefined {
-    return this.accounts.get(accountId)?.clientOrders.get(clientOrderId);
+    const encoded = this.accounts.get(accountId)?.clientOrders.get(clientOrderId);
+    return encoded === undefined ? undefined : decodeResult(encoded);
   }
 
   /** Records a rejected instruction and emits OrderRejected. */
@@ -358,8 +379,8 @@ export class RiskStage {
   ): void {
     const account = this.accounts.get(accountId);
     assert(account !== undefined, 'rejections are recorded on existing accounts');
-    if (clientOrderId !== null && instruction !== 'cancel') {
-      account.clientOrders.set(clientOrderId, { orderId: null, code });
+    if (clientOrderId !== null && instruction !== 'cancel' && code !== 'invalid_command') {
+      account.clientOrders.set(clientOrderId, encodeResult(null, code));
     }
     this.out.emit({
       type: 'OrderRejected',
@@ -528,6 +549,12 @@ export class RiskStage {
     return order;
   }
 
+  /** Keeps tentative changes as they are (a checked place's worst case becomes its hold). */
+  keep(changes: OpenChange[]): void {
+    if (changes.length > 0) changes.length = 0;
+    if (this.tentativeRemainingMinor.size > 0) this.tentativeRemainingMinor.clear();
+  }
+
   /** Undoes tentative changes (newest first) and refreshes the exposures they touched. */
   undo(account: RiskAccount, changes: OpenChange[]): void {
     for (let i = changes.length - 1; i >= 0; i--) {
@@ -555,7 +582,7 @@ export class RiskStage {
     persist: boolean;
     postOnly: boolean;
     selfTrade: SelfTradeCode;
-  }): OrderId {
+  }, alreadyHeld = false): OrderId {
     const market = this.markets.get(place.marketId);
     assert(market !== undefined, 'holding an order on an unknown market');
     this.touch(account);
@@ -576,15 +603,17 @@ export class RiskStage {
     };
     this.orders.set(orderId, order);
     account.openOrders++;
-    account.clientOrders.set(place.clientOrderId, { orderId, code: null });
-    const position = this.positionOf(account, market);
-    position.addOpen(place.runnerIndex, place.isBack, place.stakeMinor, priceX100, 1);
-    account.exposureMinor += position.refreshExposure();
+    account.clientOrders.set(place.clientOrderId, orderId);
+    if (!alreadyHeld) {
+      const position = this.positionOf(account, market);
+      position.addOpen(place.runnerIndex, place.isBack, place.stakeMinor, priceX100, 1);
+      account.exposureMinor += position.refreshExposure();
+    }
     return orderId;
   }
 
   /** Builds the hand-off for an instruction that passed its check. */
-  approve(account: RiskAccount, instruction: PlaceInstruction | CancelInstruction | ReplaceInstruction, index: number): ApprovedInstruction {
+  approve(account: RiskAccount, instruction: PlaceInstruction | CancelInstruction | ReplaceInstruction, index: number, alreadyHeld = false): ApprovedInstruction {
     switch (instruction.kind) {
       case 'place': {
         const selfTrade = SELF_TRADE_CODES[instruction.selfTrade ?? 'cancel_newest'];
@@ -600,7 +629,7 @@ export class RiskStage {
           persist: persistence === 'persist',
           postOnly,
           selfTrade,
-        });
+        }, alreadyHeld);
         return {
           kind: 'place',
           accountId: account.accountId,

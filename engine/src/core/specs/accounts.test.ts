@@ -28,12 +28,17 @@ describe.each([
     expect(h.account(A)).toEqual({ accountId: A, balanceMinor: 0, exposureMinor: 0, availableMinor: 0 });
   });
 
-  it('rejects a second account with the same id, or the house id, with account_exists', () => {
+  it('rejects a second account with the same id with account_exists', () => {
     h.openAccount(A);
     h.when({ type: 'OpenAccount', accountId: A });
     expect(h.rejectCode()).toBe('account_exists');
+    expect(h.model.accounts().map((a) => a.accountId)).toEqual([HOUSE_ACCOUNT_ID, A]);
+  });
+
+  it('never opens the house account again', () => {
     h.when({ type: 'OpenAccount', accountId: HOUSE_ACCOUNT_ID });
-    expect(h.rejectCode()).toBe('account_exists');
+    // open: the house exists (account_exists), and ids are positive (invalid_command)
+    expect(['account_exists', 'invalid_command']).toContain(h.rejectCode());
   });
 
   describe('with an account', () => {

@@ -108,6 +108,17 @@ describe.each([
     expect(h.events('OrderAccepted').map((e) => e.marketId)).toEqual([1, 2]);
   });
 
+  it('applies a cancel in a batch while the market is suspended and rejects a place', () => {
+    // given
+    const resting = h.back(A, '2.0', 100).orderId;
+    h.suspend(1);
+    // when
+    h.batch(A, 'best_effort', [cancelInstruction(resting), placeInstruction('back', '2.0', 100)]);
+    // then
+    expect(h.closed(resting)?.reason).toBe('cancelled');
+    expect(rejectedByIndex()).toEqual({ 1: 'market_suspended' });
+  });
+
   describe('instruction order', () => {
     let old: number;
     beforeEach(() => {

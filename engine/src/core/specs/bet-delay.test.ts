@@ -113,6 +113,33 @@ describe.each([
       expect(h.fills()).toEqual([]);
     });
 
+    it('applies its time in force on release: a FOK that can no longer fill is killed then', () => {
+      // given a second, FOK order of C for 600 that would match the 600 left after A's 400
+      const fok = h.back(C, '2.0', 600, { timeInForce: 'fok' }).orderId;
+      expect(h.events('OrderDelayed')).toEqual([expect.objectContaining({ orderId: fok })]);
+      // and B reduces its lay to 900 meanwhile
+      h.cancel(B, lay, 100);
+      // when both are released: A takes 400, 500 are left for C's 600
+      h.at(releaseAtMs).clock();
+      // then
+      expect(h.fills().map((f) => [f.backOrderId, f.stakeMinor])).toEqual([[back, 400]]);
+      expect(h.closed(fok)).toMatchObject({ reason: 'fill_or_kill', matchedMinor: 0, cancelledMinor: 600 });
+    });
+
+    it('is closed market_closed when the market closes', () => {
+      h.advance(1000);
+      h.closeMarket();
+      expect(h.closed(back)?.reason).toBe('market_closed');
+      expect(h.openOrderIds()).toEqual([]);
+    });
+
+    it('is closed market_voided when the market is voided', () => {
+      h.advance(1000);
+      h.voidMarket();
+      expect(h.closed(back)?.reason).toBe('market_voided');
+      expect(h.exposure(A)).toBe(0);
+    });
+
     it('can be cancelled while it waits', () => {
       // plainest reading: CancelOrder cancels any open order, delayed ones included
       h.advance(1000);

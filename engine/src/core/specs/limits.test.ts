@@ -50,6 +50,19 @@ describe.each([
       expect(h.exposure(A)).toBe(1500);
     });
 
+    it('accepts an order that does not raise the exposure when a lowered limit is already passed', () => {
+      // given exposure 1200, then the limit is lowered to 500
+      h.back(A, '2.0', 1200);
+      h.given({ type: 'SetAccountLimits', accountId: A, limits: { marketExposureMinorMax: 500 } });
+      // when a lay of 1000 at 1.5 (liability 500): if 0 wins −500, if 0 loses −1200 → still 1200
+      h.lay(A, '1.5', 1000);
+      // then
+      expect(h.rejectCode()).toBeUndefined();
+      // and one more unit of back raises it: rejected
+      h.back(A, '2.0', 1);
+      expect(h.rejectCode()).toBe('market_exposure_limit');
+    });
+
     it('applies per market', () => {
       h.back(A, '2.0', 1500);
       h.back(A, '2.0', 1500, { marketId: 2 });
@@ -100,6 +113,44 @@ describe.each([
     });
   });
 
+  describe('loss-limit periods from the time the limit was set', () => {
+    // given the limit is set 30 minutes after the account opened
+    const setAtMs = START_MS + 30 * 60_000;
+    beforeEach(() => {
+      given({});
+      // a loss of 200 before the limit exists: A backs 200 at 2.0 on market 3, runner 1 wins
+      h.lay(B, '2.0', 200, { marketId: 3 });
+      h.back(A, '2.0', 200, { marketId: 3 });
+      h.closeAndSettle([1], 3);
+      h.at(setAtMs);
+      h.given({ type: 'SetAccountLimits', accountId: A, limits: { lossLimitMinor: 1000, lossLimitPeriodMs: HOUR_MS } });
+      // a loss of 600 ten minutes into the first period
+      h.at(setAtMs + 10 * 60_000);
+      h.lay(B, '2.0', 600);
+      h.back(A, '2.0', 600);
+      h.closeAndSettle([1]);
+    });
+
+    it('does not count a loss made before the limit was set: 600 + 400 = 1000 is allowed', () => {
+      h.at(setAtMs + 20 * 60_000);
+      h.back(A, '2.0', 400, { marketId: 2 });
+      expect(h.rejectCode()).toBeUndefined();
+    });
+
+    it('still counts the loss one hour after the account opened, inside the first period', () => {
+      // START_MS + 1 h + 1 s is 31 minutes into the period that started at setAtMs
+      h.at(START_MS + HOUR_MS + 1000);
+      h.back(A, '2.0', 500, { marketId: 2 });
+      expect(h.rejectCode()).toBe('loss_limit_exceeded');
+    });
+
+    it('resets when the period that started at the setting ends', () => {
+      h.at(setAtMs + HOUR_MS + 1000);
+      h.back(A, '2.0', 500, { marketId: 2 });
+      expect(h.rejectCode()).toBeUndefined();
+    });
+  });
+
   describe('open-order cap', () => {
     beforeEach(() => given({ openOrdersMax: 2 }));
 
@@ -122,6 +173,20 @@ describe.each([
       h.lay(B, '2.0', 100); // fills the back at 2.0
       h.back(A, '2.4', 100);
       expect(h.rejectCode()).toBeUndefined();
+    });
+
+    it('counts an order waiting out the bet delay as open', () => {
+      // given an in-play market with a delay, B's lay and A's back that would match it
+      h.turnInPlay(2, 5000);
+      h.lay(B, '2.0', 100, { marketId: 2 });
+      h.back(A, '2.0', 100, { marketId: 2 });
+      expect(h.events('OrderDelayed')).toHaveLength(1);
+      h.back(A, '2.2', 100);
+      expect(h.rejectCode()).toBeUndefined();
+      // when a third order
+      h.back(A, '2.4', 100);
+      // then
+      expect(h.rejectCode()).toBe('too_many_open_orders');
     });
 
     it('caps each account on its own', () => {

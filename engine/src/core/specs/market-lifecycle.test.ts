@@ -159,6 +159,21 @@ describe.each([
       expect(h.logged('OrderClosed').filter((e) => e.orderId === back)).toHaveLength(1);
     });
 
+    it('voids in ascending order id across runners and sides', () => {
+      // given
+      const first = h.lay(B, '1.5', 100, { runnerIndex: 1 }).orderId;
+      const second = h.back(A, '2.0', 100).orderId;
+      const third = h.lay(A, '1.5', 100).orderId;
+      // when
+      h.voidMarket();
+      // then
+      expect(h.events('OrderClosed').map((e) => [e.orderId, e.reason])).toEqual([
+        [first, 'market_voided'],
+        [second, 'market_voided'],
+        [third, 'market_voided'],
+      ]);
+    });
+
     it.each<[string, (h: Harness) => void, Command['type']]>([
       ['resume an open market', () => undefined, 'ResumeMarket'],
       ['suspend a suspended market', (x) => x.suspend(), 'SuspendMarket'],

@@ -93,6 +93,12 @@ describe.each([
     expect(h.events('OrderClosed')).toEqual([]);
   });
 
+  it('is allowed while the market is suspended', () => {
+    h.suspend(1);
+    h.when({ type: 'MassCancel', accountId: A, marketId: 1 });
+    expect(closedIds()).toEqual([m1r0Back, m1r0Lay, m1r1Back]);
+  });
+
   it('rejects an unknown account or market', () => {
     h.when({ type: 'MassCancel', accountId: 77 });
     expect(h.rejectCode()).toBe('unknown_account');

@@ -41,6 +41,27 @@ describe.each([
     ]);
   });
 
+  it('shows an open order with its sizes', () => {
+    // given B lays 300 at 2.0; A backs 500 at 2.0 and reduces the rest by 50
+    h.lay(B, '2.0', 300);
+    const back = h.back(A, '2.0', 500).orderId;
+    h.cancel(A, back, 50);
+    // then size 500 = remaining 150 + matched 300 + cancelled 50
+    expect(h.openOrder(back)).toEqual({
+      orderId: back,
+      accountId: A,
+      marketId: MARKET_ID,
+      runnerIndex: 0,
+      side: 'back',
+      priceTicks: tick('2.0'),
+      sizeMinor: 500,
+      remainingMinor: 150,
+      matchedMinor: 300,
+      cancelledMinor: 50,
+      delayed: false,
+    });
+  });
+
   describe('fill or kill', () => {
     beforeEach(() => {
       h.lay(B, '2.0', 600);
@@ -300,6 +321,20 @@ describe.each([
         expect.objectContaining({ orderId: replacement, clientOrderId: 'moved', priceTicks: tick('2.5'), stakeMinor: 300, side: 'back' }),
       ]);
       expect(h.queues('back')).toEqual([[tick('2.5'), [other, replacement]]]);
+    });
+
+    it('keeps the side, runner and persistence of the old order', () => {
+      // given a persist lay on runner 1
+      const old = h.lay(A, '1.5', 400, { runnerIndex: 1, persistence: 'persist' }).orderId;
+      // when
+      const replacement = h.replace(A, old, '1.8').orderId;
+      // then
+      expect(h.events('OrderAccepted')).toEqual([
+        expect.objectContaining({ orderId: replacement, runnerIndex: 1, side: 'lay', persistence: 'persist', priceTicks: tick('1.8'), stakeMinor: 400 }),
+      ]);
+      // and it survives the turn in play
+      h.turnInPlay();
+      expect(h.openOrderIds()).toEqual([replacement]);
     });
 
     it('uses the funds the old order held', () => {

@@ -85,6 +85,18 @@ describe.each([
     expect(h.exposure(A)).toBe(1000);
   });
 
+  it('nets a matched back and a matched lay on one runner (trading out)', () => {
+    // given A backs 1000 at 3.0 (matched against B): if 0 wins +2000, if 0 loses −1000
+    h.lay(B, '3.0', 1000);
+    h.back(A, '3.0', 1000);
+    expect(h.exposure(A)).toBe(1000);
+    // when A lays 1000 at 2.0 (matched against C): if 0 wins −1000, if 0 loses +1000
+    h.back(C, '2.0', 1000);
+    h.lay(A, '2.0', 1000);
+    // then if 0 wins +1000, if 0 loses 0 → nothing at risk
+    expect(h.exposure(A)).toBe(0);
+  });
+
   it('sums exposure over markets', () => {
     // 1000 on one market, floor(500 × 100 / 100) = 500 on another
     h.back(A, '2.0', 1000);

@@ -41,9 +41,9 @@ describe.each([
     expect(h.fills()).toEqual([
       { priceTicks: tick('2.5'), stakeMinor: 300, liabilityMinor: 450, backOrderId: back, layOrderId: layB },
     ]);
-    expect(h.events('OrderClosed')).toEqual([
-      expect.objectContaining({ orderId: back, reason: 'self_trade', sizeMinor: 1000, matchedMinor: 300, cancelledMinor: 700 }),
-    ]);
+    expect(h.closed(back)).toMatchObject({ reason: 'self_trade', sizeMinor: 1000, matchedMinor: 300, cancelledMinor: 700 });
+    expect(h.closed(layB)?.reason).toBe('matched');
+    expect(h.closed(layA)).toBeUndefined();
     // A's resting lay and C's lay are untouched
     expect(h.queues('lay')).toEqual([
       [tick('2.2'), [layA]],
