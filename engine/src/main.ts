@@ -1,108 +1,69 @@
-// The engine process on its embedded defaults: one in-process core, a sequencer that stamps each
-// command with its sequence number and time, a clock that moves time on once a second, a demo
-// market with a quoting market maker, and an HTTP status endpoint. Journaling, partitions and
-// failover live in the engine's I/O adapters.
+// The engine process. It runs one partition: restores it from the newest snapshot and the journal,
+// stands by, and leads once it holds the partition's lease. With REDIS_URL it journals to Redis
+// Streams and takes commands from the partition's Redis inbox; without it, it runs on the
+// embedded defaults (file journal and snapshots under DATA_DIR) with a demo market.
 
-import { createServer } from 'node:http';
-import { STANDARD_LADDER, tickOfDecimalOdds, type Command, type EngineEvent } from '@playchacha/protocol';
-import { ExchangeCore } from './core/index.js';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { engineConfigFromEnv } from './io/engine-config.js';
+import { startEngineHttp } from './io/engine-http.js';
+import { DemoMarketMaker } from './io/demo-market.js';
+import { createEngineMetrics } from './io/metrics.js';
+import { EnginePartition } from './io/partition.js';
+import { openStorage } from './io/storage.js';
 
-const portHttp = Number(process.env['ENGINE_HTTP_PORT'] ?? 8081);
-const core = new ExchangeCore();
-let seq = 0;
-let commandsApplied = 0;
-let fillsSeen = 0;
+const config = engineConfigFromEnv();
+const logger = pino({ level: config.logLevel, base: { svc: 'engine', partition: config.partition } });
+const metrics = createEngineMetrics(config.partition);
+const storage = await openStorage(config, logger);
+let demo: DemoMarketMaker | null = null;
 
-function submit(command: Command): readonly EngineEvent[] {
-  const events = core.apply({ seq: ++seq, timestampMs: Date.now(), command });
-  commandsApplied++;
-  for (const event of events) if (event.type === 'OrderMatched') fillsSeen++;
-  return events;
-}
-
-const MARKET_ID = 1;
-const MAKER_ID = 1;
-const BETTOR_ID = 2;
-const centreTicks = tickOfDecimalOdds(STANDARD_LADDER, '2.5');
-
-function seedDemo(): void {
-  submit({ type: 'OpenAccount', accountId: MAKER_ID });
-  submit({ type: 'OpenAccount', accountId: BETTOR_ID });
-  submit({ type: 'Deposit', accountId: MAKER_ID, transferId: 'seed-maker', amountMinor: 100_000_00 });
-  submit({ type: 'Deposit', accountId: BETTOR_ID, transferId: 'seed-bettor', amountMinor: 1_000_00 });
-  submit({ type: 'CreateMarket', marketId: MARKET_ID, runnerCount: 3 });
-}
-
-let quoteRound = 0;
-const quoted: number[] = [];
-
-/** The demo market maker requotes both sides of every runner around a drifting centre. */
-function requote(): void {
-  quoteRound++;
-  const instructions: Parameters<typeof submit>[0] & { type: 'Batch' } = {
-    type: 'Batch',
-    accountId: MAKER_ID,
-    mode: 'best_effort',
-    instructions: [
-      ...quoted.map((orderId) => ({ kind: 'cancel' as const, marketId: MARKET_ID, orderId })),
-      ...[0, 1, 2].flatMap((runnerIndex) => {
-        const centre = centreTicks + runnerIndex * 20 + ((quoteRound + runnerIndex) % 5) - 2;
-        return [
-          { kind: 'place' as const, clientOrderId: `q${quoteRound}-${runnerIndex}-b`, marketId: MARKET_ID, runnerIndex, side: 'back' as const, priceTicks: centre + 1, stakeMinor: 50_00 },
-          { kind: 'place' as const, clientOrderId: `q${quoteRound}-${runnerIndex}-l`, marketId: MARKET_ID, runnerIndex, side: 'lay' as const, priceTicks: centre - 1, stakeMinor: 50_00 },
-        ];
-      }),
-    ],
-  };
-  quoted.length = 0;
-  for (const event of submit(instructions)) {
-    if (event.type === 'OrderAccepted') quoted.push(event.orderId);
-  }
-}
-
-function status(): unknown {
-  const market = core.market(MARKET_ID);
-  return {
-    seq,
-    commandsApplied,
-    fillsSeen,
-    stateHash: core.stateHash(),
-    market,
-    runners: [0, 1, 2].map((runnerIndex) => ({
-      runnerIndex,
-      bestBack: core.bookSide(MARKET_ID, runnerIndex, 'back')[0] ?? null,
-      bestLay: core.bookSide(MARKET_ID, runnerIndex, 'lay')[0] ?? null,
-    })),
-    accounts: core.accounts(),
-  };
-}
-
-seedDemo();
-requote();
-const timer = setInterval(() => {
-  submit({ type: 'Clock' });
-  requote();
-}, 1000);
-
-const server = createServer((request, response) => {
-  if (request.url === '/healthz') {
-    response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-    return;
-  }
-  if (request.url === '/' || request.url === '/status') {
-    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(status(), null, 2));
-    return;
-  }
-  response.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found"}');
+const partition = new EnginePartition({
+  partition: config.partition,
+  journal: storage.journal,
+  leadership: storage.leadership,
+  snapshots: storage.snapshots,
+  ...(storage.inbox === undefined ? {} : { inbox: storage.inbox }),
+  ...(storage.sink === undefined ? {} : { sink: storage.sink }),
+  logger,
+  metrics,
+  snapshotEveryCommands: config.snapshotEveryCommands,
+  snapshotEveryMs: config.snapshotEveryMs,
+  standbyPollMs: config.standbyPollMs,
+  onHalt: (reason) => {
+    logger.fatal({ reason }, 'exiting: the partition halted');
+    setTimeout(() => process.exit(3), 50);
+  },
 });
 
-server.listen(portHttp, '127.0.0.1', () => {
-  console.log(`READY engine=http://127.0.0.1:${portHttp}/status`);
+const server = await startEngineHttp({
+  partition,
+  metrics,
+  host: config.httpHost,
+  port: config.httpPort,
+  extraStatus: () => ({ partition: config.partition, mode: config.redisUrl === null ? 'embedded' : 'redis', dataDir: join(config.dataDir) }),
 });
 
-function shutdown(): void {
-  clearInterval(timer);
+await partition.start();
+const url = `http://${config.httpHost}:${config.httpPort}`;
+if (config.redisUrl === null) {
+  // Embedded: this process is the only candidate, so it leads as soon as it has restored.
+  while (partition.role !== 'leader') await new Promise((resolve) => setTimeout(resolve, 10));
+  if (config.demo) {
+    demo = new DemoMarketMaker((command) => partition.submit(command));
+    await demo.start(1000, partition.core.market(1) !== undefined);
+  }
+  console.log(`READY engine=${url}/status metrics=${url}/metrics`);
+} else {
+  console.log(`READY engine=${url}/status metrics=${url}/metrics role=${partition.role}`);
+}
+
+async function shutdown(signal: string): Promise<void> {
+  logger.info({ signal }, 'shutting down');
+  demo?.stop();
+  await partition.stop();
+  await storage.close();
   server.close(() => process.exit(0));
 }
-process.on('SIGINT', shutdown);
-process.on('SIGTERM', shutdown);
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -1,0 +1,108 @@
+// A client of a partition over Redis: it writes commands to the partition's inbox and answers
+// each with the events the leader published for it once its frame was durable. Gateways use it;
+// so do tests and benchmarks. Whichever instance leads, the inbox and the events stream are the
+// same, so a failover is invisible here except as latency.
+
+import type { Redis } from 'ioredis';
+import type { Command, EngineEvent } from '@playchacha/protocol';
+import type { EventFrame } from './frame-codec.js';
+import { readEventFrames, sendToInbox } from './redis-streams.js';
+
+interface Waiter {
+  resolve(events: readonly EngineEvent[]): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+const SEEN_KEPT = 50_000;
+
+export class EngineClient {
+  private readonly waiters = new Map<string, Waiter>();
+  /** Answers that arrived before their sender registered (bounded, oldest dropped first). */
+  private readonly seen = new Map<string, readonly EngineEvent[]>();
+  private readonly frameListeners: Array<(frame: EventFrame) => void> = [];
+  private afterSeq = 0;
+  private running = false;
+
+  /**
+   * `writer` sends commands; `reader` is a connection of its own for blocking reads of the events
+   * stream. Events are read from `afterSeq` (by default from the stream's end at start).
+   */
+  constructor(
+    private readonly writer: Redis,
+    private readonly reader: Redis,
+    private readonly partition: string,
+    private readonly timeoutMs = 10_000,
+  ) {}
+
+  async start(afterSeq?: number): Promise<void> {
+    if (afterSeq === undefined) {
+      const last = await this.reader.xrevrange(`events:{${this.partition}}`, '+', '-', 'COUNT', 1);
+      const id = last[0]?.[0];
+      this.afterSeq = id === undefined ? 0 : Number(id.split('-')[0]);
+    } else {
+      this.afterSeq = afterSeq;
+    }
+    this.running = true;
+    void this.readLoop();
+  }
+
+  onFrame(listener: (frame: EventFrame) => void): void {
+    this.frameListeners.push(listener);
+  }
+
+  /** Sends a command; resolves with its events once durable, or rejects after the timeout. */
+  async submit(command: Command): Promise<readonly EngineEvent[]> {
+    const id = await sendToInbox(this.writer, this.partition, command);
+    const early = this.seen.get(id);
+    if (early !== undefined) {
+      this.seen.delete(id);
+      return early;
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(id);
+        reject(new Error(`no answer for inbox entry ${id} within ${this.timeoutMs} ms`));
+      }, this.timeoutMs);
+      this.waiters.set(id, { resolve, reject, timer });
+    });
+  }
+
+  private async readLoop(): Promise<void> {
+    while (this.running) {
+      try {
+        const frames = await readEventFrames(this.reader, this.partition, this.afterSeq, 256, 200);
+        for (const frame of frames) {
+          if (frame.lastSeq <= this.afterSeq) continue;
+          this.afterSeq = frame.lastSeq;
+          for (const listener of this.frameListeners) listener(frame);
+          for (const entry of frame.entries) {
+            if (entry.inboxId === null) continue;
+            const waiter = this.waiters.get(entry.inboxId);
+            if (waiter !== undefined) {
+              clearTimeout(waiter.timer);
+              this.waiters.delete(entry.inboxId);
+              waiter.resolve(entry.events);
+            } else {
+              this.seen.set(entry.inboxId, entry.events);
+              if (this.seen.size > SEEN_KEPT) this.seen.delete(this.seen.keys().next().value as string);
+            }
+          }
+        }
+      } catch (error) {
+        if (!this.running) return;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        void error;
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.running = false;
+    for (const [id, waiter] of this.waiters) {
+      clearTimeout(waiter.timer);
+      waiter.reject(new Error(`client closed before an answer for ${id}`));
+    }
+    this.waiters.clear();
+  }
+}

@@ -1,0 +1,50 @@
+// Encoding of what the journal and the event stream carry. msgpackr is used for these internal
+// formats because frames are decoded at replay speed (millions of commands a second); the public
+// WebSocket wire uses @msgpack/msgpack in the gateway.
+
+import { Packr } from 'msgpackr';
+import type { CommandEnvelope, EngineEvent } from '@playchacha/protocol';
+
+const packr = new Packr({ useRecords: false, mapsAsObjects: true });
+
+/** The body of one journal frame: the envelopes and, for each, the inbox entry it came from. */
+export interface FrameBody {
+  readonly envelopes: readonly CommandEnvelope[];
+  /** Inbox ids parallel to envelopes; null for commands the engine made itself (Clock). */
+  readonly inboxIds: ReadonlyArray<string | null>;
+}
+
+/** What the leader publishes after a frame is durable: the events of each of its commands. */
+export interface EventFrame {
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  readonly entries: ReadonlyArray<{
+    readonly seq: number;
+    readonly inboxId: string | null;
+    readonly events: readonly EngineEvent[];
+  }>;
+}
+
+export function encodeFrameBody(body: FrameBody): Uint8Array {
+  return packr.pack(body);
+}
+
+export function decodeFrameBody(payload: Uint8Array): FrameBody {
+  return packr.unpack(payload) as FrameBody;
+}
+
+export function encodeEventFrame(frame: EventFrame): Uint8Array {
+  return packr.pack(frame);
+}
+
+export function decodeEventFrame(payload: Uint8Array): EventFrame {
+  return packr.unpack(payload) as EventFrame;
+}
+
+export function encodeValue(value: unknown): Uint8Array {
+  return packr.pack(value);
+}
+
+export function decodeValue<T>(payload: Uint8Array): T {
+  return packr.unpack(payload) as T;
+}

@@ -1,0 +1,429 @@
+// One engine partition: the single writer that sequences commands into the journal and applies
+// them to the core. Every instance starts as a standby that restores the latest snapshot, replays
+// the journal and keeps tailing it; the instance that acquires the partition's lease becomes the
+// leader. The leader group-commits: all commands of one event-loop turn are applied, journaled as
+// one frame, and only once that frame is durable are their events published and their callers
+// answered. A leader whose append is fenced, or whose lease is lost, halts: it holds state the
+// journal may not, and only a restart (snapshot + replay) may rebuild it.
+
+import type { Logger } from 'pino';
+import { assert, type Command, type CommandEnvelope, type EngineEvent } from '@playchacha/protocol';
+import { ExchangeCore, type CoreSnapshot } from '../core/index.js';
+import { decodeFrameBody, decodeValue, encodeFrameBody, encodeValue, type EventFrame } from './frame-codec.js';
+import { FencedError, JournalCorruptError, type Journal, type JournalFrame, type Leadership } from './journal.js';
+import type { EngineMetrics } from './metrics.js';
+
+export interface SnapshotStore {
+  save(seq: number, data: Uint8Array): Promise<void>;
+  /** The newest snapshot, or null. */
+  latest(): Promise<{ seq: number; data: Uint8Array } | null>;
+  /** The seq of the oldest snapshot still kept (journal frames before it may be trimmed), or null. */
+  oldestKeptSeq(): Promise<number | null>;
+}
+
+/** Where the leader publishes each durable frame's events (ids are the frames' lastSeq). */
+export interface EventSink {
+  publish(frame: EventFrame): Promise<void>;
+  lastPublishedSeq(): Promise<number>;
+}
+
+/** Where commands from gateways arrive, in order, each with an id the journal records. */
+export interface CommandInbox {
+  /** Entries after `afterId` (all when null), waiting up to blockMs for the first. */
+  next(afterId: string | null, max: number, blockMs: number): Promise<Array<{ id: string; command: Command }>>;
+  close(): Promise<void>;
+}
+
+export type PartitionRole = 'starting' | 'standby' | 'leader' | 'halted';
+
+export interface PartitionOptions {
+  readonly partition: string;
+  readonly journal: Journal;
+  readonly leadership: Leadership;
+  readonly snapshots: SnapshotStore;
+  readonly inbox?: CommandInbox;
+  readonly sink?: EventSink;
+  readonly logger: Logger;
+  readonly metrics?: EngineMetrics;
+  readonly snapshotEveryCommands?: number;
+  readonly snapshotEveryMs?: number;
+  /** How often a standby polls the journal and tries for the lease. */
+  readonly standbyPollMs?: number;
+  /** Most commands in one frame. */
+  readonly frameCommandsMax?: number;
+  /** Called once when the partition halts (the process should exit). */
+  readonly onHalt?: (reason: string) => void;
+  readonly now?: () => number;
+}
+
+interface Pending {
+  readonly command: Command;
+  readonly inboxId: string | null;
+  readonly resolve: ((events: readonly EngineEvent[]) => void) | null;
+  readonly reject: ((error: Error) => void) | null;
+}
+
+/** Thrown to callers of submit when this instance is not the leader (or halted). */
+export class NotLeaderError extends Error {
+  override name = 'NotLeaderError';
+}
+
+const RECENT_FRAMES_KEPT = 64;
+
+export class EnginePartition {
+  core = new ExchangeCore();
+  role: PartitionRole = 'starting';
+  epoch = 0;
+  private lastInboxId: string | null = null;
+  private pending: Pending[] = [];
+  private writing = false;
+  private flushScheduled = false;
+  private commandsSinceSnapshot = 0;
+  private lastSnapshotAtMs = 0;
+  private lastSnapshotSeq = 0;
+  private readonly recent: EventFrame[] = [];
+  private readonly timers: NodeJS.Timeout[] = [];
+  private clockTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private readonly listeners: Array<(frame: EventFrame) => void> = [];
+  private readonly now: () => number;
+  private lastTimestampMs = 0;
+
+  constructor(private readonly options: PartitionOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  get appliedSeq(): number {
+    return this.core.lastAppliedSeq;
+  }
+
+  /** Listens to every durable frame's events (on the leader, and on a standby as it replays). */
+  onFrame(listener: (frame: EventFrame) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Restores from the newest snapshot and the journal, then runs as a standby until it leads. */
+  async start(): Promise<void> {
+    await this.restore();
+    this.role = 'standby';
+    this.options.metrics?.leader.set(0);
+    this.options.logger.info({ partition: this.options.partition, seq: this.appliedSeq }, 'standby');
+    void this.standbyLoop();
+  }
+
+  /** Submits a command (leader only); resolves with its events once its frame is durable. */
+  submit(command: Command): Promise<readonly EngineEvent[]> {
+    if (this.role !== 'leader') return Promise.reject(new NotLeaderError(`partition ${this.options.partition} is ${this.role}`));
+    return new Promise((resolve, reject) => {
+      this.pending.push({ command, inboxId: null, resolve, reject });
+      this.scheduleFlush();
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.timers) clearInterval(timer);
+    if (this.clockTimer !== null) clearTimeout(this.clockTimer);
+    while (this.writing) await sleep(5);
+    if (this.role === 'leader') await this.options.leadership.release(this.epoch).catch(() => undefined);
+    await this.options.inbox?.close();
+  }
+
+  // ----- Restore and standby --------------------------------------------------------------
+
+  private async restore(): Promise<void> {
+    const { journal, snapshots, logger } = this.options;
+    const snapshot = await snapshots.latest();
+    if (snapshot !== null) {
+      const data = decodeValue<{ core: CoreSnapshot; lastInboxId: string | null }>(snapshot.data);
+      this.core = ExchangeCore.fromSnapshot(data.core);
+      this.lastInboxId = data.lastInboxId;
+      this.lastSnapshotSeq = snapshot.seq;
+      assert(this.core.lastAppliedSeq === snapshot.seq, 'a snapshot is taken at its own seq');
+    }
+    const journalLast = await journal.lastSeq();
+    const journalFirst = await journal.firstSeq();
+    if (journalLast < this.appliedSeq) {
+      this.halt(`journal ends at seq ${journalLast}, behind the snapshot at seq ${this.appliedSeq}: refusing to start`);
+      throw new JournalCorruptError(`journal ends at ${journalLast}, behind the snapshot at ${this.appliedSeq}`);
+    }
+    if (journalLast > this.appliedSeq && journalFirst > this.appliedSeq + 1) {
+      this.halt(`journal starts at seq ${journalFirst}, after the snapshot at seq ${this.appliedSeq}: a gap`);
+      throw new JournalCorruptError(`journal starts at ${journalFirst}; snapshot at ${this.appliedSeq}`);
+    }
+    const startedAt = this.now();
+    const replayed = await this.catchUp();
+    logger.info({ partition: this.options.partition, snapshotSeq: snapshot?.seq ?? 0, replayed, ms: this.now() - startedAt }, 'restored');
+  }
+
+  /** Applies every journal frame after the applied seq; returns how many commands it applied. */
+  private async catchUp(): Promise<number> {
+    let applied = 0;
+    for (;;) {
+      const frames = await this.options.journal.read(this.appliedSeq + 1, 256);
+      if (frames.length === 0) return applied;
+      for (const frame of frames) applied += this.applyJournaled(frame);
+    }
+  }
+
+  private applyJournaled(frame: JournalFrame): number {
+    if (frame.lastSeq <= this.appliedSeq) return 0;
+    if (frame.firstSeq !== this.appliedSeq + 1) {
+      const reason = `journal gap: frame ${frame.firstSeq}..${frame.lastSeq} after applied seq ${this.appliedSeq}`;
+      this.halt(reason);
+      throw new JournalCorruptError(reason);
+    }
+    const body = decodeFrameBody(frame.payload);
+    const entries: Array<{ seq: number; inboxId: string | null; events: readonly EngineEvent[] }> = [];
+    body.envelopes.forEach((envelope, index) => {
+      const events = this.core.apply(envelope);
+      const inboxId = body.inboxIds[index] ?? null;
+      if (inboxId !== null) this.lastInboxId = inboxId;
+      entries.push({ seq: envelope.seq, inboxId, events });
+    });
+    this.lastTimestampMs = Math.max(this.lastTimestampMs, body.envelopes.at(-1)?.timestampMs ?? 0);
+    this.remember({ firstSeq: frame.firstSeq, lastSeq: frame.lastSeq, entries });
+    return body.envelopes.length;
+  }
+
+  private remember(frame: EventFrame): void {
+    this.recent.push(frame);
+    if (this.recent.length > RECENT_FRAMES_KEPT) this.recent.shift();
+  }
+
+  private async standbyLoop(): Promise<void> {
+    const pollMs = this.options.standbyPollMs ?? 50;
+    while (!this.stopped && this.role === 'standby') {
+      try {
+        const before = this.appliedSeq;
+        await this.catchUp();
+        if (this.appliedSeq > before) this.notifyReplayed(before);
+        const epoch = await this.options.leadership.acquire();
+        if (epoch !== null) {
+          await this.becomeLeader(epoch);
+          return;
+        }
+      } catch (error) {
+        if ((this.role as PartitionRole) === 'halted') return;
+        this.options.logger.warn({ err: error, partition: this.options.partition }, 'standby poll failed; retrying');
+      }
+      await sleep(pollMs);
+    }
+  }
+
+  private notifyReplayed(afterSeq: number): void {
+    for (const frame of this.recent) if (frame.lastSeq > afterSeq) for (const listener of this.listeners) listener(frame);
+  }
+
+  private async becomeLeader(epoch: number): Promise<void> {
+    const { logger, partition } = { logger: this.options.logger, partition: this.options.partition };
+    this.epoch = epoch;
+    // The old leader can no longer append, so the journal's tail is final: apply all of it.
+    await this.catchUp();
+    await this.republishMissing();
+    this.role = 'leader';
+    this.options.metrics?.leader.set(1);
+    this.lastSnapshotAtMs = this.now();
+    logger.info({ partition, epoch, seq: this.appliedSeq }, 'leader');
+    const leaseMs = this.options.leadership.leaseMs;
+    this.timers.push(setInterval(() => void this.renewLease(), Math.max(10, Math.floor(leaseMs / 3))));
+    const snapshotEveryMs = this.options.snapshotEveryMs ?? 60_000;
+    this.timers.push(setInterval(() => void this.maybeSnapshot(true), Math.max(100, Math.floor(snapshotEveryMs / 4))));
+    if (this.options.inbox !== undefined) void this.inboxLoop(this.options.inbox);
+    this.scheduleClock();
+  }
+
+  private async republishMissing(): Promise<void> {
+    const sink = this.options.sink;
+    if (sink === undefined) return;
+    const published = await sink.lastPublishedSeq();
+    for (const frame of this.recent) if (frame.lastSeq > published) await sink.publish(frame);
+  }
+
+  private async renewLease(): Promise<void> {
+    if (this.role !== 'leader') return;
+    try {
+      const held = await this.options.leadership.renew(this.epoch);
+      if (!held) this.halt(`lease lost at epoch ${this.epoch}`);
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'lease renewal failed');
+    }
+  }
+
+  // ----- Leader: group commit -------------------------------------------------------------
+
+  private async inboxLoop(inbox: CommandInbox): Promise<void> {
+    while (!this.stopped && this.role === 'leader') {
+      try {
+        // Do not read further ahead than one frame's worth of unjournaled commands.
+        if (this.pending.length >= (this.options.frameCommandsMax ?? 4096)) {
+          await sleep(1);
+          continue;
+        }
+        const after = this.lastQueuedInboxId ?? this.lastInboxId;
+        const entries = await inbox.next(after, 1024, 50);
+        if (this.role !== 'leader') return;
+        for (const entry of entries) {
+          this.pending.push({ command: entry.command, inboxId: entry.id, resolve: null, reject: null });
+          this.lastQueuedInboxId = entry.id;
+        }
+        if (entries.length > 0) this.scheduleFlush();
+      } catch (error) {
+        if (this.stopped) return;
+        this.options.logger.warn({ err: error }, 'inbox read failed; retrying');
+        await sleep(50);
+      }
+    }
+  }
+
+  private lastQueuedInboxId: string | null = null;
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.writing) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.writing || this.pending.length === 0 || this.role !== 'leader') return;
+    this.writing = true;
+    const batch = this.pending.splice(0, this.options.frameCommandsMax ?? 4096);
+    const envelopes: CommandEnvelope[] = [];
+    const inboxIds: Array<string | null> = [];
+    const entries: Array<{ seq: number; inboxId: string | null; events: readonly EngineEvent[] }> = [];
+    const firstSeq = this.appliedSeq + 1;
+    const appliedAt = process.hrtime.bigint();
+    for (const item of batch) {
+      const timestampMs = Math.max(this.now(), this.lastTimestampMs);
+      this.lastTimestampMs = timestampMs;
+      const envelope: CommandEnvelope = { seq: this.appliedSeq + 1, timestampMs, command: item.command };
+      // The core applies speculatively; nothing leaves the process until the frame is durable.
+      const events = this.core.apply(envelope);
+      envelopes.push(envelope);
+      inboxIds.push(item.inboxId);
+      entries.push({ seq: envelope.seq, inboxId: item.inboxId, events });
+    }
+    this.options.metrics?.applySeconds.observe(Number(process.hrtime.bigint() - appliedAt) / 1e9 / batch.length);
+    const frame: JournalFrame = {
+      firstSeq,
+      lastSeq: this.appliedSeq,
+      epoch: this.epoch,
+      payload: encodeFrameBody({ envelopes, inboxIds }),
+    };
+    const durable = await this.appendUntilDurable(frame);
+    if (!durable) {
+      for (const item of batch) item.reject?.(new NotLeaderError('the partition lost leadership before this command was journaled'));
+      this.writing = false;
+      return;
+    }
+    for (const id of inboxIds) if (id !== null) this.lastInboxId = id;
+    const eventFrame: EventFrame = { firstSeq, lastSeq: frame.lastSeq, entries };
+    this.remember(eventFrame);
+    this.options.metrics?.commands.inc(batch.length);
+    batch.forEach((item, index) => item.resolve?.((entries[index] as { events: readonly EngineEvent[] }).events));
+    for (const listener of this.listeners) listener(eventFrame);
+    this.commandsSinceSnapshot += batch.length;
+    if (this.options.sink !== undefined) await this.publishUntilDone(this.options.sink, eventFrame);
+    this.writing = false;
+    await this.maybeSnapshot(false);
+    this.scheduleClock();
+    if (this.pending.length > 0) this.scheduleFlush();
+  }
+
+  /** Retries the same frame until it is durable; false when fenced (the caller must stop). */
+  private async appendUntilDurable(frame: JournalFrame): Promise<boolean> {
+    let delayMs = 5;
+    for (;;) {
+      const startedAt = process.hrtime.bigint();
+      try {
+        await this.options.journal.append(frame);
+        this.options.metrics?.appendSeconds.observe(Number(process.hrtime.bigint() - startedAt) / 1e9);
+        return true;
+      } catch (error) {
+        if (error instanceof FencedError) {
+          this.halt(`fenced at epoch ${this.epoch}: another leader took over`);
+          return false;
+        }
+        if (this.role === 'halted') return false;
+        this.options.logger.warn({ err: error, seq: frame.lastSeq }, 'journal append failed; retrying the same frame');
+        await sleep(delayMs);
+        delayMs = Math.min(delayMs * 2, 200);
+      }
+    }
+  }
+
+  private async publishUntilDone(sink: EventSink, frame: EventFrame): Promise<void> {
+    let delayMs = 5;
+    while (this.role === 'leader') {
+      try {
+        await sink.publish(frame);
+        return;
+      } catch (error) {
+        this.options.logger.warn({ err: error, seq: frame.lastSeq }, 'event publish failed; retrying');
+        await sleep(delayMs);
+        delayMs = Math.min(delayMs * 2, 200);
+      }
+    }
+  }
+
+  /** Moves time on with a Clock command when a delayed order falls due. */
+  private scheduleClock(): void {
+    if (this.role !== 'leader' || this.clockTimer !== null) return;
+    const releaseAtMs = this.core.nextReleaseAtMs();
+    if (releaseAtMs === null) return;
+    const waitMs = Math.max(0, releaseAtMs - this.now());
+    this.clockTimer = setTimeout(() => {
+      this.clockTimer = null;
+      if (this.role !== 'leader') return;
+      this.pending.push({ command: { type: 'Clock' }, inboxId: null, resolve: null, reject: null });
+      this.scheduleFlush();
+    }, waitMs);
+  }
+
+  private async maybeSnapshot(byTime: boolean): Promise<void> {
+    if (this.role !== 'leader' || this.writing) return;
+    const everyCommands = this.options.snapshotEveryCommands ?? 100_000;
+    const everyMs = this.options.snapshotEveryMs ?? 60_000;
+    const due = this.commandsSinceSnapshot >= everyCommands || (byTime && this.commandsSinceSnapshot > 0 && this.now() - this.lastSnapshotAtMs >= everyMs);
+    if (!due) return;
+    await this.snapshotNow();
+  }
+
+  /** Takes a snapshot at the applied seq and trims the journal behind the oldest one kept. */
+  async snapshotNow(): Promise<void> {
+    const seq = this.appliedSeq;
+    if (seq === this.lastSnapshotSeq) return;
+    const data = encodeValue({ core: this.core.snapshot(), lastInboxId: this.lastInboxId });
+    this.commandsSinceSnapshot = 0;
+    this.lastSnapshotAtMs = this.now();
+    try {
+      await this.options.snapshots.save(seq, data);
+      this.lastSnapshotSeq = seq;
+      this.options.metrics?.snapshotSeq.set(seq);
+      this.options.metrics?.snapshotTimestamp.set(this.now() / 1000);
+      const oldest = await this.options.snapshots.oldestKeptSeq();
+      if (oldest !== null) await this.options.journal.trimBefore(oldest + 1);
+      this.options.logger.info({ seq, bytes: data.byteLength }, 'snapshot');
+    } catch (error) {
+      this.options.logger.warn({ err: error, seq }, 'snapshot failed');
+    }
+  }
+
+  private halt(reason: string): void {
+    if (this.role === 'halted') return;
+    this.role = 'halted';
+    this.options.metrics?.leader.set(0);
+    for (const timer of this.timers) clearInterval(timer);
+    if (this.clockTimer !== null) clearTimeout(this.clockTimer);
+    for (const item of this.pending.splice(0)) item.reject?.(new NotLeaderError(reason));
+    this.options.logger.fatal({ partition: this.options.partition, reason }, 'partition halted');
+    this.options.onHalt?.(reason);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,85 @@
+// The partition's Redis streams besides the journal: the inbox gateways write commands to, and the
+// events stream the leader publishes durable frames to (id = the frame's lastSeq, so a frame
+// published twice is stored once).
+
+import type { Redis } from 'ioredis';
+import type { Command } from '@playchacha/protocol';
+import { decodeEventFrame, decodeValue, encodeEventFrame, encodeValue, type EventFrame } from './frame-codec.js';
+import type { CommandInbox, EventSink } from './partition.js';
+
+export function inboxKey(partition: string): string {
+  return `inbox:{${partition}}`;
+}
+
+export function eventsKey(partition: string): string {
+  return `events:{${partition}}`;
+}
+
+export class RedisInbox implements CommandInbox {
+  constructor(
+    private readonly redis: Redis,
+    private readonly partition: string,
+  ) {}
+
+  async next(afterId: string | null, max: number, blockMs: number): Promise<Array<{ id: string; command: Command }>> {
+    const reply = await this.redis.xreadBuffer('COUNT', max, 'BLOCK', blockMs, 'STREAMS', inboxKey(this.partition), afterId ?? '0-0');
+    if (reply === null) return [];
+    const entries: Array<{ id: string; command: Command }> = [];
+    for (const [, messages] of reply) {
+      for (const [id, fields] of messages) {
+        const payload = fields[1];
+        if (payload === undefined) continue;
+        entries.push({ id: id.toString(), command: decodeValue<Command>(payload) });
+      }
+    }
+    return entries;
+  }
+
+  async close(): Promise<void> {
+    this.redis.disconnect();
+  }
+}
+
+/** Appends a command to a partition's inbox; returns the inbox id the events will carry. */
+export async function sendToInbox(redis: Redis, partition: string, command: Command): Promise<string> {
+  const id = await redis.xadd(inboxKey(partition), '*', 'c', Buffer.from(encodeValue(command)));
+  if (id === null) throw new Error('XADD returned no id');
+  return id;
+}
+
+export class RedisEventSink implements EventSink {
+  constructor(
+    private readonly redis: Redis,
+    private readonly partition: string,
+  ) {}
+
+  async publish(frame: EventFrame): Promise<void> {
+    try {
+      await this.redis.xadd(eventsKey(this.partition), `${frame.lastSeq}-0`, 'f', Buffer.from(encodeEventFrame(frame)));
+    } catch (error) {
+      // An id at or below the last one means this frame (or a later one) is already published.
+      if (error instanceof Error && /equal or smaller/.test(error.message)) return;
+      throw error;
+    }
+  }
+
+  async lastPublishedSeq(): Promise<number> {
+    const last = await this.redis.xrevrange(eventsKey(this.partition), '+', '-', 'COUNT', 1);
+    const id = last[0]?.[0];
+    return id === undefined ? 0 : Number(id.split('-')[0]);
+  }
+}
+
+/** Reads event frames after a seq (for consumers: gateways, the settlement worker, tests). */
+export async function readEventFrames(redis: Redis, partition: string, afterSeq: number, count: number, blockMs: number): Promise<EventFrame[]> {
+  const reply = await redis.xreadBuffer('COUNT', count, 'BLOCK', blockMs, 'STREAMS', eventsKey(partition), `${afterSeq}-0`);
+  if (reply === null) return [];
+  const frames: EventFrame[] = [];
+  for (const [, messages] of reply) {
+    for (const [, fields] of messages) {
+      const payload = fields[1];
+      if (payload !== undefined) frames.push(decodeEventFrame(payload));
+    }
+  }
+  return frames;
+}

@@ -1,0 +1,53 @@
+// Chooses the engine's adapters: Redis (journal, lease, snapshots, inbox, events) when REDIS_URL
+// is set, otherwise files under DATA_DIR for the embedded default.
+
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { EngineConfig } from './engine-config.js';
+import { FileJournal, FileLeadership } from './file-journal.js';
+import type { Journal, Leadership } from './journal.js';
+import type { CommandInbox, EventSink, SnapshotStore } from './partition.js';
+import { connectJournalRedis, RedisJournal, RedisLeadership } from './redis-journal.js';
+import { RedisEventSink, RedisInbox } from './redis-streams.js';
+import { FileSnapshotStore, RedisSnapshotStore } from './snapshot-stores.js';
+
+export interface EngineStorage {
+  readonly journal: Journal;
+  readonly leadership: Leadership;
+  readonly snapshots: SnapshotStore;
+  readonly inbox?: CommandInbox;
+  readonly sink?: EventSink;
+  close(): Promise<void>;
+}
+
+export async function openStorage(config: EngineConfig, logger: Logger): Promise<EngineStorage> {
+  if (config.redisUrl === null) {
+    const journal = await FileJournal.open(join(config.dataDir, 'journal'), config.partition, {
+      onRepair: (repair) => logger.warn(repair, 'cut a torn journal tail'),
+    });
+    return {
+      journal,
+      leadership: new FileLeadership(join(config.dataDir, 'journal'), config.partition, { leaseMs: config.leaseMs }),
+      snapshots: new FileSnapshotStore(join(config.dataDir, 'snapshots', config.partition)),
+      close: () => journal.close(),
+    };
+  }
+  // The journal and lease never queue commands while Redis is away; the streams may.
+  const journalRedis = await connectJournalRedis(config.redisUrl);
+  const streamsRedis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
+  const inboxRedis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
+  for (const client of [streamsRedis, inboxRedis]) client.on('error', (error) => logger.warn({ err: error }, 'redis'));
+  return {
+    journal: new RedisJournal(journalRedis, config.partition, { replicas: config.redisReplicas }),
+    leadership: new RedisLeadership(journalRedis, config.partition, { leaseMs: config.leaseMs }),
+    snapshots: new RedisSnapshotStore(streamsRedis, config.partition),
+    inbox: new RedisInbox(inboxRedis, config.partition),
+    sink: new RedisEventSink(streamsRedis, config.partition),
+    close: async () => {
+      journalRedis.disconnect();
+      streamsRedis.disconnect();
+      inboxRedis.disconnect();
+    },
+  };
+}
