@@ -7,6 +7,11 @@ import type { CommandEnvelope, EngineEvent } from '@playchacha/protocol';
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true });
 
+/** Packr returns a view of a buffer it reuses; every encoding that outlives the call is copied. */
+function pack(value: unknown): Uint8Array {
+  return new Uint8Array(packr.pack(value));
+}
+
 /** The body of one journal frame: the envelopes and, for each, the inbox entry it came from. */
 export interface FrameBody {
   readonly envelopes: readonly CommandEnvelope[];
@@ -26,7 +31,7 @@ export interface EventFrame {
 }
 
 export function encodeFrameBody(body: FrameBody): Uint8Array {
-  return packr.pack(body);
+  return pack(body);
 }
 
 export function decodeFrameBody(payload: Uint8Array): FrameBody {
@@ -34,7 +39,7 @@ export function decodeFrameBody(payload: Uint8Array): FrameBody {
 }
 
 export function encodeEventFrame(frame: EventFrame): Uint8Array {
-  return packr.pack(frame);
+  return pack(frame);
 }
 
 export function decodeEventFrame(payload: Uint8Array): EventFrame {
@@ -42,7 +47,7 @@ export function decodeEventFrame(payload: Uint8Array): EventFrame {
 }
 
 export function encodeValue(value: unknown): Uint8Array {
-  return packr.pack(value);
+  return pack(value);
 }
 
 export function decodeValue<T>(payload: Uint8Array): T {
