@@ -34,7 +34,7 @@ export interface CommandInbox {
   close(): Promise<void>;
 }
 
-export type PartitionRole = 'starting' | 'standby' | 'leader' | 'halted';
+export type PartitionRole = 'starting' | 'standby' | 'leader' | 'halted' | 'stopped';
 
 export interface PartitionOptions {
   readonly partition: string;
@@ -122,10 +122,14 @@ export class EnginePartition {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    const wasLeader = this.role === 'leader';
+    if (this.role !== 'halted') this.role = 'stopped';
+    this.options.metrics?.leader.set(0);
     for (const timer of this.timers) clearInterval(timer);
     if (this.clockTimer !== null) clearTimeout(this.clockTimer);
+    for (const item of this.pending.splice(0)) item.reject?.(new NotLeaderError('the partition stopped'));
     while (this.writing) await sleep(5);
-    if (this.role === 'leader') await this.options.leadership.release(this.epoch).catch(() => undefined);
+    if (wasLeader) await this.options.leadership.release(this.epoch).catch(() => undefined);
     await this.options.inbox?.close();
   }
 
@@ -139,6 +143,7 @@ export class EnginePartition {
       this.core = ExchangeCore.fromSnapshot(data.core);
       this.lastInboxId = data.lastInboxId;
       this.lastSnapshotSeq = snapshot.seq;
+      this.lastTimestampMs = data.core.lastTimestampMs;
       assert(this.core.lastAppliedSeq === snapshot.seq, 'a snapshot is taken at its own seq');
     }
     const journalLast = await journal.lastSeq();
@@ -198,8 +203,13 @@ export class EnginePartition {
         const before = this.appliedSeq;
         await this.catchUp();
         if (this.appliedSeq > before) this.notifyReplayed(before);
+        if (this.stopped) return;
         const epoch = await this.options.leadership.acquire();
         if (epoch !== null) {
+          if (this.stopped) {
+            await this.options.leadership.release(epoch);
+            return;
+          }
           await this.becomeLeader(epoch);
           return;
         }
@@ -216,6 +226,7 @@ export class EnginePartition {
   }
 
   private async becomeLeader(epoch: number): Promise<void> {
+    assert(!this.stopped && this.role === 'standby', 'only a running standby becomes leader');
     const { logger, partition } = { logger: this.options.logger, partition: this.options.partition };
     this.epoch = epoch;
     // The old leader can no longer append, so the journal's tail is final: apply all of it.
@@ -283,7 +294,7 @@ export class EnginePartition {
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;
-      void this.flush();
+      this.flush().catch((error: unknown) => this.halt(`frame failed: ${String(error)}`));
     });
   }
 
@@ -347,7 +358,7 @@ export class EnginePartition {
           this.halt(`fenced at epoch ${this.epoch}: another leader took over`);
           return false;
         }
-        if (this.role === 'halted') return false;
+        if (this.role === 'halted' || this.stopped) return false;
         this.options.logger.warn({ err: error, seq: frame.lastSeq }, 'journal append failed; retrying the same frame');
         await sleep(delayMs);
         delayMs = Math.min(delayMs * 2, 200);
