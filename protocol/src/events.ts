@@ -143,6 +143,18 @@ export type AccountEvent =
       readonly availableMinor: number;
     } & AccountStream)
   | ({
+      /**
+       * The account's money at risk on one market changed: exposureMinor is the worst case of its
+       * matched bets and open orders together, escrowMinor that of its matched bets alone (never
+       * more than exposureMinor); the difference is held for open orders. Emitted once per command
+       * for each position the command changed; both are zero once the market is settled or void.
+       */
+      readonly type: 'PositionUpdated';
+      readonly marketId: MarketId;
+      readonly exposureMinor: number;
+      readonly escrowMinor: number;
+    } & AccountStream)
+  | ({
       /** The account's result on a settled market. Commission is charged on net winnings only. */
       readonly type: 'AccountSettled';
       readonly marketId: MarketId;

@@ -78,6 +78,41 @@ export class Position {
     return worst;
   }
 
+  /** The worst case of the matched bets alone (open orders ignored). */
+  matchedWorstCaseMinor(): number {
+    const n = this.runnerCount;
+    if (this.numberOfWinners === 1) {
+      let loseSum = 0;
+      let worstDelta = Number.POSITIVE_INFINITY;
+      for (let i = 0; i < n; i++) {
+        const ifLose = this.ifLoseMinor[i] as number;
+        loseSum += ifLose;
+        const delta = (this.ifWinMinor[i] as number) - ifLose;
+        if (delta < worstDelta) worstDelta = delta;
+      }
+      return loseSum + worstDelta;
+    }
+    let worst = 0;
+    for (let i = 0; i < n; i++) {
+      const ifLose = this.ifLoseMinor[i] as number;
+      const ifWin = this.ifWinMinor[i] as number;
+      worst += ifWin < ifLose ? ifWin : ifLose;
+    }
+    return worst;
+  }
+
+  /** What the matched bets alone hold: max(0, −matched worst case); zero once finished. */
+  escrowMinor(): number {
+    if (this.finished) return 0;
+    const worst = this.matchedWorstCaseMinor();
+    return worst >= 0 ? 0 : -worst;
+  }
+
+  /** The command during which this position last changed, and its figures before that command. */
+  touchedInCommand = -1;
+  exposureBeforeMinor = 0;
+  escrowBeforeMinor = 0;
+
   /** Recomputes the exposure; returns the change. */
   refreshExposure(): number {
     const worst = this.worstCaseMinor();

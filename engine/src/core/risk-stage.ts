@@ -164,6 +164,7 @@ export class RiskStage {
   netTransfersMinor = 0;
   private orderIdNext: number;
   private readonly touched: RiskAccount[] = [];
+  private readonly touchedPositions: Position[] = [];
   private commandSeq = 0;
   private nowMs = 0;
 
@@ -268,8 +269,38 @@ export class RiskStage {
     this.nowMs = timestampMs;
   }
 
-  /** Emits AccountUpdated for every account whose balance or exposure this command changed. */
+  private touchPosition(position: Position): void {
+    if (position.touchedInCommand === this.commandSeq) return;
+    position.touchedInCommand = this.commandSeq;
+    position.exposureBeforeMinor = position.exposureMinor;
+    position.escrowBeforeMinor = position.escrowMinor();
+    this.touchedPositions.push(position);
+  }
+
+  /**
+   * Emits PositionUpdated for every position and AccountUpdated for every account whose figures
+   * this command changed.
+   */
   endCommand(): void {
+    if (this.touchedPositions.length > 0) {
+      if (this.touchedPositions.length > 1) {
+        this.touchedPositions.sort((a, b) => a.accountId - b.accountId || a.marketId - b.marketId);
+      }
+      for (const position of this.touchedPositions) {
+        const escrowMinor = position.escrowMinor();
+        if (position.exposureMinor === position.exposureBeforeMinor && escrowMinor === position.escrowBeforeMinor) continue;
+        const account = this.accounts.get(position.accountId) as RiskAccount;
+        this.out.emit({
+          type: 'PositionUpdated',
+          accountId: position.accountId,
+          seq: ++account.seq,
+          marketId: position.marketId,
+          exposureMinor: position.exposureMinor,
+          escrowMinor,
+        });
+      }
+      this.touchedPositions.length = 0;
+    }
     if (this.touched.length === 0) return;
     if (this.touched.length > 1) this.touched.sort((a, b) => a.accountId - b.accountId);
     for (const account of this.touched) {
@@ -495,6 +526,7 @@ export class RiskStage {
 
   /** Applies `mutate`, then checks funds and limits if it raised the market's exposure. */
   private checkFunds(account: RiskAccount, position: Position, mutate: () => void): RejectCode | null {
+    this.touchPosition(position);
     const marketBefore = position.exposureMinor;
     mutate();
     const change = position.refreshExposure();
@@ -606,6 +638,7 @@ export class RiskStage {
     account.clientOrders.set(place.clientOrderId, orderId);
     if (!alreadyHeld) {
       const position = this.positionOf(account, market);
+      this.touchPosition(position);
       position.addOpen(place.runnerIndex, place.isBack, place.stakeMinor, priceX100, 1);
       account.exposureMinor += position.refreshExposure();
     }
@@ -771,6 +804,7 @@ export class RiskStage {
     const account = this.accounts.get(order.accountId) as RiskAccount;
     const position = account.positions.get(order.marketId) as Position;
     this.touch(account);
+    this.touchPosition(position);
     position.addOpen(order.runnerIndex, order.isBack, order.remainingMinor, order.priceX100, -1);
     order.remainingMinor -= stakeMinor;
     position.addOpen(order.runnerIndex, order.isBack, order.remainingMinor, order.priceX100, 1);
@@ -785,6 +819,7 @@ export class RiskStage {
     const account = this.accounts.get(order.accountId) as RiskAccount;
     const position = account.positions.get(order.marketId) as Position;
     this.touch(account);
+    this.touchPosition(position);
     position.addOpen(order.runnerIndex, order.isBack, order.remainingMinor, order.priceX100, -1);
     order.remainingMinor = remainingMinor;
     position.addOpen(order.runnerIndex, order.isBack, remainingMinor, order.priceX100, 1);
@@ -811,6 +846,7 @@ export class RiskStage {
     for (const position of market.positions.values()) {
       const account = this.accounts.get(position.accountId) as RiskAccount;
       this.touch(account);
+      this.touchPosition(position);
       position.finished = true;
       account.exposureMinor += position.refreshExposure();
     }
@@ -826,6 +862,7 @@ export class RiskStage {
       const position = market.positions.get(accountId) as Position;
       const account = this.accounts.get(accountId) as RiskAccount;
       this.touch(account);
+      this.touchPosition(position);
       const result = settledResultMinor(position, winners);
       const commission = result > 0 ? mulDivFloor(result, commissionBps, 10_000) : 0;
       position.finished = true;

@@ -179,6 +179,23 @@ describe.each([
     expect(h.events('AccountUpdated').map((e) => e.accountId)).toEqual([A]);
   });
 
+  it('emits AccountUpdated when a resting order holds funds and when a cancel releases them', () => {
+    const h = new Harness(makeModel());
+    h.openFundedAccount(A, 10_000);
+    h.createMarket();
+    // when a back of 1000 rests: exposure 0 → 1000
+    const back = h.back(A, '2.0', 1000).orderId;
+    // then
+    expect(h.events('AccountUpdated')).toEqual([
+      expect.objectContaining({ accountId: A, balanceMinor: 10_000, exposureMinor: 1000, availableMinor: 9000 }),
+    ]);
+    // when it is cancelled: exposure 1000 → 0
+    h.cancel(A, back);
+    expect(h.events('AccountUpdated')).toEqual([
+      expect.objectContaining({ accountId: A, balanceMinor: 10_000, exposureMinor: 0, availableMinor: 10_000 }),
+    ]);
+  });
+
   it('emits no AccountUpdated when an order leaves the exposure as it was', () => {
     const h = new Harness(makeModel());
     h.openFundedAccount(A, 10_000);
