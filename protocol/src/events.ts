@@ -182,3 +182,40 @@ export type ControlEvent =
 
 export type EngineEvent = MarketEvent | AccountEvent | ControlEvent;
 export type EngineEventType = EngineEvent['type'];
+
+const MARKET_EVENT_TYPES: ReadonlySet<string> = new Set<MarketEvent['type']>([
+  'MarketCreated',
+  'MarketSuspended',
+  'MarketResumed',
+  'MarketTurnedInPlay',
+  'MarketBetDelayChanged',
+  'MarketClosed',
+  'MarketSettled',
+  'MarketVoided',
+  'OrderAccepted',
+  'OrderDelayed',
+  'OrderMatched',
+  'OrderReduced',
+  'OrderClosed',
+  'InstructionRefused',
+]);
+
+const ACCOUNT_EVENT_TYPES: ReadonlySet<string> = new Set<AccountEvent['type']>([
+  'AccountOpened',
+  'FundsDeposited',
+  'FundsWithdrawn',
+  'AccountLimitsSet',
+  'OrderRejected',
+  'AccountUpdated',
+  'PositionUpdated',
+  'AccountSettled',
+]);
+
+/** Market events carry the market's seq; account events the account's; control events neither. */
+export function isMarketEvent(event: EngineEvent): event is MarketEvent {
+  return MARKET_EVENT_TYPES.has(event.type);
+}
+
+export function isAccountEvent(event: EngineEvent): event is AccountEvent {
+  return ACCOUNT_EVENT_TYPES.has(event.type);
+}

@@ -3,7 +3,7 @@
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import type { Command, CommandEnvelope, EngineEvent, MarketEvent } from '@playchacha/protocol';
+import { isMarketEvent, type Command, type CommandEnvelope, type EngineEvent } from '@playchacha/protocol';
 import { startRedis, type RedisServer } from '../../../scripts/test-servers.js';
 import { ExchangeCore } from '../core/index.js';
 import { EngineProcess, sleep } from '../testing/engine-process.js';
@@ -175,8 +175,8 @@ function checkEventSequences(frames: readonly EventFrame[]): void {
     lastSeq = frame.lastSeq;
     for (const entry of frame.entries) {
       for (const event of entry.events) {
-        if (!('marketId' in event) || !('seq' in event) || event.type === 'OrderRejected' || event.type === 'AccountSettled') continue;
-        const marketEvent = event as MarketEvent;
+        if (!isMarketEvent(event)) continue;
+        const marketEvent = event;
         const previous = marketSeq.get(marketEvent.marketId) ?? 0;
         expect(marketEvent.seq, `market ${marketEvent.marketId} seq after ${previous}`).toBe(previous + 1);
         marketSeq.set(marketEvent.marketId, marketEvent.seq);
