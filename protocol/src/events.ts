@@ -56,6 +56,12 @@ export type MarketEvent =
       readonly releaseAtMs: number;
     } & MarketStream)
   | ({
+      /** A delayed order's bet delay is over: it reaches the book now (and may match or rest). */
+      readonly type: 'OrderReleased';
+      readonly orderId: OrderId;
+      readonly accountId: AccountId;
+    } & MarketStream)
+  | ({
       /** One match. stakeMinor is the backer's stake; liabilityMinor is both the backer's profit and the layer's risk. */
       readonly type: 'OrderMatched';
       readonly fillId: FillId;
@@ -194,6 +200,7 @@ const MARKET_EVENT_TYPES: ReadonlySet<string> = new Set<MarketEvent['type']>([
   'MarketVoided',
   'OrderAccepted',
   'OrderDelayed',
+  'OrderReleased',
   'OrderMatched',
   'OrderReduced',
   'OrderClosed',

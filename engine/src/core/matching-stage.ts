@@ -535,7 +535,15 @@ export class MatchingStage implements MatchSink {
     for (const slot of due) {
       this.delayedCount--;
       pool.flags[slot] = (pool.flags[slot] as number) & ~FLAG_DELAYED;
-      this.executeArrived(this.marketBySlot[pool.marketSlot[slot] as number] as MatchMarket, slot);
+      const market = this.marketBySlot[pool.marketSlot[slot] as number] as MatchMarket;
+      this.emitMarketEvent({
+        type: 'OrderReleased',
+        marketId: market.marketId,
+        seq: this.next(market),
+        orderId: pool.orderId[slot] as number,
+        accountId: pool.accountId[slot] as number,
+      });
+      this.executeArrived(market, slot);
     }
   }
 

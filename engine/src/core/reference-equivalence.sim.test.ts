@@ -16,6 +16,8 @@ import { EventLedger, checkModelInvariants, checkSettlementEvents } from '../tes
 
 const NUM_RUNS = Math.max(1, Number(process.env.NUM_RUNS ?? 200));
 const MAX_STEPS = 150;
+/** The fast core's own invariant check runs after every command, so a run takes a while. */
+const COMPARISON_TIMEOUT_MS = Math.max(120_000, NUM_RUNS * 5_000);
 
 function seededParameters(numRuns: number): fc.Parameters<[Scenario]> {
   const reportSeed: fc.Plugin<[Scenario]> = () => ({
@@ -134,7 +136,7 @@ describe('ExchangeCore against ReferenceCore', () => {
       }),
       seededParameters(NUM_RUNS),
     );
-  });
+  }, COMPARISON_TIMEOUT_MS);
 });
 
 describe('ReferenceCore on its own', () => {

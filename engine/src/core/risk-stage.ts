@@ -760,6 +760,7 @@ export class RiskStage {
       case 'MarketBetDelayChanged':
       case 'OrderAccepted':
       case 'OrderDelayed':
+      case 'OrderReleased':
         return;
       case 'MarketSettled':
         this.setStatus(event.marketId, 'settled');

@@ -1,0 +1,40 @@
+// The gateway's port to the engine. The WebSocket server, the market-data and order read models
+// depend on this interface only: an in-process partition implements it today (partition-link.ts),
+// and a Redis link can implement it by following the partition's events stream and replaying the
+// journal into a read-only core of its own.
+
+import type { Command, EngineEvent, MarketId, RunnerIndex, Side } from '@playchacha/protocol';
+import type { LevelView, MarketView, OrderView } from '@playchacha/engine';
+import type { EventFrame } from '../../engine/src/io/frame-codec.js';
+
+export type { EventFrame };
+
+export interface EngineMarketView extends MarketView {
+  readonly ladderId: string;
+  /** Orders waiting out the bet delay (they reach the book later, when time moves on). */
+  readonly delayedOrders: number;
+}
+
+/** Read-only state of the engine. Consistent only as described by EngineLink.follow. */
+export interface EngineView {
+  marketIds(): MarketId[];
+  market(marketId: MarketId): EngineMarketView | undefined;
+  /** Best price first (lowest back, highest lay); each level's order ids in queue order. */
+  bookSide(marketId: MarketId, runnerIndex: RunnerIndex, side: Side): LevelView[];
+  /** Every open order, by ascending order id. */
+  openOrders(): OrderView[];
+}
+
+export interface EngineFollower {
+  /** Called once, synchronously, with the state as of `seq` (every command up to it applied). */
+  init(view: EngineView, seq: number): void;
+  /** Called for each durable frame after that seq, in order; `view` is the state right after the frame. */
+  frame(frame: EventFrame, view: EngineView): void;
+}
+
+export interface EngineLink {
+  /** Sends a command; resolves with its events once the engine journaled it (rejects if it could not). */
+  submit(command: Command): Promise<readonly EngineEvent[]>;
+  /** Follows the engine's durable state: one init, then every frame in order. Returns a stop function. */
+  follow(follower: EngineFollower): () => void;
+}

@@ -1,0 +1,66 @@
+// EngineLink over an in-process EnginePartition (the embedded default). The partition applies each
+// frame to its core before it calls its frame listeners, and applies nothing else while they run,
+// so inside a listener the core is exactly the state after that frame.
+
+import type { Command, EngineEvent, MarketId, RunnerIndex, Side } from '@playchacha/protocol';
+import type { ExchangeCore } from '@playchacha/engine';
+import type { EnginePartition } from '../../engine/src/io/partition.js';
+import type { EngineFollower, EngineLink, EngineMarketView, EngineView, EventFrame } from './engine-link.js';
+
+class CoreView implements EngineView {
+  constructor(private readonly partition: EnginePartition) {}
+
+  private get core(): ExchangeCore {
+    return this.partition.core;
+  }
+
+  marketIds(): MarketId[] {
+    return [...this.core.matching.markets.keys()].sort((a, b) => a - b);
+  }
+
+  market(marketId: MarketId): EngineMarketView | undefined {
+    const view = this.core.market(marketId);
+    const market = this.core.matching.markets.get(marketId);
+    if (view === undefined || market === undefined) return undefined;
+    return { ...view, ladderId: market.ladder.id, delayedOrders: market.delayed.length };
+  }
+
+  bookSide(marketId: MarketId, runnerIndex: RunnerIndex, side: Side) {
+    return this.core.bookSide(marketId, runnerIndex, side);
+  }
+
+  openOrders() {
+    return this.core.openOrders();
+  }
+}
+
+export class PartitionLink implements EngineLink {
+  private readonly view: CoreView;
+  private readonly followers = new Set<{ follower: EngineFollower; afterSeq: number }>();
+
+  /** The partition must be the leader, with no command of this link in flight, when a follower starts. */
+  constructor(private readonly partition: EnginePartition) {
+    this.view = new CoreView(partition);
+    partition.onFrame((frame) => this.deliver(frame));
+  }
+
+  submit(command: Command): Promise<readonly EngineEvent[]> {
+    return this.partition.submit(command);
+  }
+
+  follow(follower: EngineFollower): () => void {
+    const entry = { follower, afterSeq: this.partition.appliedSeq };
+    follower.init(this.view, entry.afterSeq);
+    this.followers.add(entry);
+    return () => void this.followers.delete(entry);
+  }
+
+  private deliver(frame: EventFrame): void {
+    for (const entry of this.followers) {
+      if (frame.lastSeq <= entry.afterSeq) continue;
+      const fresh = frame.firstSeq > entry.afterSeq ? frame : { ...frame, entries: frame.entries.filter((e) => e.seq > entry.afterSeq) };
+      entry.afterSeq = frame.lastSeq;
+      entry.follower.frame(fresh, this.view);
+    }
+  }
+}
