@@ -203,6 +203,10 @@ export class EnginePartition {
         const before = this.appliedSeq;
         await this.catchUp();
         if (this.appliedSeq > before) this.notifyReplayed(before);
+        if (this.options.metrics !== undefined) {
+          const journalLast = await this.options.journal.lastSeq();
+          this.options.metrics.journalLagCommands.set(Math.max(0, journalLast - this.appliedSeq));
+        }
         if (this.stopped) return;
         const epoch = await this.options.leadership.acquire();
         if (epoch !== null) {
@@ -234,6 +238,7 @@ export class EnginePartition {
     await this.republishMissing();
     this.role = 'leader';
     this.options.metrics?.leader.set(1);
+    this.options.metrics?.journalLagCommands.set(0);
     this.lastSnapshotAtMs = this.now();
     logger.info({ partition, epoch, seq: this.appliedSeq }, 'leader');
     const leaseMs = this.options.leadership.leaseMs;
