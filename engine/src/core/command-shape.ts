@@ -129,7 +129,7 @@ export function asLimits(value: unknown): AccountLimits | null {
     if (!LIMIT_KEYS.has(key)) return null;
     if (limit === undefined) continue;
     if (typeof limit !== 'number' || !Number.isSafeInteger(limit)) return null;
-    const minimum = key === 'lossLimitMinor' ? 0 : 1;
+    const minimum = key === 'lossLimitMinor' || key === 'marketExposureMinorMax' ? 0 : 1;
     if (limit < minimum) return null;
     limits[key] = limit;
   }

@@ -169,6 +169,10 @@ export class ExchangeCore implements ExchangeModel {
     if (!isId(accountId) || (mode !== 'all_or_none' && mode !== 'best_effort') || !Array.isArray(instructions)) {
       return 'invalid_command';
     }
+    const wellFramed = instructions.every(
+      (raw: unknown) => isObject(raw) && (raw['kind'] === 'place' || raw['kind'] === 'cancel' || raw['kind'] === 'replace'),
+    );
+    if (!wellFramed) return 'invalid_command';
     if (!this.risk.accountExists(accountId)) return 'unknown_account';
     if (instructions.length === 0) return 'batch_empty';
     if (instructions.length > BATCH_INSTRUCTIONS_MAX) return 'batch_too_large';
@@ -315,6 +319,7 @@ export class ExchangeCore implements ExchangeModel {
     if (side !== undefined && side !== 'back' && side !== 'lay') return 'invalid_command';
     if (runnerIndex !== undefined && (typeof runnerIndex !== 'number' || !Number.isInteger(runnerIndex))) return 'invalid_command';
     if (accountId === undefined && marketId === undefined) return 'invalid_command';
+    if (runnerIndex !== undefined && marketId === undefined) return 'invalid_command';
     if (accountId !== undefined && (!this.risk.accountExists(accountId) || accountId === HOUSE_ACCOUNT_ID)) return 'unknown_account';
     const market = marketId === undefined ? undefined : this.matching.markets.get(marketId);
     if (marketId !== undefined && market === undefined) return 'unknown_market';

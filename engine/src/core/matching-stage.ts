@@ -216,9 +216,9 @@ export class MatchingStage implements MatchSink {
         this.closeAll(market, () => true, 'market_closed');
         return null;
       case 'SettleMarket': {
-        if (market.status !== 'closed') return 'invalid_transition';
         const winners = checkedWinners(market, command.winners);
         if (winners === null) return 'invalid_settlement';
+        if (market.status !== 'closed') return 'invalid_transition';
         market.status = 'settled';
         this.emitMarketEvent({
           type: 'MarketSettled',
@@ -787,7 +787,8 @@ function isIntegerIn(value: unknown, minimum: number, maximum: number): value is
  * otherwise. Null when invalid.
  */
 function checkedWinners(market: MatchMarket, winners: unknown): DeadHeat[] | null {
-  if (!Array.isArray(winners) || winners.length < 1 || winners.length > market.runnerCount) return null;
+  if (!Array.isArray(winners) || winners.length > market.runnerCount) return null;
+  if (winners.length === 0 && market.numberOfWinners === 1) return null;
   const seen = new Set<number>();
   const checked: DeadHeat[] = [];
   let sumNumerator = 0n;

@@ -330,9 +330,9 @@ export class RiskStage {
 
   openAccount(accountId: unknown, limits: unknown): RejectCode | null {
     if (!isId(accountId)) return 'invalid_command';
+    if (this.accounts.has(accountId)) return 'account_exists';
     const checked = limits === undefined ? {} : asLimits(limits);
     if (checked === null) return 'invalid_limits';
-    if (this.accounts.has(accountId)) return 'account_exists';
     const account = new RiskAccount(accountId);
     account.limits = checked;
     account.limitsSetAtMs = this.nowMs;
@@ -490,6 +490,7 @@ export class RiskStage {
     changes: OpenChange[],
     openOrdersDelta: { value: number },
   ): RejectCode | null {
+    if (!this.markets.has(cancel.marketId)) return 'unknown_market';
     const order = this.ownOpenOrder(account, cancel.orderId, cancel.marketId);
     if (order === null) return 'unknown_order';
     const market = this.markets.get(order.marketId);
@@ -507,6 +508,7 @@ export class RiskStage {
   }
 
   private checkReplace(account: RiskAccount, replace: ReplaceInstruction, changes: OpenChange[]): RejectCode | null {
+    if (!this.markets.has(replace.marketId)) return 'unknown_market';
     const order = this.ownOpenOrder(account, replace.orderId, replace.marketId);
     if (order === null) return 'unknown_order';
     const market = this.markets.get(order.marketId);
