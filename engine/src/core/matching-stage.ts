@@ -135,6 +135,14 @@ export class MatchingStage implements MatchSink {
 
   createMarket(command: Extract<Command, { type: 'CreateMarket' }>): RejectCode | null {
     if (!isId(command.marketId)) return 'invalid_command';
+    const typed =
+      typeof command.runnerCount === 'number' &&
+      (command.ladderId === undefined || typeof command.ladderId === 'string') &&
+      (command.minStakeMinor === undefined || typeof command.minStakeMinor === 'number') &&
+      (command.commissionBps === undefined || typeof command.commissionBps === 'number') &&
+      (command.numberOfWinners === undefined || typeof command.numberOfWinners === 'number') &&
+      (command.persistenceAllowed === undefined || typeof command.persistenceAllowed === 'boolean');
+    if (!typed) return 'invalid_command';
     if (this.markets.has(command.marketId)) return 'market_exists';
     const ladder = ladderById(command.ladderId ?? 'standard');
     const runnerCount = command.runnerCount;

@@ -496,6 +496,8 @@ export class RiskStage {
     const market = this.markets.get(order.marketId);
     assert(market !== undefined, 'an open order has a market');
     const position = this.positionOf(account, market);
+    this.touch(account);
+    this.touchPosition(position);
     const remaining = this.tentativeRemaining(order);
     const reduceBy = cancel.reduceByMinor;
     const left = reduceBy === undefined || reduceBy >= remaining ? 0 : remaining - reduceBy;
@@ -528,6 +530,7 @@ export class RiskStage {
 
   /** Applies `mutate`, then checks funds and limits if it raised the market's exposure. */
   private checkFunds(account: RiskAccount, position: Position, mutate: () => void): RejectCode | null {
+    this.touch(account);
     this.touchPosition(position);
     const marketBefore = position.exposureMinor;
     mutate();
