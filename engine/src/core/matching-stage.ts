@@ -41,7 +41,7 @@ import {
 } from './order-book.js';
 import { IdMap } from './id-map.js';
 import type { ApprovedCancel, ApprovedInstruction, ApprovedPlace, ApprovedReplace } from './stage-messages.js';
-import type { MarketStatus } from './model.js';
+import { marketStatusRejectCode, type MarketStatus } from './model.js';
 
 const SIDES: readonly Side[] = ['back', 'lay'];
 
@@ -284,18 +284,7 @@ export class MatchingStage implements MatchSink {
       if (slot < 0 || this.pool.accountId[slot] !== instruction.accountId) return 'unknown_order';
       if (instruction.kind === 'cancel') return null;
     }
-    switch (market.status) {
-      case 'open':
-        return null;
-      case 'suspended':
-        return 'market_suspended';
-      case 'closed':
-        return 'market_closed';
-      case 'settled':
-        return 'market_settled';
-      case 'voided':
-        return 'market_voided';
-    }
+    return marketStatusRejectCode(market.status);
   }
 
   execute(instruction: ApprovedInstruction): void {

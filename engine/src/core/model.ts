@@ -2,7 +2,7 @@
 // naive reference core both implement ExchangeModel, so one suite of specs and one property test
 // run against both.
 
-import type { AccountId, CommandEnvelope, EngineEvent, MarketId, OrderId, RunnerIndex, Side } from '@playchacha/protocol';
+import type { AccountId, CommandEnvelope, EngineEvent, MarketId, OrderId, RejectCode, RunnerIndex, Side } from '@playchacha/protocol';
 
 export interface AccountView {
   readonly accountId: AccountId;
@@ -34,6 +34,22 @@ export interface LevelView {
 }
 
 export type MarketStatus = 'open' | 'suspended' | 'closed' | 'settled' | 'voided';
+
+/** Why an order cannot be placed on a market in this state; null when it is open. */
+export function marketStatusRejectCode(status: MarketStatus): RejectCode | null {
+  switch (status) {
+    case 'open':
+      return null;
+    case 'suspended':
+      return 'market_suspended';
+    case 'closed':
+      return 'market_closed';
+    case 'settled':
+      return 'market_settled';
+    case 'voided':
+      return 'market_voided';
+  }
+}
 
 export interface MarketView {
   readonly marketId: MarketId;

@@ -31,6 +31,7 @@ import {
   type RunnerIndex,
 } from '@playchacha/protocol';
 import { asLimits } from './command-shape.js';
+import { marketStatusRejectCode } from './model.js';
 import { Position } from './position.js';
 import type { ApprovedInstruction, EventOutput, SelfTradeCode } from './stage-messages.js';
 import type { PlaceInstruction, CancelInstruction, ReplaceInstruction } from '@playchacha/protocol';
@@ -473,7 +474,7 @@ export class RiskStage {
     if (stakeMax !== undefined && stake > stakeMax) return 'stake_above_maximum';
     const openOrdersMax = account.limits.openOrdersMax ?? OPEN_ORDERS_PER_ACCOUNT_DEFAULT;
     if (account.openOrders + openOrdersDelta.value >= openOrdersMax) return 'too_many_open_orders';
-    const statusCode = marketStatusCode(market.status);
+    const statusCode = marketStatusRejectCode(market.status);
     if (statusCode !== null) return statusCode;
     const position = this.positionOf(account, market);
     const priceX100 = priceX100OfTick(market.ladder, place.priceTicks);
@@ -516,7 +517,7 @@ export class RiskStage {
     const market = this.markets.get(order.marketId);
     assert(market !== undefined, 'an open order has a market');
     if (!isTick(market.ladder, replace.priceTicks)) return 'invalid_price';
-    const statusCode = marketStatusCode(market.status);
+    const statusCode = marketStatusRejectCode(market.status);
     if (statusCode !== null) return statusCode;
     const position = this.positionOf(account, market);
     const remaining = this.tentativeRemaining(order);
@@ -937,17 +938,3 @@ function lcm(a: bigint, b: bigint): bigint {
   return (a / gcd(a, b)) * b;
 }
 
-function marketStatusCode(status: RiskMarket['status']): RejectCode | null {
-  switch (status) {
-    case 'open':
-      return null;
-    case 'suspended':
-      return 'market_suspended';
-    case 'closed':
-      return 'market_closed';
-    case 'settled':
-      return 'market_settled';
-    case 'voided':
-      return 'market_voided';
-  }
-}

@@ -1,0 +1,94 @@
+// The engine partition's events stream, read through a Redis consumer group: one entry per durable
+// frame, id `<lastSeq>-0`, field `f` = the msgpack EventFrame. Delivery is at least once: an entry
+// stays pending until it is acknowledged, and a restarted consumer claims what was pending.
+
+import type { Redis } from 'ioredis';
+import { decodeEventFrame, type EventFrame } from '../../../engine/src/io/frame-codec.js';
+import { eventsKey } from '../../../engine/src/io/redis-streams.js';
+
+export interface StreamItem {
+  readonly entryId: string;
+  readonly frame: EventFrame;
+}
+
+export class EventStream {
+  readonly key: string;
+
+  constructor(
+    private readonly redis: Redis,
+    partition: string,
+    readonly group: string,
+    readonly consumer: string,
+  ) {
+    this.key = eventsKey(partition);
+  }
+
+  /** Creates the group at the start of the stream (and the stream if need be); idempotent. */
+  async ensureGroup(): Promise<void> {
+    try {
+      await this.redis.call('XGROUP', 'CREATE', this.key, this.group, '0', 'MKSTREAM');
+    } catch (error) {
+      if (!(error instanceof Error && error.message.startsWith('BUSYGROUP'))) throw error;
+    }
+  }
+
+  /** New entries for this consumer, waiting up to blockMs for the first. */
+  async readNew(count: number, blockMs: number): Promise<StreamItem[]> {
+    const reply = await this.redis.callBuffer(
+      'XREADGROUP', 'GROUP', this.group, this.consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.key, '>',
+    );
+    return streamsOf(reply).flatMap(([, entries]) => parseEntries(entries));
+  }
+
+  /**
+   * Claims up to `count` entries pending (delivered, never acknowledged) for at least minIdleMs,
+   * from any consumer of the group, starting at `start`. Returns them and where to continue
+   * ('0-0' when the whole pending list was scanned).
+   */
+  async claimPending(minIdleMs: number, start: string, count: number): Promise<{ items: StreamItem[]; next: string }> {
+    const reply = (await this.redis.callBuffer(
+      'XAUTOCLAIM', this.key, this.group, this.consumer, minIdleMs, start, 'COUNT', count,
+    )) as [Buffer, Array<[Buffer, Buffer[] | null]>, ...unknown[]];
+    return { next: reply[0].toString(), items: parseEntries(reply[1]) };
+  }
+
+  async ack(entryIds: readonly string[]): Promise<void> {
+    if (entryIds.length === 0) return;
+    await this.redis.xack(this.key, this.group, ...entryIds);
+  }
+
+  /** How many entries the group has delivered and not yet seen acknowledged. */
+  async pendingCount(): Promise<number> {
+    const reply = (await this.redis.call('XPENDING', this.key, this.group)) as [number, ...unknown[]];
+    return Number(reply[0]);
+  }
+}
+
+type RawEntries = Array<[Buffer, Buffer[] | null]>;
+
+/** XREADGROUP's reply: an array of [stream, entries] (RESP2) or a map of them (RESP3, flattened). */
+function streamsOf(reply: unknown): Array<[Buffer, RawEntries]> {
+  if (reply === null || reply === undefined) return [];
+  if (reply instanceof Map) return [...(reply as Map<Buffer, RawEntries>).entries()];
+  const array = reply as unknown[];
+  if (array.length > 0 && Buffer.isBuffer(array[0])) {
+    const pairs: Array<[Buffer, RawEntries]> = [];
+    for (let i = 0; i + 1 < array.length; i += 2) pairs.push([array[i] as Buffer, array[i + 1] as RawEntries]);
+    return pairs;
+  }
+  return array as Array<[Buffer, RawEntries]>;
+}
+
+function parseEntries(entries: Array<[Buffer, Buffer[] | null]>): StreamItem[] {
+  const items: StreamItem[] = [];
+  for (const [id, fields] of entries) {
+    // A deleted entry still pending comes back with no fields; there is nothing to apply.
+    if (fields === null) continue;
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      if ((fields[i] as Buffer).toString() === 'f') {
+        items.push({ entryId: id.toString(), frame: decodeEventFrame(fields[i + 1] as Buffer) });
+      }
+    }
+  }
+  return items;
+}

@@ -1,0 +1,99 @@
+// The schema's own guarantees on a real PostgreSQL: migrations up → down → up on an empty
+// database; lines are immutable; a transaction that does not balance cannot commit; no negative
+// available balance; balances move only through lines; applied entries and settlements are unique.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sharedPostgres, type SharedServer } from '../../scripts/test-context.js';
+import { connectDatabase, inTransaction, query, toMinor, type Db } from './db/database.js';
+import { migrate } from './db/migrate.js';
+import { checkInvariants } from './invariants.js';
+import { freshDatabase } from './testing/fresh-database.js';
+
+let server: SharedServer;
+let databaseUrl: string;
+let sql: Db;
+
+beforeAll(async () => {
+  server = await sharedPostgres();
+  databaseUrl = await freshDatabase(server.url);
+  sql = connectDatabase(databaseUrl);
+});
+
+afterAll(async () => {
+  await sql?.end();
+  await server?.release();
+});
+
+async function tables(): Promise<string[]> {
+  const rows = await query(sql, `SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'pgmigrations' ORDER BY 1`);
+  return rows.map((r) => r['tablename'] as string);
+}
+
+async function sqlState(run: () => Promise<unknown>): Promise<string> {
+  try {
+    await run();
+  } catch (error) {
+    return String((error as { code?: unknown }).code);
+  }
+  return 'no error';
+}
+
+/** Posts a transaction of the given lines (code, amount) in one database transaction. */
+function post(key: string, lines: ReadonlyArray<readonly [string, number]>): Promise<unknown> {
+  return inTransaction(sql, async (tx) => {
+    const [t] = await query(tx, "INSERT INTO ledger_transactions (idempotency_key, kind, partition, command_seq) VALUES ($1, 'deposit', 'p0', 1) RETURNING id", [key]);
+    for (const [code, amountMinor] of lines) {
+      await query(tx, "INSERT INTO ledger_accounts (code, kind, owner_account_id) VALUES ($1, 'user_available', 1) ON CONFLICT DO NOTHING", [code]);
+      await query(tx, 'INSERT INTO ledger_lines (transaction_id, ledger_account_id, amount_minor) SELECT $1, id, $2 FROM ledger_accounts WHERE code = $3', [
+        t?.['id'],
+        amountMinor,
+        code,
+      ]);
+    }
+  });
+}
+
+describe('ledger schema', () => {
+  it('migrates up, down and up again on an empty database', async () => {
+    expect(await migrate(databaseUrl, 'up')).toHaveLength(2);
+    const created = await tables();
+    expect(created).toEqual(expect.arrayContaining(['ledger_accounts', 'ledger_transactions', 'ledger_lines', 'applied_stream_entries', 'market_settlements', 'stream_cursors']));
+    expect(await migrate(databaseUrl, 'down')).toHaveLength(2);
+    expect(await tables()).toEqual([]);
+    expect(await migrate(databaseUrl, 'up')).toHaveLength(2);
+    expect(await tables()).toEqual(created);
+    expect(await migrate(databaseUrl, 'up')).toEqual([]);
+  });
+
+  it('keeps lines immutable, balances derived from them, and every transaction balanced', async () => {
+    await post('t1', [['clearing:payments', -500], ['available:1', 500]]);
+    expect(toMinor((await query(sql, `SELECT balance_minor FROM ledger_accounts WHERE code = 'available:1'`))[0]?.['balance_minor'])).toBe(500);
+
+    expect(await sqlState(() => query(sql, `UPDATE ledger_lines SET amount_minor = amount_minor + 1`))).toBe('55000');
+    expect(await sqlState(() => query(sql, `DELETE FROM ledger_lines`))).toBe('55000');
+    expect(await sqlState(() => query(sql, `TRUNCATE ledger_lines CASCADE`))).toBe('55000');
+    expect(await sqlState(() => query(sql, `DELETE FROM ledger_transactions`))).toBe('55000');
+    expect(await sqlState(() => query(sql, `UPDATE ledger_accounts SET balance_minor = 10 WHERE code = 'available:1'`))).toBe('55000');
+
+    // Lines that do not sum to zero cannot commit; nothing of the transaction remains.
+    expect(await sqlState(() => post('t2', [['clearing:payments', -300], ['available:1', 200]]))).toBe('23514');
+    expect(await sqlState(() => post('t3', [['available:1', 100]]))).toBe('23514');
+    expect((await query(sql, `SELECT COUNT(*) AS n FROM ledger_transactions`))[0]?.['n']).toBe('1');
+
+    // No negative available balance, whatever the other lines say.
+    expect(await sqlState(() => post('t4', [['available:1', -501], ['clearing:payments', 501]]))).toBe('23514');
+    // The same idempotency key twice is refused.
+    expect(await sqlState(() => post('t1', [['clearing:payments', -1], ['available:1', 1]]))).toBe('23505');
+    expect(await checkInvariants(sql)).toEqual([]);
+  });
+
+  it('applies a stream entry and settles a market at most once', async () => {
+    await query(sql, `INSERT INTO applied_stream_entries (stream_key, entry_id, first_seq, last_seq) VALUES ('events:{p0}', '1-0', 1, 1)`);
+    expect(await sqlState(() => query(sql, `
+      INSERT INTO applied_stream_entries (stream_key, entry_id, first_seq, last_seq) VALUES ('events:{p0}', '1-0', 1, 1)`))).toBe('23505');
+    await query(sql, `INSERT INTO market_settlements (market_id, outcome, partition, command_seq) VALUES (7, 'settled', 'p0', 9)`);
+    expect(await sqlState(() => query(sql, `
+      INSERT INTO market_settlements (market_id, outcome, partition, command_seq) VALUES (7, 'voided', 'p0', 10)`))).toBe('23505');
+    expect(await sqlState(() => query(sql, `DELETE FROM market_settlements`))).toBe('55000');
+  });
+});

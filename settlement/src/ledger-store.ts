@@ -1,0 +1,161 @@
+// Applies event frames to the ledger in ONE database transaction per batch: the cursor row of the
+// stream is locked first (one writer per stream at a time), frames at or below the cursor are
+// skipped (already applied: a redelivery), the rest must follow the cursor without a gap, the
+// ledger accounts read are locked in id order, and the transactions, lines, market outcomes,
+// applied entry ids (unique) and the new cursor are written together.
+
+import type { StreamItem } from './io/event-stream.js';
+import { identityOf } from './posting/ledger-codes.js';
+import { codesRead, postEntries, type CommandEntry, type Posting } from './posting/posting-rules.js';
+import { inTransaction, query, toMinor, type Db, type DbClient } from './db/database.js';
+
+/** The next frame does not follow the last one applied: entries are missing. Not retryable. */
+export class StreamGapError extends Error {
+  override name = 'StreamGapError';
+}
+
+export interface BatchResult {
+  readonly appliedEntryIds: string[];
+  readonly skippedEntryIds: string[];
+  readonly transactions: number;
+  readonly lastSeq: number;
+}
+
+export interface ApplyOptions {
+  readonly streamKey: string;
+  readonly partition: string;
+  /** Runs inside the database transaction just before COMMIT (used to inject faults in tests). */
+  readonly beforeCommit?: () => Promise<void>;
+}
+
+export async function applyBatch(db: Db, items: readonly StreamItem[], options: ApplyOptions): Promise<BatchResult> {
+  const { streamKey, partition } = options;
+  const sorted = [...items].sort((a, b) => a.frame.lastSeq - b.frame.lastSeq);
+  return inTransaction(db, async (tx) => {
+    await query(tx, 'INSERT INTO stream_cursors (stream_key, last_seq) VALUES ($1, 0) ON CONFLICT DO NOTHING', [streamKey]);
+    const [cursor] = await query(tx, 'SELECT last_seq FROM stream_cursors WHERE stream_key = $1 FOR UPDATE', [streamKey]);
+    let lastSeq = toMinor(cursor?.['last_seq']);
+    const fresh: StreamItem[] = [];
+    const skippedEntryIds: string[] = [];
+    for (const item of sorted) {
+      if (item.frame.lastSeq <= lastSeq) {
+        skippedEntryIds.push(item.entryId);
+        continue;
+      }
+      if (item.frame.firstSeq !== lastSeq + 1) {
+        throw new StreamGapError(`${streamKey}: entry ${item.entryId} starts at seq ${item.frame.firstSeq}, the ledger is at ${lastSeq}`);
+      }
+      fresh.push(item);
+      lastSeq = item.frame.lastSeq;
+    }
+    if (fresh.length === 0) return { appliedEntryIds: [], skippedEntryIds, transactions: 0, lastSeq };
+
+    const entries: CommandEntry[] = fresh.flatMap((item) => item.frame.entries.map((e) => ({ seq: e.seq, events: e.events })));
+    const codes = codesRead(entries);
+    await ensureAccounts(tx, codes);
+    const rows = await query(tx, 'SELECT code, balance_minor FROM ledger_accounts WHERE code = ANY($1::text[]) ORDER BY id FOR UPDATE', [codes]);
+    const balances = new Map(rows.map((row) => [row['code'] as string, toMinor(row['balance_minor'])]));
+    const posting = postEntries(partition, entries, balances);
+    await writePosting(tx, posting, partition);
+    await query(
+      tx,
+      `INSERT INTO applied_stream_entries (stream_key, entry_id, first_seq, last_seq)
+       SELECT $1, * FROM unnest($2::text[], $3::int8[], $4::int8[])`,
+      [streamKey, fresh.map((i) => i.entryId), fresh.map((i) => i.frame.firstSeq), fresh.map((i) => i.frame.lastSeq)],
+    );
+    await query(tx, 'UPDATE stream_cursors SET last_seq = $2 WHERE stream_key = $1', [streamKey, lastSeq]);
+    await options.beforeCommit?.();
+    return {
+      appliedEntryIds: fresh.map((i) => i.entryId),
+      skippedEntryIds,
+      transactions: posting.transactions.length,
+      lastSeq,
+    };
+  });
+}
+
+async function ensureAccounts(tx: DbClient, codes: readonly string[]): Promise<void> {
+  if (codes.length === 0) return;
+  const identities = codes.map(identityOf);
+  await query(
+    tx,
+    `INSERT INTO ledger_accounts (code, kind, owner_account_id, market_id)
+     SELECT * FROM unnest($1::text[], $2::ledger_account_kind[], $3::int8[], $4::int8[])
+     ORDER BY 1
+     ON CONFLICT (code) DO NOTHING`,
+    [identities.map((a) => a.code), identities.map((a) => a.kind), identities.map((a) => a.ownerAccountId), identities.map((a) => a.marketId)],
+  );
+}
+
+async function writePosting(tx: DbClient, posting: Posting, partition: string): Promise<void> {
+  const { transactions } = posting;
+  if (transactions.length > 0) {
+    await query(
+      tx,
+      `INSERT INTO ledger_transactions (idempotency_key, kind, partition, command_seq, account_id, market_id, reference)
+       SELECT key, kind, $1, command_seq, account_id, market_id, reference
+         FROM unnest($2::text[], $3::text[], $4::int8[], $5::int8[], $6::int8[], $7::text[])
+           AS t(key, kind, command_seq, account_id, market_id, reference)`,
+      [
+        partition,
+        transactions.map((t) => t.key),
+        transactions.map((t) => t.kind),
+        transactions.map((t) => t.commandSeq),
+        transactions.map((t) => t.accountId),
+        transactions.map((t) => t.marketId),
+        transactions.map((t) => t.reference),
+      ],
+    );
+    const lines = transactions.flatMap((t) => t.lines.map((line) => ({ key: t.key, ...line })));
+    const inserted = await tx.query(
+      `INSERT INTO ledger_lines (transaction_id, ledger_account_id, amount_minor)
+       SELECT t.id, a.id, l.amount_minor
+         FROM unnest($1::text[], $2::text[], $3::int8[]) WITH ORDINALITY AS l(key, code, amount_minor, n)
+         JOIN ledger_transactions t ON t.idempotency_key = l.key
+         JOIN ledger_accounts a ON a.code = l.code
+        ORDER BY l.n`,
+      [lines.map((l) => l.key), lines.map((l) => l.code), lines.map((l) => l.amountMinor)],
+    );
+    if (inserted.rowCount !== lines.length) throw new Error(`wrote ${inserted.rowCount} of ${lines.length} ledger lines`);
+  }
+  for (const outcome of posting.outcomes) {
+    await query(
+      tx,
+      `INSERT INTO market_settlements (market_id, outcome, partition, command_seq, winners, commission_bps)
+       VALUES ($1, $2, $3, $4, $5::jsonb, $6)`,
+      [
+        outcome.marketId,
+        outcome.outcome,
+        partition,
+        outcome.commandSeq,
+        outcome.winners === null ? null : JSON.stringify(outcome.winners),
+        outcome.commissionBps,
+      ],
+    );
+  }
+  if (posting.accounts.length > 0) {
+    const a = posting.accounts;
+    await query(
+      tx,
+      `INSERT INTO reported_accounts (account_id, account_seq, balance_minor, exposure_minor, available_minor)
+       SELECT * FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[], $5::int8[])
+       ON CONFLICT (account_id) DO UPDATE SET
+         account_seq = EXCLUDED.account_seq, balance_minor = EXCLUDED.balance_minor,
+         exposure_minor = EXCLUDED.exposure_minor, available_minor = EXCLUDED.available_minor
+       WHERE reported_accounts.account_seq < EXCLUDED.account_seq`,
+      [a.map((r) => r.accountId), a.map((r) => r.accountSeq), a.map((r) => r.balanceMinor), a.map((r) => r.exposureMinor), a.map((r) => r.availableMinor)],
+    );
+  }
+  if (posting.positions.length > 0) {
+    const p = posting.positions;
+    await query(
+      tx,
+      `INSERT INTO reported_positions (account_id, market_id, account_seq, exposure_minor, escrow_minor)
+       SELECT * FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::int8[], $5::int8[])
+       ON CONFLICT (account_id, market_id) DO UPDATE SET
+         account_seq = EXCLUDED.account_seq, exposure_minor = EXCLUDED.exposure_minor, escrow_minor = EXCLUDED.escrow_minor
+       WHERE reported_positions.account_seq < EXCLUDED.account_seq`,
+      [p.map((r) => r.accountId), p.map((r) => r.marketId), p.map((r) => r.accountSeq), p.map((r) => r.exposureMinor), p.map((r) => r.escrowMinor)],
+    );
+  }
+}

@@ -1,0 +1,258 @@
+import { describe, expect, it } from 'vitest';
+import { ExchangeCore } from '@playchacha/engine';
+import { sampleCommandEnvelopes } from '@playchacha/engine/testing';
+import { STANDARD_LADDER, tickOfPriceX100, type Command, type EngineEvent } from '@playchacha/protocol';
+import {
+  availableCode,
+  escrowCode,
+  heldCode,
+  HOUSE_COMMISSION_CODE,
+  HOUSE_ROUNDING_CODE,
+  PAYMENT_CLEARING_CODE,
+  potCode,
+} from './ledger-codes.js';
+import { codesRead, postEntries, PostingError, type CommandEntry } from './posting-rules.js';
+
+const tick = (odds: number): number => tickOfPriceX100(STANDARD_LADDER, Math.round(odds * 100));
+
+/** Runs commands through a real engine core, one envelope each, keeping each command's events. */
+function run(commands: readonly Command[], core = new ExchangeCore(), startSeq = core.lastAppliedSeq + 1): { core: ExchangeCore; entries: CommandEntry[] } {
+  const entries = commands.map((command, i) => {
+    const seq = startSeq + i;
+    return { seq, events: core.apply({ seq, timestampMs: 1_000 + seq, command }) };
+  });
+  return { core, entries };
+}
+
+/** The user-side sums of a balance map: available, held + escrow, total, per engine account. */
+function userFigures(balances: ReadonlyMap<string, number>, accountId: number) {
+  let lockedMinor = 0;
+  for (const [code, balance] of balances) {
+    if (code.startsWith(`held:${accountId}:`) || code.startsWith(`escrow:${accountId}:`)) lockedMinor += balance;
+  }
+  const availableMinor = balances.get(availableCode(accountId)) ?? 0;
+  return { availableMinor, exposureMinor: lockedMinor, balanceMinor: availableMinor + lockedMinor };
+}
+
+function expectLedgerMatchesEngine(balances: ReadonlyMap<string, number>, core: ExchangeCore): void {
+  let total = 0;
+  for (const balance of balances.values()) total += balance;
+  expect(total).toBe(0);
+  for (const account of core.accounts()) {
+    if (account.accountId === 0) {
+      const house = (balances.get(HOUSE_COMMISSION_CODE) ?? 0) + (balances.get(HOUSE_ROUNDING_CODE) ?? 0);
+      expect(house).toBe(account.balanceMinor);
+      continue;
+    }
+    expect({ accountId: account.accountId, ...userFigures(balances, account.accountId) }).toEqual({
+      accountId: account.accountId,
+      availableMinor: account.availableMinor,
+      exposureMinor: account.exposureMinor,
+      balanceMinor: account.balanceMinor,
+    });
+  }
+  for (const [code, balance] of balances) if (code.startsWith('pot:')) expect(balance, code).toBe(0);
+}
+
+/** Posts entries one command at a time, like a worker with batches of one, carrying the balances. */
+function postAll(entries: readonly CommandEntry[], balances = new Map<string, number>()): Map<string, number> {
+  let current = balances;
+  for (const entry of entries) current = postEntries('p0', [entry], current).balances;
+  return current;
+}
+
+const opening: Command[] = [
+  { type: 'OpenAccount', accountId: 1 },
+  { type: 'OpenAccount', accountId: 2 },
+  { type: 'OpenAccount', accountId: 3 },
+  { type: 'Deposit', accountId: 1, transferId: 'd1', amountMinor: 10_000 },
+  { type: 'Deposit', accountId: 2, transferId: 'd2', amountMinor: 10_000 },
+  { type: 'Deposit', accountId: 3, transferId: 'd3', amountMinor: 10_000 },
+  { type: 'CreateMarket', marketId: 7, runnerCount: 2, commissionBps: 500 },
+];
+
+describe('posting rules', () => {
+  it('posts a deposit and a withdrawal through payment clearing', () => {
+    const { entries } = run([...opening, { type: 'Withdraw', accountId: 1, transferId: 'w1', amountMinor: 2_500 }]);
+    const posting = postEntries('p0', entries, new Map());
+    expect(posting.transactions.map((t) => [t.kind, t.reference, t.lines])).toEqual([
+      ['deposit', 'd1', [{ code: PAYMENT_CLEARING_CODE, amountMinor: -10_000 }, { code: availableCode(1), amountMinor: 10_000 }]],
+      ['deposit', 'd2', [{ code: PAYMENT_CLEARING_CODE, amountMinor: -10_000 }, { code: availableCode(2), amountMinor: 10_000 }]],
+      ['deposit', 'd3', [{ code: PAYMENT_CLEARING_CODE, amountMinor: -10_000 }, { code: availableCode(3), amountMinor: 10_000 }]],
+      ['withdrawal', 'w1', [{ code: availableCode(1), amountMinor: -2_500 }, { code: PAYMENT_CLEARING_CODE, amountMinor: 2_500 }]],
+    ]);
+    expect(posting.balances.get(PAYMENT_CLEARING_CODE)).toBe(-27_500);
+    expect(new Set(posting.transactions.map((t) => t.key)).size).toBe(4);
+  });
+
+  it('holds an open order, moves a fill to escrow, settles with commission and leaves the market at zero', () => {
+    const { core, entries } = run([
+      ...opening,
+      { type: 'PlaceOrder', accountId: 1, clientOrderId: 'b1', marketId: 7, runnerIndex: 0, side: 'back', priceTicks: tick(3), stakeMinor: 1_000 },
+    ]);
+    let balances = postAll(entries);
+    // A back of 10.00 rests: its stake is held, nothing is in escrow yet.
+    expect(balances.get(heldCode(1, 7))).toBe(1_000);
+    expect(balances.get(escrowCode(1, 7)) ?? 0).toBe(0);
+    expectLedgerMatchesEngine(balances, core);
+
+    const fill = run(
+      [{ type: 'PlaceOrder', accountId: 2, clientOrderId: 'l1', marketId: 7, runnerIndex: 0, side: 'lay', priceTicks: tick(3), stakeMinor: 600 }],
+      core,
+    );
+    balances = postAll(fill.entries, balances);
+    // 6.00 matched at 3.0: the backer's 600 is escrowed, 400 still held; the layer escrows 1200.
+    expect(balances.get(escrowCode(1, 7))).toBe(600);
+    expect(balances.get(heldCode(1, 7))).toBe(400);
+    expect(balances.get(escrowCode(2, 7))).toBe(1_200);
+    expectLedgerMatchesEngine(balances, core);
+
+    const settle = run(
+      [
+        { type: 'CloseMarket', marketId: 7 },
+        { type: 'SettleMarket', marketId: 7, winners: [{ runnerIndex: 0, factorNumerator: 1, factorDenominator: 1 }] },
+      ],
+      core,
+    );
+    const settlePosting = postEntries('p0', settle.entries, balances);
+    balances = settlePosting.balances;
+    // The backer wins 1200 less 5% commission (60); the layer loses 1200.
+    expect(balances.get(availableCode(1))).toBe(10_000 + 1_200 - 60);
+    expect(balances.get(availableCode(2))).toBe(10_000 - 1_200);
+    expect(balances.get(HOUSE_COMMISSION_CODE)).toBe(60);
+    for (const code of [escrowCode(1, 7), heldCode(1, 7), escrowCode(2, 7), potCode(7)]) expect(balances.get(code) ?? 0, code).toBe(0);
+    expect(settlePosting.outcomes).toEqual([
+      { marketId: 7, outcome: 'settled', commandSeq: expect.any(Number), winners: [{ runnerIndex: 0, factorNumerator: 1, factorDenominator: 1 }], commissionBps: 500 },
+    ]);
+    for (const t of settlePosting.transactions) expect(t.lines.reduce((s, l) => s + l.amountMinor, 0)).toBe(0);
+    expectLedgerMatchesEngine(balances, core);
+  });
+
+  it('pays a dead heat and sends the rounding to the house', () => {
+    const { core, entries } = run([
+      ...opening,
+      { type: 'PlaceOrder', accountId: 1, clientOrderId: 'b1', marketId: 7, runnerIndex: 0, side: 'back', priceTicks: tick(3.05), stakeMinor: 100 },
+      { type: 'PlaceOrder', accountId: 2, clientOrderId: 'l1', marketId: 7, runnerIndex: 0, side: 'lay', priceTicks: tick(3.05), stakeMinor: 100 },
+      { type: 'PlaceOrder', accountId: 3, clientOrderId: 'b2', marketId: 7, runnerIndex: 1, side: 'back', priceTicks: tick(2.5), stakeMinor: 101 },
+      { type: 'PlaceOrder', accountId: 2, clientOrderId: 'l2', marketId: 7, runnerIndex: 1, side: 'lay', priceTicks: tick(2.5), stakeMinor: 101 },
+      { type: 'CloseMarket', marketId: 7 },
+      {
+        type: 'SettleMarket',
+        marketId: 7,
+        winners: [
+          { runnerIndex: 0, factorNumerator: 1, factorDenominator: 2 },
+          { runnerIndex: 1, factorNumerator: 1, factorDenominator: 2 },
+        ],
+      },
+    ]);
+    const balances = postAll(entries);
+    expectLedgerMatchesEngine(balances, core);
+    const house = core.account(0);
+    expect((balances.get(HOUSE_COMMISSION_CODE) ?? 0) + (balances.get(HOUSE_ROUNDING_CODE) ?? 0)).toBe(house?.balanceMinor);
+    // Half of 305 is 152.5 for the backer and −152.5 for the layer: each is floored once.
+    expect(balances.get(HOUSE_ROUNDING_CODE) ?? 0).toBeGreaterThan(0);
+  });
+
+  it('returns every stake on a void', () => {
+    const { core, entries } = run([
+      ...opening,
+      { type: 'PlaceOrder', accountId: 1, clientOrderId: 'b1', marketId: 7, runnerIndex: 0, side: 'back', priceTicks: tick(4), stakeMinor: 500 },
+      { type: 'PlaceOrder', accountId: 2, clientOrderId: 'l1', marketId: 7, runnerIndex: 0, side: 'lay', priceTicks: tick(4), stakeMinor: 300 },
+      { type: 'VoidMarket', marketId: 7, reason: 'abandoned' },
+    ]);
+    const balances = postAll(entries);
+    for (const id of [1, 2, 3]) expect(balances.get(availableCode(id))).toBe(10_000);
+    expectLedgerMatchesEngine(balances, core);
+    expect(postEntries('p0', entries, new Map()).outcomes.map((o) => o.outcome)).toEqual(['voided']);
+  });
+
+  it('gives the same balances whether AccountSettled or PositionUpdated comes first in a command', () => {
+    const { entries } = run([
+      ...opening,
+      { type: 'PlaceOrder', accountId: 1, clientOrderId: 'b1', marketId: 7, runnerIndex: 0, side: 'back', priceTicks: tick(3), stakeMinor: 700 },
+      { type: 'PlaceOrder', accountId: 2, clientOrderId: 'l1', marketId: 7, runnerIndex: 0, side: 'lay', priceTicks: tick(3), stakeMinor: 700 },
+      { type: 'CloseMarket', marketId: 7 },
+      { type: 'SettleMarket', marketId: 7, winners: [{ runnerIndex: 1, factorNumerator: 1, factorDenominator: 1 }] },
+    ]);
+    const before = entries.slice(0, -1);
+    const settle = entries.at(-1) as CommandEntry;
+    const positionsFirst: CommandEntry = {
+      seq: settle.seq,
+      events: [...settle.events.filter((e) => e.type === 'PositionUpdated'), ...settle.events.filter((e) => e.type !== 'PositionUpdated')],
+    };
+    const opened = postAll(before);
+    expect(postAll([positionsFirst], opened)).toEqual(postAll([settle], opened));
+  });
+
+  it('posts one transaction per account and command, so moving money between markets never dips below zero', () => {
+    const twoMarkets: Command[] = [
+      { type: 'OpenAccount', accountId: 1 },
+      { type: 'Deposit', accountId: 1, transferId: 'd1', amountMinor: 1_000 },
+      { type: 'CreateMarket', marketId: 7, runnerCount: 2 },
+      { type: 'CreateMarket', marketId: 8, runnerCount: 2 },
+      { type: 'PlaceOrder', accountId: 1, clientOrderId: 'a', marketId: 8, runnerIndex: 0, side: 'back', priceTicks: tick(2), stakeMinor: 1_000 },
+    ];
+    const { core, entries } = run(twoMarkets);
+    const order = core.openOrders()[0];
+    expect(order).toBeDefined();
+    const move = run(
+      [
+        {
+          type: 'Batch',
+          accountId: 1,
+          mode: 'best_effort',
+          instructions: [
+            { kind: 'cancel', marketId: 8, orderId: order?.orderId ?? 0 },
+            { kind: 'place', clientOrderId: 'b', marketId: 7, runnerIndex: 0, side: 'back', priceTicks: tick(2), stakeMinor: 1_000 },
+          ],
+        },
+      ],
+      core,
+    );
+    const balances = postAll([...entries, ...move.entries]);
+    expect(balances.get(heldCode(1, 7))).toBe(1_000);
+    expect(balances.get(heldCode(1, 8))).toBe(0);
+    expect(balances.get(availableCode(1))).toBe(0);
+    expectLedgerMatchesEngine(balances, core);
+  });
+
+  it('refuses events that disagree with the ledger it was given', () => {
+    const { entries } = run([...opening, { type: 'Withdraw', accountId: 1, transferId: 'w1', amountMinor: 10_000 }]);
+    const withdrawal = entries.at(-1) as CommandEntry;
+    expect(() => postEntries('p0', [withdrawal], new Map([[availableCode(1), 9_999]]))).toThrow(PostingError);
+    const houseOnly: EngineEvent = { type: 'AccountSettled', accountId: 0, seq: 1, marketId: 7, pnlMinor: 5, commissionMinor: 0, balanceMinor: 5 };
+    expect(() => postEntries('p0', [{ seq: 99, events: [houseOnly] }], new Map())).toThrow(PostingError);
+  });
+
+  it('names every account it reads in codesRead', () => {
+    const { entries } = run([
+      ...opening,
+      { type: 'PlaceOrder', accountId: 1, clientOrderId: 'b1', marketId: 7, runnerIndex: 0, side: 'back', priceTicks: tick(3), stakeMinor: 700 },
+    ]);
+    expect(codesRead(entries)).toEqual(expect.arrayContaining([availableCode(1), heldCode(1, 7), escrowCode(1, 7)]));
+  });
+
+  it('mirrors the engine after every command of seeded random scenarios, in batches of any size', () => {
+    const seeds = process.env['SEED'] === undefined ? [1, 2, 3, 4, 5, 6, 7, 8] : [Number(process.env['SEED'])];
+    for (const seed of seeds) {
+      const envelopes = sampleCommandEnvelopes(seed, { maxSteps: 200 });
+      const core = new ExchangeCore();
+      let balances = new Map<string, number>();
+      const keys = new Set<string>();
+      let batch: CommandEntry[] = [];
+      envelopes.forEach((envelope, i) => {
+        batch.push({ seq: envelope.seq, events: core.apply(envelope) });
+        if (batch.length < 1 + ((i * 7 + seed) % 5) && i < envelopes.length - 1) return;
+        const posting = postEntries('p0', batch, balances);
+        for (const t of posting.transactions) {
+          expect(t.lines.reduce((s, l) => s + l.amountMinor, 0)).toBe(0);
+          expect(keys.has(t.key)).toBe(false);
+          keys.add(t.key);
+        }
+        balances = posting.balances;
+        batch = [];
+        expectLedgerMatchesEngine(balances, core);
+      });
+    }
+  });
+});
