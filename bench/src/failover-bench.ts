@@ -19,7 +19,6 @@
 // differs, a command goes unanswered); missing a goal is reported, not failed.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -35,6 +34,7 @@ import { RedisSnapshotStore } from '../../engine/src/io/snapshot-stores.js';
 import { startRedis, type RedisServer } from '../../scripts/test-servers.js';
 import { buildCoreFlow, withOrderId } from './core-flow.js';
 import { generateWorkload, OP_PLACE } from './workload.js';
+import { freePort } from '@playchacha/engine/testing';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -121,17 +121,6 @@ function check(ok: boolean, what: string): void {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function connect(url: string): Promise<Redis> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2 });

@@ -10,6 +10,7 @@ import { MarketBook } from './market-book.js';
 import { WsClient, type MarketFeed, type WebSocketFactory } from './ws-client.js';
 import type { OrderUpdate, ServerMessageOf } from './ws-messages.js';
 import { seed, signToken, sleep, startHarness, TestClient, type Harness } from './testing/ws-harness.js';
+import { mulberry32 } from '@playchacha/engine/testing';
 
 const MARKET = 11;
 const RUNNERS = 3;
@@ -22,20 +23,10 @@ beforeAll(async () => {
 });
 afterAll(async () => h.stop());
 
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A seeded flow of places (some crossing), partial and full cancels, from accounts 1–3. */
 async function seededFlow(marketId: number, steps: number, seed: number): Promise<void> {
-  const next = random(seed);
+  const next = mulberry32(seed);
   const open: Array<{ accountId: number; orderId: number }> = [];
   for (let step = 0; step < steps; step++) {
     const accountId = 1 + Math.floor(next() * 3);

@@ -7,6 +7,7 @@ import { isMarketEvent, type Command, type CommandEnvelope, type EngineEvent } f
 import { startRedis, type RedisServer } from '../../../scripts/test-servers.js';
 import { ExchangeCore } from '../core/index.js';
 import { EngineProcess, sleep } from '../testing/engine-process.js';
+import { mulberry32 } from '../testing/seeded-random.js';
 import { EngineClient } from './engine-client.js';
 import { decodeFrameBody, type EventFrame } from './frame-codec.js';
 import { RedisJournal } from './redis-journal.js';
@@ -55,18 +56,6 @@ async function engine(partition: string, snapshotEveryCommands = 700): Promise<E
   return process;
 }
 
-/** A small seeded PRNG (mulberry32) for the client's order flow. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function setupCommands(): Command[] {
   const commands: Command[] = [{ type: 'CreateMarket', marketId: MARKET_ID, runnerCount: 3 }];
   for (let accountId = 1; accountId <= ACCOUNTS; accountId++) {
@@ -110,7 +99,7 @@ interface StreamResult {
 
 /** Streams `count` seeded orders with `window` in flight; calls `midway` once after `midwayAt` answers. */
 async function streamOrders(client: EngineClient, count: number, window: number, midwayAt: number, midway: () => Promise<void>): Promise<StreamResult> {
-  const next = random(SEED);
+  const next = mulberry32(SEED);
   const commands = Array.from({ length: count }, (_, index) => orderCommand(next, index));
   const accepted = new Map<string, number>();
   let answered = 0;

@@ -133,6 +133,7 @@ import {
   type TimeInForce,
 } from '@playchacha/protocol';
 import type { AccountView, ExchangeModel, LevelView, MarketStatus, MarketView, OrderView } from '../core/model.js';
+import { marketStatusRejectCode } from '../core/model.js';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 type MarketEventBody = DistributiveOmit<MarketEvent, 'marketId' | 'seq'>;
@@ -1059,19 +1060,9 @@ export class ReferenceCore implements ExchangeModel {
   }
 
   private marketStateCode(market: MarketRec): RejectCode | null {
-    switch (market.status) {
-      case 'open':
-        return null;
-      case 'suspended':
-        return 'market_suspended';
-      case 'closed':
-        return 'market_closed';
-      case 'settled':
-        return 'market_settled';
-      case 'voided':
-        return 'market_voided';
-    }
+    return marketStatusRejectCode(market.status);
   }
+
 
   /** The funds and limit checks of the risk stage, for the account's open orders becoming `orders`. */
   private fundsCode(account: AccountRec, market: MarketRec, orders: readonly OpenPart[]): RejectCode | null {
