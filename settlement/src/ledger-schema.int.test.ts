@@ -55,12 +55,12 @@ function post(key: string, lines: ReadonlyArray<readonly [string, number]>): Pro
 
 describe('ledger schema', () => {
   it('migrates up, down and up again on an empty database', async () => {
-    expect(await migrate(databaseUrl, 'up')).toHaveLength(2);
+    expect(await migrate(databaseUrl, 'up')).toHaveLength(3);
     const created = await tables();
-    expect(created).toEqual(expect.arrayContaining(['ledger_accounts', 'ledger_transactions', 'ledger_lines', 'applied_stream_entries', 'market_settlements', 'stream_cursors']));
-    expect(await migrate(databaseUrl, 'down')).toHaveLength(2);
+    expect(created).toEqual(expect.arrayContaining(['ledger_accounts', 'ledger_transactions', 'ledger_lines', 'applied_stream_entries', 'market_settlements', 'stream_cursors', 'payment_deposits', 'payment_withdrawals', 'stripe_events', 'payment_outbox']));
+    expect(await migrate(databaseUrl, 'down')).toHaveLength(3);
     expect(await tables()).toEqual([]);
-    expect(await migrate(databaseUrl, 'up')).toHaveLength(2);
+    expect(await migrate(databaseUrl, 'up')).toHaveLength(3);
     expect(await tables()).toEqual(created);
     expect(await migrate(databaseUrl, 'up')).toEqual([]);
   });

@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import type { Command, EngineEvent } from '@playchacha/protocol';
 import { EnginePartition } from '../../../engine/src/io/partition.js';
 import { connectJournalRedis, RedisJournal, RedisLeadership } from '../../../engine/src/io/redis-journal.js';
-import { RedisEventSink } from '../../../engine/src/io/redis-streams.js';
+import { RedisEventSink, RedisInbox } from '../../../engine/src/io/redis-streams.js';
 import { RedisSnapshotStore } from '../../../engine/src/io/snapshot-stores.js';
 
 export interface EngineHarness {
@@ -17,7 +17,8 @@ export interface EngineHarness {
   stop(): Promise<void>;
 }
 
-export async function startEngine(redisUrl: string, partitionName: string): Promise<EngineHarness> {
+/** With `inbox`, the partition also takes commands from its Redis inbox (for an EngineClient). */
+export async function startEngine(redisUrl: string, partitionName: string, options: { inbox?: boolean } = {}): Promise<EngineHarness> {
   const journalRedis = await connectJournalRedis(redisUrl);
   const plain = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
   plain.on('error', () => undefined);
@@ -27,6 +28,7 @@ export async function startEngine(redisUrl: string, partitionName: string): Prom
     leadership: new RedisLeadership(journalRedis, partitionName, { leaseMs: 5_000 }),
     snapshots: new RedisSnapshotStore(plain, partitionName),
     sink: new RedisEventSink(plain, partitionName),
+    ...(options.inbox === true ? { inbox: new RedisInbox(new Redis(redisUrl, { maxRetriesPerRequest: 2 }), partitionName) } : {}),
     logger: pino({ level: 'silent' }),
     standbyPollMs: 5,
   });

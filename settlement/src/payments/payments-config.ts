@@ -1,0 +1,46 @@
+// The payments service's configuration, from the environment. Without STRIPE_SECRET_KEY and
+// STRIPE_WEBHOOK_SECRET there is no Stripe: only the labelled test deposit flow is offered.
+
+import { TRANSFER_MINOR_MAX } from '@playchacha/protocol';
+
+export interface PaymentsConfig {
+  readonly jwtSecret: Uint8Array;
+  readonly jwtIssuer: string;
+  readonly jwtAudience: string;
+  /** Both or neither. */
+  readonly stripe: { readonly secretKey: string; readonly webhookSecret: string } | null;
+  /** ISO currency of deposits and payouts (lower case, as Stripe spells it). */
+  readonly currency: string;
+  /** Largest single deposit or withdrawal. */
+  readonly transferMinorMax: number;
+  /** Most an account may deposit in any 24 hours (deposits not failed or canceled). */
+  readonly depositDailyMinorMax: number;
+  /** The engine partition that holds the accounts. */
+  readonly partition: string;
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer`);
+  return value;
+}
+
+export function paymentsConfigFromEnv(env: NodeJS.ProcessEnv): PaymentsConfig {
+  const secret = env['JWT_SECRET'];
+  if (secret === undefined || Buffer.byteLength(secret) < 32) throw new Error('JWT_SECRET (at least 32 bytes, the gateway\'s) is required');
+  const secretKey = env['STRIPE_SECRET_KEY'] ?? '';
+  const webhookSecret = env['STRIPE_WEBHOOK_SECRET'] ?? '';
+  if ((secretKey === '') !== (webhookSecret === '')) throw new Error('set both STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, or neither');
+  return {
+    jwtSecret: new TextEncoder().encode(secret),
+    jwtIssuer: env['JWT_ISSUER'] ?? 'playchacha',
+    jwtAudience: env['JWT_AUDIENCE'] ?? 'playchacha',
+    stripe: secretKey === '' ? null : { secretKey, webhookSecret },
+    currency: (env['PAYMENTS_CURRENCY'] ?? 'gbp').toLowerCase(),
+    transferMinorMax: Math.min(integer(env, 'TRANSFER_MINOR_MAX', 1_000_000), TRANSFER_MINOR_MAX),
+    depositDailyMinorMax: integer(env, 'DEPOSIT_DAILY_MINOR_MAX', 500_000),
+    partition: env['PARTITION'] ?? 'p0',
+  };
+}

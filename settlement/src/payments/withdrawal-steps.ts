@@ -1,0 +1,52 @@
+// The withdrawal's states, each a recovery point written in its own transaction:
+//   created → reserved (the engine answered FundsWithdrawn or duplicate_transfer)
+//           → payout_created (Stripe answered the payout) → paid (payout.paid)
+//   created → rejected (the engine refused: nothing reserved, nothing paid)
+//   reserved | payout_created | paid → failed (the payout failed: a reversal Deposit is staged in
+//   the same transaction, transferId `withdrawal-reversal:<id>`)
+
+import type { AccountId } from '@playchacha/protocol';
+import { query, toMinor, type Db, type DbClient, type Row } from '../db/database.js';
+import { stageDeposit } from './payment-outbox.js';
+import { PaymentError } from './payments-errors.js';
+
+export async function findOrInsertWithdrawal(db: Db, id: string, accountId: AccountId, idempotencyKey: string, amountMinor: number, currency: string): Promise<Row> {
+  const [inserted] = await query(db, `
+    INSERT INTO payment_withdrawals (id, account_id, idempotency_key, amount_minor, currency, state)
+    VALUES ($1, $2, $3, $4, $5, 'created') ON CONFLICT (account_id, idempotency_key) DO NOTHING RETURNING *`,
+  [id, accountId, idempotencyKey, amountMinor, currency]);
+  if (inserted !== undefined) return inserted;
+  const [existing] = await query(db, 'SELECT * FROM payment_withdrawals WHERE account_id = $1 AND idempotency_key = $2', [accountId, idempotencyKey]);
+  if (existing === undefined) throw new Error('a withdrawal row vanished');
+  if (toMinor(existing['amount_minor']) !== amountMinor) throw new PaymentError('idempotency_key_mismatch');
+  return existing;
+}
+
+export async function loadWithdrawal(db: Db, id: string): Promise<Row> {
+  const [row] = await query(db, 'SELECT * FROM payment_withdrawals WHERE id = $1', [id]);
+  if (row === undefined) throw new Error(`no withdrawal ${id}`);
+  return row;
+}
+
+/** Moves the row from one of `from` to `to`; false when it was elsewhere already. */
+export async function moveWithdrawal(db: Db | DbClient, id: string, from: readonly string[], to: string, fields: { payoutId?: string; failureCode?: string } = {}): Promise<boolean> {
+  const rows = await query(db, `
+    UPDATE payment_withdrawals SET state = $3, payout_id = COALESCE($4, payout_id), failure_code = COALESCE($5, failure_code), updated_at = now()
+     WHERE id = $1 AND state = ANY($2::text[]) RETURNING id`, [id, from, to, fields.payoutId ?? null, fields.failureCode ?? null]);
+  return rows.length === 1;
+}
+
+export async function markPaid(client: DbClient, id: string, payoutId: string): Promise<string> {
+  if (!/^[0-9a-f-]{36}$/.test(id)) return 'ignored';
+  return (await moveWithdrawal(client, id, ['reserved', 'payout_created'], 'paid', { payoutId })) ? 'paid' : 'stale';
+}
+
+/** Marks the payout failed and stages the reversal, in the caller's transaction. */
+export async function failWithdrawal(client: DbClient, id: string, failureCode: string): Promise<string> {
+  if (!/^[0-9a-f-]{36}$/.test(id)) return 'ignored';
+  const [row] = await query(client, 'SELECT account_id, amount_minor, state FROM payment_withdrawals WHERE id = $1 FOR UPDATE', [id]);
+  if (row === undefined) return 'ignored';
+  if (!(await moveWithdrawal(client, id, ['reserved', 'payout_created', 'paid'], 'failed', { failureCode }))) return 'stale';
+  await stageDeposit(client, { type: 'Deposit', accountId: toMinor(row['account_id']), transferId: `withdrawal-reversal:${id}`, amountMinor: toMinor(row['amount_minor']) });
+  return 'failed';
+}
