@@ -1,0 +1,58 @@
+// The payments service process. Environment: DATABASE_URL, REDIS_URL, PARTITION (default p0),
+// JWT_SECRET / JWT_ISSUER / JWT_AUDIENCE (the gateway's), STRIPE_SECRET_KEY and
+// STRIPE_WEBHOOK_SECRET (both or neither: without them only the labelled test deposit flow runs),
+// PAYMENTS_HTTP_PORT (default 8083), PAYMENTS_HTTP_HOST (default 127.0.0.1), MIGRATE (default 1).
+
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import Stripe from 'stripe';
+import { EngineClient } from '../../../engine/src/io/engine-client.js';
+import { connectDatabase } from '../db/database.js';
+import { migrate } from '../db/migrate.js';
+import { OutboxDrain } from './payment-outbox.js';
+import { buildPaymentsApp } from './payments-app.js';
+import { paymentsConfigFromEnv } from './payments-config.js';
+import { Withdrawals } from './withdrawals.js';
+
+const WITHDRAWAL_RECOVERY_EVERY_MS = 5_000;
+const WITHDRAWAL_RECOVERY_MIN_AGE_MS = 30_000;
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (value === undefined || value === '') throw new Error(`${name} is required`);
+  return value;
+}
+
+const logger = pino({ level: process.env['LOG_LEVEL'] ?? 'info', base: { svc: 'payments' } });
+const config = paymentsConfigFromEnv(process.env);
+const databaseUrl = required('DATABASE_URL');
+const redisUrl = required('REDIS_URL');
+if ((process.env['MIGRATE'] ?? '1') === '1') await migrate(databaseUrl, 'up');
+const db = connectDatabase(databaseUrl, { onIdleError: (error) => logger.warn({ err: error }, 'idle database connection lost') });
+const connections = [new Redis(redisUrl, { maxRetriesPerRequest: 2 }), new Redis(redisUrl, { maxRetriesPerRequest: 2 })] as const;
+for (const connection of connections) connection.on('error', (error) => logger.warn({ err: error }, 'redis'));
+const engine = new EngineClient(connections[0], connections[1], config.partition);
+await engine.start();
+const stripe = config.stripe === null ? null : new Stripe(config.stripe.secretKey, { maxNetworkRetries: 2 });
+const drain = new OutboxDrain({ db, engine, logger });
+drain.start();
+const withdrawals = new Withdrawals({ db, config, stripe, engine, drain, logger });
+withdrawals.startRecovery(WITHDRAWAL_RECOVERY_EVERY_MS, WITHDRAWAL_RECOVERY_MIN_AGE_MS);
+const app = await buildPaymentsApp({ db, config, stripe, drain, withdrawals, logger });
+const port = Number(process.env['PAYMENTS_HTTP_PORT'] ?? 8083);
+const host = process.env['PAYMENTS_HTTP_HOST'] ?? '127.0.0.1';
+await app.listen({ port, host });
+console.log(`READY payments=http://${host}:${port} stripe=${stripe === null ? 'off (test deposits only)' : 'on'}`);
+
+async function shutdown(signal: string): Promise<void> {
+  logger.info({ signal }, 'stopping');
+  withdrawals.stopRecovery();
+  await drain.stop();
+  await app.close();
+  await engine.close();
+  for (const connection of connections) connection.disconnect();
+  await db.end();
+  process.exit(0);
+}
+process.once('SIGTERM', () => void shutdown('SIGTERM'));
+process.once('SIGINT', () => void shutdown('SIGINT'));
