@@ -4,7 +4,7 @@
 // journal into a read-only core of its own.
 
 import type { Command, EngineEvent, MarketId, RunnerIndex, Side } from '@playchacha/protocol';
-import type { LevelView, MarketView, OrderView } from '@playchacha/engine';
+import type { AccountView, LevelView, MarketView, OrderView } from '@playchacha/engine';
 import type { EventFrame } from '../../engine/src/io/frame-codec.js';
 
 export type { EventFrame };
@@ -23,6 +23,8 @@ export interface EngineView {
   bookSide(marketId: MarketId, runnerIndex: RunnerIndex, side: Side): LevelView[];
   /** Every open order, by ascending order id. */
   openOrders(): OrderView[];
+  /** Every account's balance, exposure and available balance. */
+  accounts(): AccountView[];
 }
 
 export interface EngineFollower {

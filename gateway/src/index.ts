@@ -1,3 +1,4 @@
+export * from './account-read-model.js';
 export * from './auth.js';
 export * from './engine-link.js';
 export * from './market-book.js';
@@ -8,3 +9,7 @@ export * from './ws-client.js';
 export * from './ws-errors.js';
 export * from './ws-messages.js';
 export * from './ws-server.js';
+export * from './store-authenticator.js';
+export { buildApp, type AppDeps } from './rest/app.js';
+export { RestReadModels } from './rest/read-models.js';
+export { migrate } from './db/migrate.js';

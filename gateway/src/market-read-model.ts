@@ -139,6 +139,11 @@ export class MarketReadModel {
     }
   }
 
+  /** Every known market, ascending. */
+  marketIds(): MarketId[] {
+    return [...this.markets.keys()].sort((a, b) => a - b);
+  }
+
   has(marketId: MarketId): boolean {
     return this.markets.has(marketId);
   }

@@ -75,6 +75,12 @@ export class OrderReadModel {
     };
   }
 
+  /** The account's open order with this id, or undefined (also when another account owns it). */
+  openOrder(accountId: AccountId, orderId: OrderId): OrderState | undefined {
+    const order = this.open.get(orderId);
+    return order === undefined || order.accountId !== accountId ? undefined : publicState(order);
+  }
+
   openOrderIds(accountId: AccountId): OrderId[] {
     return [...(this.openByAccount.get(accountId) ?? [])];
   }

@@ -32,6 +32,10 @@ class CoreView implements EngineView {
   openOrders() {
     return this.core.openOrders();
   }
+
+  accounts() {
+    return this.core.accounts();
+  }
 }
 
 export class PartitionLink implements EngineLink {

@@ -1,0 +1,56 @@
+// The gateway process's configuration, from the environment.
+
+import { randomBytes } from 'node:crypto';
+
+export interface GatewayConfig {
+  readonly databaseUrl: string | null;
+  readonly redisUrl: string | null;
+  readonly host: string;
+  readonly httpPort: number;
+  readonly wsPort: number;
+  readonly jwtSecret: Uint8Array;
+  /** False when JWT_SECRET was not set and a random one was drawn (tokens die with the process). */
+  readonly jwtSecretFromEnv: boolean;
+  readonly jwtIssuer: string;
+  readonly jwtAudience: string;
+  readonly accessTokenTtlSeconds: number;
+  readonly refreshTokenTtlSeconds: number;
+  /** Without Stripe keys the REST API offers test deposits. */
+  readonly stripeConfigured: boolean;
+  readonly adminEmails: readonly string[];
+  readonly logLevel: string;
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got ${text}`);
+  return value;
+}
+
+function optional(env: NodeJS.ProcessEnv, name: string): string | null {
+  const text = env[name];
+  return text === undefined || text === '' ? null : text;
+}
+
+export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const secretText = optional(env, 'JWT_SECRET');
+  if (secretText !== null && Buffer.byteLength(secretText) < 32) throw new Error('JWT_SECRET must be at least 32 bytes');
+  return {
+    databaseUrl: optional(env, 'DATABASE_URL'),
+    redisUrl: optional(env, 'REDIS_URL'),
+    host: env['GATEWAY_HOST'] ?? '127.0.0.1',
+    httpPort: integer(env, 'GATEWAY_HTTP_PORT', 8080),
+    wsPort: integer(env, 'GATEWAY_WS_PORT', 8082),
+    jwtSecret: secretText === null ? randomBytes(32) : new TextEncoder().encode(secretText),
+    jwtSecretFromEnv: secretText !== null,
+    jwtIssuer: env['JWT_ISSUER'] ?? 'playchacha',
+    jwtAudience: env['JWT_AUDIENCE'] ?? 'playchacha',
+    accessTokenTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL_SECONDS', 900),
+    refreshTokenTtlSeconds: integer(env, 'REFRESH_TOKEN_TTL_SECONDS', 30 * 24 * 3600),
+    stripeConfigured: optional(env, 'STRIPE_SECRET_KEY') !== null,
+    adminEmails: (env['ADMIN_EMAILS'] ?? '').split(',').map((email) => email.trim()).filter((email) => email !== ''),
+    logLevel: env['LOG_LEVEL'] ?? 'info',
+  };
+}

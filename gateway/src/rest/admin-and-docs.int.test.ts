@@ -1,0 +1,134 @@
+// Admin routes (403 for everyone else), the OpenAPI document and the WebSocket reference, the
+// error format, security headers, the body limit, and the migrations down and up again.
+
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate, MIGRATIONS_TABLE } from '../db/migrate.js';
+import { ADMIN_EMAIL, freshDatabase, registerAndLogin, startRestHarness, type RestHarness, type Session } from '../testing/rest-harness.js';
+import { sharedPostgres } from '../../../scripts/test-context.js';
+import { WEBSOCKET_DOC_PATH } from './routes/docs-routes.js';
+import pg from 'pg';
+
+let h: RestHarness;
+let admin: Session;
+let bettor: Session;
+
+const ADMIN_ROUTES: ReadonlyArray<readonly ['GET' | 'POST', string, Record<string, unknown> | undefined]> = [
+  ['POST', '/v1/admin/markets', { marketId: 50, runnerCount: 3 }],
+  ['POST', '/v1/admin/markets/50/suspend', undefined],
+  ['POST', '/v1/admin/markets/50/resume', undefined],
+  ['GET', '/v1/admin/accounts/1000000', undefined],
+  ['POST', '/v1/admin/users/1000000/role', { role: 'admin' }],
+];
+
+beforeAll(async () => {
+  h = await startRestHarness();
+  admin = await registerAndLogin(h.app, ADMIN_EMAIL);
+  bettor = await registerAndLogin(h.app, 'gus@example.com');
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+describe('admin routes', () => {
+  it('refuse a bettor (and a market maker) with 403 and change nothing', async () => {
+    for (const [method, url, payload] of ADMIN_ROUTES) {
+      const response = await h.app.inject({ method, url, headers: bettor.headers, ...(payload === undefined ? {} : { payload }) });
+      expect({ url, status: response.statusCode }).toEqual({ url, status: 403 });
+      expect(response.json()).toMatchObject({ error: { code: 'forbidden' } });
+      expect((await h.app.inject({ method, url, ...(payload === undefined ? {} : { payload }) })).statusCode).toBe(401);
+    }
+    expect(h.readModels.markets.has(50)).toBe(false);
+  });
+
+  it('create, suspend and resume a market; orders are refused while it is suspended', async () => {
+    const created = await h.app.inject({ method: 'POST', url: '/v1/admin/markets', headers: admin.headers, payload: { marketId: 50, runnerCount: 3, commissionBps: 200 } });
+    expect(created.statusCode).toBe(201);
+    expect(created.json()).toMatchObject({ marketId: 50, status: 'open', runnerCount: 3 });
+    const again = await h.app.inject({ method: 'POST', url: '/v1/admin/markets', headers: admin.headers, payload: { marketId: 50, runnerCount: 3 } });
+    expect(again.statusCode).toBe(409);
+    expect(again.json()).toMatchObject({ error: { code: 'market_exists' } });
+    expect((await h.app.inject({ method: 'POST', url: '/v1/admin/markets', headers: admin.headers, payload: { marketId: 51, runnerCount: 3, commissionBps: 10_001 } })).statusCode).toBe(400);
+
+    const suspended = await h.app.inject({ method: 'POST', url: '/v1/admin/markets/50/suspend', headers: admin.headers });
+    expect(suspended.json()).toMatchObject({ marketId: 50, status: 'suspended' });
+    await h.app.inject({ method: 'POST', url: '/v1/deposits/test', headers: { ...bettor.headers, 'idempotency-key': 'd1' }, payload: { amountMinor: 100_00 } });
+    const refused = await h.app.inject({
+      method: 'POST',
+      url: '/v1/orders',
+      headers: { ...bettor.headers, 'idempotency-key': 'o1' },
+      payload: { marketId: 50, runnerIndex: 0, side: 'back', priceTicks: 10, stakeMinor: 1_00 },
+    });
+    expect(refused.json()).toMatchObject({ error: { code: 'market_suspended' } });
+    expect((await h.app.inject({ method: 'POST', url: '/v1/admin/markets/50/resume', headers: admin.headers })).json()).toMatchObject({ status: 'open' });
+    expect((await h.app.inject({ method: 'POST', url: '/v1/admin/markets/404/suspend', headers: admin.headers })).statusCode).toBe(404);
+  });
+
+  it('read any account\'s wallet and set roles', async () => {
+    const wallet = await h.app.inject({ method: 'GET', url: `/v1/admin/accounts/${bettor.accountId}`, headers: admin.headers });
+    expect(wallet.json()).toMatchObject({ accountId: bettor.accountId, balanceMinor: 100_00 });
+    expect((await h.app.inject({ method: 'POST', url: '/v1/admin/users/42/role', headers: admin.headers, payload: { role: 'admin' } })).statusCode).toBe(404);
+    expect((await h.app.inject({ method: 'POST', url: `/v1/admin/users/${bettor.accountId}/role`, headers: admin.headers, payload: { role: 'root' } })).statusCode).toBe(400);
+  });
+});
+
+describe('documentation and HTTP behaviour', () => {
+  it('lists every route in the OpenAPI document at /docs/json', async () => {
+    const response = await h.app.inject({ method: 'GET', url: '/docs/json' });
+    expect(response.statusCode).toBe(200);
+    const doc = response.json() as { openapi: string; paths: Record<string, Record<string, unknown>> };
+    expect(doc.openapi).toMatch(/^3\./);
+    const listed = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`));
+    const expected = [
+      'POST /v1/auth/register', 'POST /v1/auth/login', 'POST /v1/auth/refresh', 'POST /v1/auth/logout',
+      'POST /v1/api-keys', 'DELETE /v1/api-keys/{apiKeyId}',
+      'GET /v1/markets', 'GET /v1/markets/{marketId}', 'GET /v1/account', 'POST /v1/deposits/test',
+      'GET /v1/orders', 'POST /v1/orders', 'DELETE /v1/orders/{orderId}',
+      'POST /v1/admin/markets', 'POST /v1/admin/markets/{marketId}/suspend', 'POST /v1/admin/markets/{marketId}/resume',
+      'GET /v1/admin/accounts/{accountId}', 'POST /v1/admin/users/{accountId}/role', 'GET /docs/websocket',
+    ];
+    expect(listed.sort()).toEqual(expected.sort());
+    const placeOrder = doc.paths['/v1/orders']?.['post'] as { responses: Record<string, unknown>; parameters: Array<{ name: string; in: string; required: boolean }> };
+    expect(Object.keys(placeOrder.responses)).toEqual(expect.arrayContaining(['201', '400', '401', '422', '429']));
+    expect(placeOrder.parameters).toContainEqual(expect.objectContaining({ name: 'idempotency-key', in: 'header', required: true }));
+    expect((await h.app.inject({ method: 'GET', url: '/docs' })).statusCode).toBeLessThan(400);
+  });
+
+  it('serves the WebSocket reference as markdown', async () => {
+    const response = await h.app.inject({ method: 'GET', url: '/docs/websocket' });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toMatch(/^text\/markdown/);
+    expect(response.body).toBe(readFileSync(WEBSOCKET_DOC_PATH, 'utf8'));
+  });
+
+  it('answers unknown routes, oversize bodies and wrong media types in the one error format, with security headers', async () => {
+    const missing = await h.app.inject({ method: 'GET', url: '/v1/nothing-here' });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toEqual({ error: { code: 'not_found', message: expect.any(String) } });
+    expect(missing.headers['x-content-type-options']).toBe('nosniff');
+    expect(missing.headers['strict-transport-security']).toBeDefined();
+    const huge = await h.app.inject({ method: 'POST', url: '/v1/auth/login', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ email: 'a@b.c', password: 'x'.repeat(64 * 1024) }) });
+    expect(huge.statusCode).toBe(413);
+    expect(huge.json()).toMatchObject({ error: { code: 'payload_too_large' } });
+    const text = await h.app.inject({ method: 'POST', url: '/v1/auth/login', headers: { 'content-type': 'text/plain' }, payload: 'hello' });
+    expect(text.statusCode).toBe(415);
+    expect(text.json()).toMatchObject({ error: { code: 'unsupported_media_type' } });
+  });
+});
+
+describe('migrations', () => {
+  it('go down and up again on an empty database, in their own table', async () => {
+    const server = await sharedPostgres();
+    const url = await freshDatabase(server.url);
+    expect(await migrate(url)).toHaveLength(1);
+    expect(await migrate(url)).toHaveLength(0);
+    expect(await migrate(url, 'down')).toHaveLength(1);
+    expect(await migrate(url)).toHaveLength(1);
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const tables = await client.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name");
+    await client.end();
+    expect(tables.rows.map((row) => row.table_name)).toEqual(['gateway_api_keys', 'gateway_idempotency_keys', 'gateway_refresh_tokens', 'gateway_users', MIGRATIONS_TABLE].sort());
+    await server.release();
+  });
+});

@@ -1,0 +1,121 @@
+// The REST API: fastify with the TypeBox type provider, strict Ajv (unknown fields are 400, no
+// string to number conversion, a maximum on every amount), declared responses, one error format,
+// security headers, a body limit, rate limits in Redis and the OpenAPI document at /docs/json.
+// buildApp does not listen; the caller does (or tests call app.inject()).
+
+import Fastify from 'fastify';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { AccessTokens, type AccessTokenOptions } from '../accounts/access-tokens.js';
+import { ApiKeyStore } from '../accounts/api-key-store.js';
+import { IdempotencyStore } from '../accounts/idempotency-store.js';
+import { RefreshTokenStore } from '../accounts/refresh-token-store.js';
+import { UserStore } from '../accounts/user-store.js';
+import type { EngineLink } from '../engine-link.js';
+import type { RestApp, Services } from './context.js';
+import { ApiError, errorHandler, sendError } from './errors.js';
+import type { RestReadModels } from './read-models.js';
+import { accountRoutes } from './routes/account-routes.js';
+import { adminRoutes } from './routes/admin-routes.js';
+import { authRoutes } from './routes/auth-routes.js';
+import { docsRoutes } from './routes/docs-routes.js';
+import { marketRoutes } from './routes/market-routes.js';
+import { orderRoutes } from './routes/order-routes.js';
+
+export interface AppDeps {
+  readonly link: EngineLink;
+  readonly readModels: RestReadModels;
+  readonly pool: pg.Pool;
+  /** The rate limits' store; without it they are counted per process. */
+  readonly redis?: Redis;
+  readonly accessTokens: AccessTokenOptions;
+  readonly refreshTokenTtlSeconds?: number;
+  /** Without Stripe keys the gateway offers POST /v1/deposits/test. */
+  readonly testDeposits: boolean;
+  readonly adminEmails?: readonly string[];
+  readonly rateLimit?: {
+    /** Requests per window per client IP on every route. */
+    readonly perWindow?: number;
+    /** Requests per window per client IP on register, login, refresh and logout. */
+    readonly authPerWindow?: number;
+    readonly windowMs?: number;
+    /** Redis key prefix (one per deployment; tests use one per app). */
+    readonly nameSpace?: string;
+  };
+  readonly bodyLimitBytes?: number;
+  readonly logger?: Logger;
+  /** Behind a load balancer: trust X-Forwarded-For for the client IP. */
+  readonly trustProxy?: boolean;
+}
+
+export async function buildApp(deps: AppDeps): Promise<RestApp> {
+  const app = Fastify({
+    ...(deps.logger === undefined ? { logger: false } : { loggerInstance: deps.logger }),
+    bodyLimit: deps.bodyLimitBytes ?? 16 * 1024,
+    trustProxy: deps.trustProxy ?? false,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as RestApp;
+
+  const windowMs = deps.rateLimit?.windowMs ?? 60_000;
+  const services: Services = {
+    link: deps.link,
+    readModels: deps.readModels,
+    users: new UserStore(deps.pool),
+    refreshTokens: new RefreshTokenStore(deps.pool, deps.refreshTokenTtlSeconds ?? 30 * 24 * 3600),
+    refreshTokenTtlSeconds: deps.refreshTokenTtlSeconds ?? 30 * 24 * 3600,
+    apiKeys: new ApiKeyStore(deps.pool),
+    idempotency: new IdempotencyStore(deps.pool),
+    accessTokens: new AccessTokens(deps.accessTokens),
+    adminEmails: new Set((deps.adminEmails ?? []).map((email) => email.toLowerCase())),
+    limits: { authPerWindow: deps.rateLimit?.authPerWindow ?? 10, windowMs },
+  };
+
+  // JSON only: a text/plain body is 415, not a string for the schema to refuse.
+  app.removeContentTypeParser('text/plain');
+  app.decorateRequest('principal', null);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((_request, reply) => sendError(reply, new ApiError('not_found')));
+
+  await app.register(helmet, { global: true });
+  await app.register(rateLimit, {
+    global: true,
+    max: deps.rateLimit?.perWindow ?? 600,
+    timeWindow: windowMs,
+    ...(deps.redis === undefined ? {} : { redis: deps.redis }),
+    nameSpace: deps.rateLimit?.nameSpace ?? 'gateway-rate-limit-',
+    skipOnError: true,
+    errorResponseBuilder: (_request, context) => new ApiError('rate_limited', `Too many requests; retry in ${context.after}`),
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Play ChaCha REST API',
+        version: '1',
+        description: 'Amounts are integers of minor units; prices are ticks of the market\'s ladder. The WebSocket API is described at /docs/websocket.',
+      },
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+
+  authRoutes(app, services);
+  marketRoutes(app, services);
+  accountRoutes(app, services, deps.testDeposits);
+  orderRoutes(app, services);
+  adminRoutes(app, services);
+  docsRoutes(app);
+  await app.ready();
+  return app;
+}
