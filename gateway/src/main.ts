@@ -1,7 +1,9 @@
 // The gateway process: the REST API and the WebSocket API over an in-process engine partition
-// (file journal and snapshots under DATA_DIR, as the engine's embedded default builds them).
-// Users, tokens and API keys live in PostgreSQL (DATABASE_URL, required for now); rate limits in
-// Redis when REDIS_URL is set (per process otherwise).
+// (file journal and snapshots under DATA_DIR, as the engine's embedded default builds them), with
+// the engine's status and metrics side door. Users, tokens and API keys live in PostgreSQL:
+// DATABASE_URL, or on the embedded default PGlite served over its socket server. Rate limits live
+// in Redis when REDIS_URL is set (per process otherwise). DEMO=1 (the default without
+// DATABASE_URL) seeds a demo market quoted by a market maker.
 
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
@@ -17,25 +19,25 @@ import { buildApp } from './rest/app.js';
 import { RestReadModels } from './rest/read-models.js';
 import { StoreAuthenticator } from './store-authenticator.js';
 import { WS_PATH, WsServer } from './ws-server.js';
+import { DemoMarketMaker } from '../../engine/src/io/demo-market.js';
+import { startEngineHttp } from '../../engine/src/io/engine-http.js';
+import { createEngineMetrics } from '../../engine/src/io/metrics.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
 
 const config = gatewayConfigFromEnv();
-if (config.databaseUrl === null) {
-  console.error(
-    'gateway: DATABASE_URL is required (users, refresh tokens and API keys live in PostgreSQL); ' +
-      'the embedded PostgreSQL default is not wired yet. Example: DATABASE_URL=postgres://postgres@127.0.0.1:5432/playchacha',
-  );
-  process.exit(2);
-}
 const logger = pino({ level: config.logLevel, base: { svc: 'gateway' } });
 if (!config.jwtSecretFromEnv) logger.warn('JWT_SECRET is not set: using a random secret; tokens will not survive a restart');
 
-await migrate(config.databaseUrl);
-const pool = createPool(config.databaseUrl, logger);
+// The in-process partition always journals to files: the Redis journal belongs to engine processes.
+const engineConfig = { ...engineConfigFromEnv(), redisUrl: null };
+const embeddedPostgres = config.databaseUrl === null ? await startEmbeddedPostgres(engineConfig.dataDir) : null;
+const databaseUrl = config.databaseUrl ?? (embeddedPostgres as EmbeddedPostgres).url;
+await migrate(databaseUrl);
+const pool = createPool(databaseUrl, logger);
 const redis = config.redisUrl === null ? undefined : new Redis(config.redisUrl, { connectTimeout: 500, maxRetriesPerRequest: 1 });
 redis?.on('error', (error) => logger.warn({ err: error }, 'redis'));
 
-// The in-process partition always journals to files: the Redis journal belongs to engine processes.
-const engineConfig = { ...engineConfigFromEnv(), redisUrl: null };
+const metrics = createEngineMetrics(engineConfig.partition);
 const storage = await openStorage(engineConfig, logger);
 const partition = new EnginePartition({
   partition: engineConfig.partition,
@@ -43,6 +45,7 @@ const partition = new EnginePartition({
   leadership: storage.leadership,
   snapshots: storage.snapshots,
   logger,
+  metrics,
   snapshotEveryCommands: engineConfig.snapshotEveryCommands,
   snapshotEveryMs: engineConfig.snapshotEveryMs,
   standbyPollMs: engineConfig.standbyPollMs,
@@ -70,18 +73,26 @@ const app = await buildApp({
 });
 const ws = await WsServer.start({ link, authenticator: new StoreAuthenticator(jwt, new ApiKeyStore(pool)), port: config.wsPort, host: config.host, logger });
 await app.listen({ port: config.httpPort, host: config.host });
+const engineHttp = await startEngineHttp({ partition, metrics, host: engineConfig.httpHost, port: engineConfig.httpPort });
+const demoOn = (process.env['DEMO'] ?? (config.databaseUrl === null ? '1' : '0')) === '1';
+const demo = demoOn ? new DemoMarketMaker((command) => partition.submit(command)) : null;
+await demo?.start(1000, partition.core.market(1) !== undefined);
 const httpPort = (app.server.address() as { port: number }).port;
 const api = `http://${config.host}:${httpPort}`;
-console.log(`READY api=${api} docs=${api}/docs/json ws=ws://${config.host}:${ws.port}${WS_PATH}`);
+const engineUrl = `http://${engineConfig.httpHost}:${engineConfig.httpPort}`;
+console.log(`READY api=${api} docs=${api}/docs/json ws=ws://${config.host}:${ws.port}${WS_PATH} engine=${engineUrl}/status metrics=${engineUrl}/metrics`);
 
 async function shutdown(signal: string): Promise<void> {
   logger.info({ signal }, 'shutting down');
+  demo?.stop();
+  engineHttp.close();
   await app.close();
   await ws.close();
   readModels.stop();
   await partition.stop();
   await storage.close();
   await pool.end();
+  await embeddedPostgres?.stop();
   redis?.disconnect();
   process.exit(0);
 }
