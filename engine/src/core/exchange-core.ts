@@ -264,6 +264,12 @@ export class ExchangeCore implements ExchangeModel {
         this.rejectInstruction(account.accountId, instruction, index, index === failedIndex && failedCode !== null ? failedCode : 'batch_instruction_rejected');
         return;
       }
+      // An earlier instruction may have matched the named order in full (or closed it by
+      // self-trade prevention) since the batch was checked: there is nothing left to act on.
+      if (instruction.kind !== 'place' && !this.risk.orders.has(instruction.orderId)) {
+        this.rejectInstruction(account.accountId, instruction, index, 'unknown_order');
+        return;
+      }
       this.matching.execute(this.risk.approve(account, instruction, index));
     });
   }

@@ -38,6 +38,9 @@ function seededParameters(numRuns: number): fc.Parameters<[Scenario]> {
   return {
     numRuns,
     plugins: [reportSeed],
+    // Shrinking a long scenario can take many minutes; the default run reports the first
+    // counterexample it finds (with its seed and path), and SHRINK=1 shrinks it when replayed.
+    endOnFailure: process.env.SHRINK !== '1',
     ...(seed === undefined ? {} : { seed: Number(seed) }),
     ...(path === undefined || path === '' ? {} : { path }),
   };

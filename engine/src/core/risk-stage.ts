@@ -481,8 +481,34 @@ export class RiskStage {
     const code = this.checkFunds(account, position, () =>
       this.change(changes, position, place.runnerIndex, place.side === 'back', stake, priceX100, 1),
     );
-    if (code === null) openOrdersDelta.value++;
+    if (code === null) {
+      openOrdersDelta.value++;
+      this.rememberTentativeOrder(account, place.marketId, place.runnerIndex, place.side === 'back', priceX100, stake, {
+        persist: place.persistence === 'persist',
+        postOnly: place.postOnly ?? false,
+        selfTrade: SELF_TRADE_CODES[place.selfTrade ?? 'cancel_newest'],
+      });
+    }
     return code;
+  }
+
+  /**
+   * While a batch is checked, the orders its earlier places and replaces will create, under the
+   * ids they will get (ids are given in instruction order), so later instructions may name them.
+   */
+  private readonly tentativeNewOrders = new Map<OrderId, RiskOrder>();
+
+  private rememberTentativeOrder(
+    account: RiskAccount,
+    marketId: MarketId,
+    runnerIndex: RunnerIndex,
+    isBack: boolean,
+    priceX100: number,
+    remainingMinor: number,
+    attributes: { persist: boolean; postOnly: boolean; selfTrade: SelfTradeCode },
+  ): void {
+    const orderId = this.orderIdNext + this.tentativeNewOrders.size * this.orderIdStride;
+    this.tentativeNewOrders.set(orderId, { orderId, accountId: account.accountId, marketId, runnerIndex, isBack, priceX100, remainingMinor, ...attributes });
   }
 
   private checkCancel(
@@ -523,10 +549,18 @@ export class RiskStage {
     const remaining = this.tentativeRemaining(order);
     const priceX100 = priceX100OfTick(market.ladder, replace.priceTicks);
     this.tentativeRemainingMinor.set(order.orderId, 0);
-    return this.checkFunds(account, position, () => {
+    const code = this.checkFunds(account, position, () => {
       this.change(changes, position, order.runnerIndex, order.isBack, remaining, order.priceX100, -1);
       this.change(changes, position, order.runnerIndex, order.isBack, remaining, priceX100, 1);
     });
+    if (code === null) {
+      this.rememberTentativeOrder(account, order.marketId, order.runnerIndex, order.isBack, priceX100, remaining, {
+        persist: order.persist,
+        postOnly: order.postOnly,
+        selfTrade: order.selfTrade,
+      });
+    }
+    return code;
   }
 
   /** Applies `mutate`, then checks funds and limits if it raised the market's exposure. */
@@ -581,7 +615,7 @@ export class RiskStage {
   }
 
   private ownOpenOrder(account: RiskAccount, orderId: OrderId, marketId: MarketId): RiskOrder | null {
-    const order = this.orders.get(orderId);
+    const order = this.orders.get(orderId) ?? this.tentativeNewOrders.get(orderId);
     if (order === undefined || order.accountId !== account.accountId || order.marketId !== marketId) return null;
     if (this.tentativeRemaining(order) === 0) return null;
     return order;
@@ -591,6 +625,7 @@ export class RiskStage {
   keep(changes: OpenChange[]): void {
     if (changes.length > 0) changes.length = 0;
     if (this.tentativeRemainingMinor.size > 0) this.tentativeRemainingMinor.clear();
+    if (this.tentativeNewOrders.size > 0) this.tentativeNewOrders.clear();
   }
 
   /** Undoes tentative changes (newest first) and refreshes the exposures they touched. */
@@ -604,6 +639,7 @@ export class RiskStage {
     }
     changes.length = 0;
     this.tentativeRemainingMinor.clear();
+    this.tentativeNewOrders.clear();
   }
 
   /**
