@@ -1,6 +1,7 @@
 // The gateway process's configuration, from the environment.
 
 import { randomBytes } from 'node:crypto';
+import { envInteger } from '../../engine/src/io/engine-config.js';
 
 export interface GatewayConfig {
   readonly databaseUrl: string | null;
@@ -21,13 +22,6 @@ export interface GatewayConfig {
   readonly logLevel: string;
 }
 
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const text = env[name];
-  if (text === undefined || text === '') return fallback;
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got ${text}`);
-  return value;
-}
 
 function optional(env: NodeJS.ProcessEnv, name: string): string | null {
   const text = env[name];
@@ -41,14 +35,14 @@ export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Gate
     databaseUrl: optional(env, 'DATABASE_URL'),
     redisUrl: optional(env, 'REDIS_URL'),
     host: env['GATEWAY_HOST'] ?? '127.0.0.1',
-    httpPort: integer(env, 'GATEWAY_HTTP_PORT', 8080),
-    wsPort: integer(env, 'GATEWAY_WS_PORT', 8082),
+    httpPort: envInteger(env, 'GATEWAY_HTTP_PORT', 8080),
+    wsPort: envInteger(env, 'GATEWAY_WS_PORT', 8082),
     jwtSecret: secretText === null ? randomBytes(32) : new TextEncoder().encode(secretText),
     jwtSecretFromEnv: secretText !== null,
     jwtIssuer: env['JWT_ISSUER'] ?? 'playchacha',
     jwtAudience: env['JWT_AUDIENCE'] ?? 'playchacha',
-    accessTokenTtlSeconds: integer(env, 'ACCESS_TOKEN_TTL_SECONDS', 900),
-    refreshTokenTtlSeconds: integer(env, 'REFRESH_TOKEN_TTL_SECONDS', 30 * 24 * 3600),
+    accessTokenTtlSeconds: envInteger(env, 'ACCESS_TOKEN_TTL_SECONDS', 900),
+    refreshTokenTtlSeconds: envInteger(env, 'REFRESH_TOKEN_TTL_SECONDS', 30 * 24 * 3600),
     stripeConfigured: optional(env, 'STRIPE_SECRET_KEY') !== null,
     adminEmails: (env['ADMIN_EMAILS'] ?? '').split(',').map((email) => email.trim()).filter((email) => email !== ''),
     logLevel: env['LOG_LEVEL'] ?? 'info',

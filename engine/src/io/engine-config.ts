@@ -18,7 +18,8 @@ export interface EngineConfig {
   readonly logLevel: string;
 }
 
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+/** A non-negative integer from the environment, or `fallback` when unset; throws on anything else. */
+export function envInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const text = env[name];
   if (text === undefined || text === '') return fallback;
   const value = Number(text);
@@ -31,14 +32,14 @@ export function engineConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Engin
   return {
     partition: env['PARTITION'] ?? 'p0',
     redisUrl: redisUrl === '' ? null : redisUrl,
-    redisReplicas: integer(env, 'REDIS_REPLICAS', 0),
+    redisReplicas: envInteger(env, 'REDIS_REPLICAS', 0),
     dataDir: env['DATA_DIR'] ?? '.data',
-    httpPort: integer(env, 'ENGINE_HTTP_PORT', 8081),
+    httpPort: envInteger(env, 'ENGINE_HTTP_PORT', 8081),
     httpHost: env['ENGINE_HTTP_HOST'] ?? '127.0.0.1',
-    leaseMs: integer(env, 'LEASE_MS', 600),
-    snapshotEveryCommands: integer(env, 'SNAPSHOT_EVERY_COMMANDS', 100_000),
-    snapshotEveryMs: integer(env, 'SNAPSHOT_EVERY_MS', 60_000),
-    standbyPollMs: integer(env, 'STANDBY_POLL_MS', 50),
+    leaseMs: envInteger(env, 'LEASE_MS', 600),
+    snapshotEveryCommands: envInteger(env, 'SNAPSHOT_EVERY_COMMANDS', 100_000),
+    snapshotEveryMs: envInteger(env, 'SNAPSHOT_EVERY_MS', 60_000),
+    standbyPollMs: envInteger(env, 'STANDBY_POLL_MS', 50),
     demo: (env['DEMO'] ?? (redisUrl === null || redisUrl === '' ? '1' : '0')) === '1',
     logLevel: env['LOG_LEVEL'] ?? 'info',
   };
