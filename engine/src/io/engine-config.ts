@@ -1,5 +1,11 @@
 // The engine process's configuration, from the environment. Without REDIS_URL the engine runs
-// on its embedded defaults: a file journal and file snapshots under DATA_DIR.
+// on its embedded defaults: a file journal and file snapshots under DATA_DIR (by default `.data`
+// at the root of the repository, whichever workspace the process was started from).
+
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const DATA_DIR_DEFAULT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '.data');
 
 export interface EngineConfig {
   readonly partition: string;
@@ -33,7 +39,7 @@ export function engineConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Engin
     partition: env['PARTITION'] ?? 'p0',
     redisUrl: redisUrl === '' ? null : redisUrl,
     redisReplicas: envInteger(env, 'REDIS_REPLICAS', 0),
-    dataDir: env['DATA_DIR'] ?? '.data',
+    dataDir: env['DATA_DIR'] ?? DATA_DIR_DEFAULT,
     httpPort: envInteger(env, 'ENGINE_HTTP_PORT', 8081),
     httpHost: env['ENGINE_HTTP_HOST'] ?? '127.0.0.1',
     leaseMs: envInteger(env, 'LEASE_MS', 600),
