@@ -28,8 +28,11 @@ const config = gatewayConfigFromEnv();
 const logger = pino({ level: config.logLevel, base: { svc: 'gateway' } });
 if (!config.jwtSecretFromEnv) logger.warn('JWT_SECRET is not set: using a random secret; tokens will not survive a restart');
 
-// The in-process partition always journals to files: the Redis journal belongs to engine processes.
-const engineConfig = { ...engineConfigFromEnv(), redisUrl: null };
+// The in-process partition journals to Redis Streams when REDIS_URL is set (and then also takes
+// commands from its Redis inbox and publishes its events stream, for the payments service and the
+// settlement worker); otherwise to files under DATA_DIR. A second gateway process on the same
+// partition is a hot standby: it restores, follows the journal, and serves once it leads.
+const engineConfig = engineConfigFromEnv();
 const embeddedPostgres = config.databaseUrl === null ? await startEmbeddedPostgres(engineConfig.dataDir) : null;
 const databaseUrl = config.databaseUrl ?? (embeddedPostgres as EmbeddedPostgres).url;
 await migrate(databaseUrl);
@@ -44,6 +47,8 @@ const partition = new EnginePartition({
   journal: storage.journal,
   leadership: storage.leadership,
   snapshots: storage.snapshots,
+  ...(storage.inbox === undefined ? {} : { inbox: storage.inbox }),
+  ...(storage.sink === undefined ? {} : { sink: storage.sink }),
   logger,
   metrics,
   snapshotEveryCommands: engineConfig.snapshotEveryCommands,
