@@ -20,6 +20,13 @@ export interface GatewayConfig {
   readonly stripeConfigured: boolean;
   readonly adminEmails: readonly string[];
   readonly logLevel: string;
+  /** REST requests per client per minute, and on the auth routes. */
+  readonly restRequestsPerMinute: number;
+  readonly authRequestsPerMinute: number;
+  /** WebSocket messages per connection per second (token bucket), its burst, and connections per account. */
+  readonly wsMessagesPerSecond: number;
+  readonly wsMessageBurst: number;
+  readonly wsConnectionsPerAccountMax: number;
 }
 
 
@@ -46,5 +53,10 @@ export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Gate
     stripeConfigured: optional(env, 'STRIPE_SECRET_KEY') !== null,
     adminEmails: (env['ADMIN_EMAILS'] ?? '').split(',').map((email) => email.trim()).filter((email) => email !== ''),
     logLevel: env['LOG_LEVEL'] ?? 'info',
+    restRequestsPerMinute: envInteger(env, 'REST_REQUESTS_PER_MINUTE', 600),
+    authRequestsPerMinute: envInteger(env, 'AUTH_REQUESTS_PER_MINUTE', 10),
+    wsMessagesPerSecond: envInteger(env, 'WS_MESSAGES_PER_SECOND', 100),
+    wsMessageBurst: envInteger(env, 'WS_MESSAGE_BURST', 200),
+    wsConnectionsPerAccountMax: envInteger(env, 'WS_CONNECTIONS_PER_ACCOUNT_MAX', 8),
   };
 }

@@ -74,9 +74,19 @@ const app = await buildApp({
   refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
   testDeposits: !config.stripeConfigured,
   adminEmails: config.adminEmails,
+  rateLimit: { perWindow: config.restRequestsPerMinute, authPerWindow: config.authRequestsPerMinute, windowMs: 60_000 },
   logger,
 });
-const ws = await WsServer.start({ link, authenticator: new StoreAuthenticator(jwt, new ApiKeyStore(pool)), port: config.wsPort, host: config.host, logger });
+const ws = await WsServer.start({
+  link,
+  authenticator: new StoreAuthenticator(jwt, new ApiKeyStore(pool)),
+  port: config.wsPort,
+  host: config.host,
+  logger,
+  messagesPerSecond: config.wsMessagesPerSecond,
+  messageBurst: config.wsMessageBurst,
+  connectionsPerAccountMax: config.wsConnectionsPerAccountMax,
+});
 await app.listen({ port: config.httpPort, host: config.host });
 const engineHttp = await startEngineHttp({ partition, metrics, host: engineConfig.httpHost, port: engineConfig.httpPort });
 const demoOn = (process.env['DEMO'] ?? (config.databaseUrl === null ? '1' : '0')) === '1';

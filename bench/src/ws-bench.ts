@@ -1,0 +1,257 @@
+// WebSocket end to end: N `ws` clients place and cancel orders through the real gateway process
+// (uWebSockets.js, the engine partition in process, group-committed to Redis Streams with AOF
+// `appendfsync always`); every ack comes after the command's frame is durable. Phase 1 runs open
+// loop at 1,000 orders/s and records ack latency in an HDR histogram; phase 2 ramps the rate until
+// a step has errors or falls behind (ack p99 over 100 ms). A raw Redis PING round trip in the same run is the floor.
+// Everything runs on this machine (loopback), bounded in count and time; `--json` prints one JSON
+// object on the last line.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as hdr from 'hdr-histogram-js';
+import { Redis } from 'ioredis';
+import WebSocket from 'ws';
+import { freePort, mulberry32 } from '@playchacha/engine/testing';
+import { startPostgres, startRedis } from '../../scripts/test-servers.js';
+import { WsClient, type WebSocketFactory } from '../../gateway/src/ws-client.js';
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const option = (name: string, fallback: number): number => {
+  const index = args.indexOf(name);
+  return index >= 0 ? Number(args[index + 1]) : fallback;
+};
+const CLIENTS = option('--clients', 40);
+const PHASE1_SECONDS = option('--seconds', 8);
+const STEP_SECONDS = option('--step-seconds', 3);
+const RAMP = [2_000, 5_000, 10_000, 20_000, 30_000, 40_000, 50_000, 70_000];
+/** A step is sustained when every order is answered, none is an error, and ack p99 stays under this. */
+const SUSTAINED_P99_MS = option('--sustained-p99-ms', 100);
+const APPENDFSYNC = args.includes('--everysec') ? 'everysec' : 'always';
+const MARKET_ID = 1;
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+interface Run {
+  sent: number;
+  answered: number;
+  errors: number;
+  histogram: hdr.Histogram;
+}
+
+async function main(): Promise<void> {
+  const redis = await startRedis({ appendfsync: APPENDFSYNC });
+  const postgres = await startPostgres();
+  const dataDir = await mkdtemp(join(tmpdir(), 'ws-bench-'));
+  const [httpPort, wsPort, enginePort] = [await freePort(), await freePort(), await freePort()];
+  let gateway: ChildProcess | null = null;
+  try {
+    gateway = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'gateway', 'src', 'main.ts')], {
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        DATABASE_URL: postgres.url,
+        REDIS_URL: redis.url,
+        JWT_SECRET: 'bench-secret-of-at-least-thirty-two-bytes',
+        ADMIN_EMAILS: 'admin@bench.test',
+        DATA_DIR: dataDir,
+        DEMO: '0',
+        LOG_LEVEL: 'warn',
+        GATEWAY_HTTP_PORT: String(httpPort),
+        GATEWAY_WS_PORT: String(wsPort),
+        ENGINE_HTTP_PORT: String(enginePort),
+        SNAPSHOT_EVERY_COMMANDS: '100000000',
+        REST_REQUESTS_PER_MINUTE: '1000000',
+        AUTH_REQUESTS_PER_MINUTE: '1000000',
+        WS_MESSAGES_PER_SECOND: '1000000',
+        WS_MESSAGE_BURST: '1000000',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    await waitForReady(gateway);
+    const api = `http://127.0.0.1:${httpPort}`;
+    const admin = await account(api, 'admin@bench.test');
+    await post(api, '/v1/admin/markets', { marketId: MARKET_ID, runnerCount: 3 }, admin.token);
+    const clients: WsClient[] = [];
+    for (let i = 0; i < CLIENTS; i++) {
+      const user = await account(api, `mm${i}@bench.test`);
+      await post(api, '/v1/deposits/test', { amountMinor: 100_000_000 }, user.token, `seed-${i}`);
+      clients.push(
+        await WsClient.connect({
+          url: `ws://127.0.0.1:${wsPort}/v1/ws`,
+          accessToken: user.token,
+          WebSocket: WebSocket as unknown as WebSocketFactory,
+          requestTimeoutMs: 10_000,
+        }),
+      );
+    }
+    const redisRttP50Ms = await redisRoundTrip(redis.url);
+    log(`${CLIENTS} clients connected; Redis PING round trip p50 ${redisRttP50Ms.toFixed(3)} ms`);
+
+    const flow = new OrderFlow(clients);
+    log(`phase 1: open loop at 1,000 orders/s for ${PHASE1_SECONDS} s`);
+    const at1k = await runOpenLoop(flow, 1_000, PHASE1_SECONDS);
+    const p = (run: Run, q: number): number => run.histogram.getValueAtPercentile(q) / 1000;
+    log(`  sent ${at1k.sent}, answered ${at1k.answered}, errors ${at1k.errors}: ack p50 ${p(at1k, 50).toFixed(3)} ms, p99 ${p(at1k, 99).toFixed(3)} ms, p99.9 ${p(at1k, 99.9).toFixed(3)} ms`);
+
+    let maxOrdersPerSec = 0;
+    const steps: Array<{ rate: number; achieved: number; errors: number; p99Ms: number }> = [];
+    for (const rate of RAMP) {
+      const run = await runOpenLoop(flow, rate, STEP_SECONDS);
+      const achieved = Math.round(run.answered / STEP_SECONDS);
+      steps.push({ rate, achieved, errors: run.errors, p99Ms: p(run, 99) });
+      log(`  ramp ${rate}/s: answered ${run.answered}/${run.sent}, errors ${run.errors}, p50 ${p(run, 50).toFixed(2)} ms, p99 ${p(run, 99).toFixed(2)} ms`);
+      if (run.errors > 0 || run.answered < run.sent || run.sent < rate * STEP_SECONDS * 0.95 || p(run, 99) > SUSTAINED_P99_MS) break;
+      maxOrdersPerSec = rate;
+    }
+    for (const client of clients) client.close();
+
+    const summary = {
+      maxOrdersPerSec,
+      at1k: { ackP50Ms: p(at1k, 50), ackP99Ms: p(at1k, 99), ackP999Ms: p(at1k, 99.9), sent: at1k.sent, answered: at1k.answered, errors: at1k.errors },
+      redisRttP50Ms,
+      clients: CLIENTS,
+      ramp: steps,
+      sustainedP99MsMax: SUSTAINED_P99_MS,
+      appendfsync: APPENDFSYNC,
+      setup: 'loopback, 2 shared cores: load generator + gateway (engine in process) + Redis + PostgreSQL',
+      goals: { maxOrdersPerSec: 50_000, at1kAckP50Ms: 1, at1kAckP99Ms: 3 },
+    };
+    process.stdout.write(`WebSocket end to end: ${CLIENTS} clients, acks after the journal frame is durable (Redis appendfsync ${APPENDFSYNC})\n`);
+    process.stdout.write(`  at 1 k orders/s: ack p50 ${summary.at1k.ackP50Ms.toFixed(3)} ms (goal ≤ 1), p99 ${summary.at1k.ackP99Ms.toFixed(3)} ms (goal ≤ 3), p99.9 ${summary.at1k.ackP999Ms.toFixed(3)} ms\n`);
+    process.stdout.write(`  highest sustained rate (no errors, all answered, ack p99 ≤ ${SUSTAINED_P99_MS} ms): ${maxOrdersPerSec} orders/s (goal ≥ 50,000)\n`);
+    process.stdout.write(`  Redis PING round trip p50: ${redisRttP50Ms.toFixed(3)} ms\n`);
+    if (json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+  } finally {
+    gateway?.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    gateway?.kill('SIGKILL');
+    await redis.stop();
+    await postgres.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Places orders that rest (backs above, lays below the centre) and cancels earlier ones. */
+class OrderFlow {
+  private readonly random = mulberry32(20261125);
+  private readonly resting: Array<{ client: WsClient; orderId: number }> = [];
+  private counter = 0;
+
+  constructor(private readonly clients: readonly WsClient[]) {}
+
+  next(): () => Promise<boolean> {
+    const index = this.counter++;
+    const client = this.clients[index % this.clients.length] as WsClient;
+    if (this.resting.length > 200 && this.random() < 0.5) {
+      const victim = this.resting.splice(Math.floor(this.random() * this.resting.length), 1)[0] as { client: WsClient; orderId: number };
+      return async () => {
+        const reply = await victim.client.cancel({ marketId: MARKET_ID, orderId: victim.orderId });
+        return reply.results.every((result) => result.status !== 'rejected' || result.code === 'unknown_order');
+      };
+    }
+    const back = this.random() < 0.5;
+    const offset = 1 + Math.floor(this.random() * 10);
+    return async () => {
+      const reply = await client.place({
+        clientOrderId: `b${index}`,
+        marketId: MARKET_ID,
+        runnerIndex: index % 3,
+        side: back ? 'back' : 'lay',
+        priceTicks: back ? 120 + offset : 100 - offset,
+        stakeMinor: 200 + Math.floor(this.random() * 2_000),
+      });
+      const result = reply.results[0];
+      if (result?.status === 'accepted') this.resting.push({ client, orderId: result.orderId });
+      return result?.status === 'accepted';
+    };
+  }
+}
+
+/** Sends at `rate` per second for `seconds` on a fixed schedule (open loop), then waits for the answers. */
+async function runOpenLoop(flow: OrderFlow, rate: number, seconds: number): Promise<Run> {
+  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+  const run: Run = { sent: 0, answered: 0, errors: 0, histogram };
+  const total = rate * seconds;
+  const startedAt = performance.now();
+  const inFlight: Array<Promise<void>> = [];
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const due = Math.min(total, Math.floor(((performance.now() - startedAt) / 1000) * rate));
+      while (run.sent < due) {
+        const send = flow.next();
+        const sentAt = performance.now();
+        run.sent++;
+        inFlight.push(
+          send().then(
+            (ok) => {
+              run.answered++;
+              if (!ok) run.errors++;
+              histogram.recordValue(Math.max(1, Math.round((performance.now() - sentAt) * 1000)));
+            },
+            () => {
+              run.errors++;
+            },
+          ),
+        );
+      }
+      if (run.sent >= total || performance.now() - startedAt > seconds * 1000 + 2_000) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 1);
+  });
+  await Promise.all(inFlight);
+  return run;
+}
+
+async function redisRoundTrip(url: string): Promise<number> {
+  const client = new Redis(url);
+  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 10_000_000, numberOfSignificantValueDigits: 3 });
+  for (let i = 0; i < 2_000; i++) {
+    const startedAt = performance.now();
+    await client.ping();
+    histogram.recordValue(Math.max(1, Math.round((performance.now() - startedAt) * 1000)));
+  }
+  client.disconnect();
+  return histogram.getValueAtPercentile(50) / 1000;
+}
+
+async function account(api: string, email: string): Promise<{ token: string }> {
+  const password = 'correct horse battery staple';
+  await post(api, '/v1/auth/register', { email, password });
+  const login = (await post(api, '/v1/auth/login', { email, password })) as { accessToken: string };
+  return { token: login.accessToken };
+}
+
+async function post(api: string, path: string, body: unknown, token?: string, idempotencyKey?: string): Promise<unknown> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (token !== undefined) headers['authorization'] = `Bearer ${token}`;
+  if (idempotencyKey !== undefined) headers['idempotency-key'] = idempotencyKey;
+  const response = await fetch(`${api}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
+  const answer: unknown = await response.json();
+  if (response.status >= 300) throw new Error(`${path}: ${response.status} ${JSON.stringify(answer)}`);
+  return answer;
+}
+
+async function waitForReady(child: ChildProcess): Promise<void> {
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the gateway did not start:\n${output}`)), 60_000);
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      if (output.includes('READY ')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`the gateway exited with ${code}:\n${output}`)));
+  });
+}
+
+await main();
