@@ -6,19 +6,13 @@
 // Everything runs on this machine (loopback), bounded in count and time; `--json` prints one JSON
 // object on the last line.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as hdr from 'hdr-histogram-js';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
-import { freePort, mulberry32 } from '@playchacha/engine/testing';
-import { startPostgres, startRedis } from '../../scripts/test-servers.js';
+import { mulberry32 } from '@playchacha/engine/testing';
 import { WsClient, type WebSocketFactory } from '../../gateway/src/ws-client.js';
+import { startStack } from './stack.js';
 
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = process.argv.slice(2);
 const json = args.includes('--json');
 const option = (name: string, fallback: number): number => {
@@ -43,52 +37,23 @@ interface Run {
 }
 
 async function main(): Promise<void> {
-  const redis = await startRedis({ appendfsync: APPENDFSYNC });
-  const postgres = await startPostgres();
-  const dataDir = await mkdtemp(join(tmpdir(), 'ws-bench-'));
-  const [httpPort, wsPort, enginePort] = [await freePort(), await freePort(), await freePort()];
-  let gateway: ChildProcess | null = null;
+  const stack = await startStack({ appendfsync: APPENDFSYNC });
   try {
-    gateway = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'gateway', 'src', 'main.ts')], {
-      cwd: repoRoot,
-      env: {
-        ...process.env,
-        DATABASE_URL: postgres.url,
-        REDIS_URL: redis.url,
-        JWT_SECRET: 'bench-secret-of-at-least-thirty-two-bytes',
-        ADMIN_EMAILS: 'admin@bench.test',
-        DATA_DIR: dataDir,
-        DEMO: '0',
-        LOG_LEVEL: 'warn',
-        GATEWAY_HTTP_PORT: String(httpPort),
-        GATEWAY_WS_PORT: String(wsPort),
-        ENGINE_HTTP_PORT: String(enginePort),
-        SNAPSHOT_EVERY_COMMANDS: '100000000',
-        REST_REQUESTS_PER_MINUTE: '1000000',
-        AUTH_REQUESTS_PER_MINUTE: '1000000',
-        WS_MESSAGES_PER_SECOND: '1000000',
-        WS_MESSAGE_BURST: '1000000',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    await waitForReady(gateway);
-    const api = `http://127.0.0.1:${httpPort}`;
-    const admin = await account(api, 'admin@bench.test');
-    await post(api, '/v1/admin/markets', { marketId: MARKET_ID, runnerCount: 3 }, admin.token);
+    const admin = await stack.account('admin@bench.test');
+    await stack.post('/v1/admin/markets', { marketId: MARKET_ID, runnerCount: 3 }, admin.token);
     const clients: WsClient[] = [];
     for (let i = 0; i < CLIENTS; i++) {
-      const user = await account(api, `mm${i}@bench.test`);
-      await post(api, '/v1/deposits/test', { amountMinor: 100_000_000 }, user.token, `seed-${i}`);
+      const user = await stack.account(`mm${i}@bench.test`, 100_000_000);
       clients.push(
         await WsClient.connect({
-          url: `ws://127.0.0.1:${wsPort}/v1/ws`,
+          url: stack.wsUrl,
           accessToken: user.token,
           WebSocket: WebSocket as unknown as WebSocketFactory,
           requestTimeoutMs: 10_000,
         }),
       );
     }
-    const redisRttP50Ms = await redisRoundTrip(redis.url);
+    const redisRttP50Ms = await redisRoundTrip(stack.redisUrl);
     log(`${CLIENTS} clients connected; Redis PING round trip p50 ${redisRttP50Ms.toFixed(3)} ms`);
 
     const flow = new OrderFlow(clients);
@@ -126,12 +91,7 @@ async function main(): Promise<void> {
     process.stdout.write(`  Redis PING round trip p50: ${redisRttP50Ms.toFixed(3)} ms\n`);
     if (json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   } finally {
-    gateway?.kill('SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    gateway?.kill('SIGKILL');
-    await redis.stop();
-    await postgres.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    await stack.stop();
   }
 }
 
@@ -220,38 +180,7 @@ async function redisRoundTrip(url: string): Promise<number> {
   return histogram.getValueAtPercentile(50) / 1000;
 }
 
-async function account(api: string, email: string): Promise<{ token: string }> {
-  const password = 'correct horse battery staple';
-  await post(api, '/v1/auth/register', { email, password });
-  const login = (await post(api, '/v1/auth/login', { email, password })) as { accessToken: string };
-  return { token: login.accessToken };
-}
 
-async function post(api: string, path: string, body: unknown, token?: string, idempotencyKey?: string): Promise<unknown> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (token !== undefined) headers['authorization'] = `Bearer ${token}`;
-  if (idempotencyKey !== undefined) headers['idempotency-key'] = idempotencyKey;
-  const response = await fetch(`${api}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
-  const answer: unknown = await response.json();
-  if (response.status >= 300) throw new Error(`${path}: ${response.status} ${JSON.stringify(answer)}`);
-  return answer;
-}
 
-async function waitForReady(child: ChildProcess): Promise<void> {
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the gateway did not start:\n${output}`)), 60_000);
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      if (output.includes('READY ')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`the gateway exited with ${code}:\n${output}`)));
-  });
-}
 
 await main();
