@@ -34,7 +34,7 @@ import { RedisSnapshotStore } from '../../engine/src/io/snapshot-stores.js';
 import { startRedis, type RedisServer } from '../../scripts/test-servers.js';
 import { buildCoreFlow, withOrderId } from './core-flow.js';
 import { generateWorkload, OP_PLACE } from './workload.js';
-import { freePort } from '@playchacha/engine/testing';
+import { EngineProcess } from '@playchacha/engine/testing';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -132,102 +132,15 @@ async function connect(url: string): Promise<Redis> {
 // ---------------------------------------------------------------------------------------------
 // Engine processes
 
-interface EngineStatus {
-  readonly role: 'starting' | 'standby' | 'leader' | 'halted';
-  readonly epoch: number;
-  readonly seq: number;
-  readonly stateHash: string;
-}
-
-const engines = new Set<ChildProcess>();
+/** Child processes of the cold-restore measurement (engine processes clean up after themselves). */
+const children = new Set<ChildProcess>();
 process.on('exit', () => {
-  for (const child of engines) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
-class Engine {
-  output = '';
-  private readonly exited: Promise<void>;
-
-  private constructor(
-    readonly child: ChildProcess,
-    readonly port: number,
-    readonly name: string,
-  ) {
-    engines.add(child);
-    this.exited = new Promise((resolve) =>
-      child.once('exit', () => {
-        engines.delete(child);
-        resolve();
-      }),
-    );
-    const append = (chunk: Buffer): void => {
-      this.output = (this.output + chunk.toString()).slice(-20_000);
-    };
-    child.stdout?.on('data', append);
-    child.stderr?.on('data', append);
-  }
-
-  static async spawn(name: string, redisUrl: string, partition: string): Promise<Engine> {
-    const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'engine/src/main.ts'], {
-      cwd: repoRoot,
-      env: {
-        ...process.env,
-        REDIS_URL: redisUrl,
-        PARTITION: partition,
-        ENGINE_HTTP_PORT: String(port),
-        LEASE_MS: '500',
-        DEMO: '0',
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const engine = new Engine(child, port, name);
-    await engine.waitFor('its HTTP status', (s) => s !== null, 60_000);
-    return engine;
-  }
-
-  get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  async status(): Promise<EngineStatus | null> {
-    try {
-      const response = await fetch(`http://127.0.0.1:${this.port}/status`, { signal: AbortSignal.timeout(1_000) });
-      return (await response.json()) as EngineStatus;
-    } catch {
-      return null;
-    }
-  }
-
-  async waitFor(what: string, ok: (status: EngineStatus | null) => boolean, timeoutMs = 20_000, pollMs = 10): Promise<EngineStatus> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (!this.running) throw new Error(`engine ${this.name} exited while waiting for ${what}:\n${this.output}`);
-      const status = await this.status();
-      if (ok(status) && status !== null) return status;
-      if (Date.now() > deadline) throw new Error(`engine ${this.name}: no ${what} within ${timeoutMs} ms (last ${JSON.stringify(status)}):\n${this.output}`);
-      await sleep(pollMs);
-    }
-  }
-
-  kill9(): void {
-    if (this.running) this.child.kill('SIGKILL');
-  }
-
-  async stop(): Promise<void> {
-    if (!this.running) return;
-    this.child.kill('SIGTERM');
-    const timedOut = await Promise.race([this.exited.then(() => false), sleep(5_000).then(() => true)]);
-    if (timedOut) {
-      this.kill9();
-      await Promise.race([this.exited, sleep(5_000)]);
-    }
-  }
-
-  waitExit(): Promise<void> {
-    return this.exited;
-  }
+/** An engine process of the bench's partition (lease 500 ms, warn-level logs, no demo). */
+function spawnEngine(redisUrl: string, partition: string): Promise<EngineProcess> {
+  return EngineProcess.spawn({ REDIS_URL: redisUrl, PARTITION: partition, LEASE_MS: '500' });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -246,7 +159,7 @@ interface FailoverResult {
 
 async function benchFailover(redisUrl: string, runs: number): Promise<FailoverResult> {
   const partition = 'failover';
-  const started: Engine[] = [];
+  const started: EngineProcess[] = [];
   const writer = await connect(redisUrl);
   const reader = await connect(redisUrl);
   const journalReader = await connect(redisUrl);
@@ -255,12 +168,12 @@ async function benchFailover(redisUrl: string, runs: number): Promise<FailoverRe
   let sender: NodeJS.Timeout | null = null;
   try {
     log('failover: starting two engine processes');
-    let leader = await Engine.spawn('e1', redisUrl, partition);
+    let leader = await spawnEngine(redisUrl, partition);
     started.push(leader);
-    await leader.waitFor('leadership', (s) => s?.role === 'leader');
-    let standby = await Engine.spawn('e2', redisUrl, partition);
+    await leader.waitFor('leadership', (s) => s.role === 'leader');
+    let standby = await spawnEngine(redisUrl, partition);
     started.push(standby);
-    await standby.waitFor('standby', (s) => s?.role === 'standby');
+    await standby.waitFor('standby', (s) => s.role === 'standby');
 
     const frames: Array<{ at: number; frame: EventFrame }> = [];
     client.onFrame((frame) => frames.push({ at: performance.now(), frame }));
@@ -292,11 +205,11 @@ async function benchFailover(redisUrl: string, runs: number): Promise<FailoverRe
     const leaderSeenMs: number[] = [];
     for (let run = 1; run <= runs; run++) {
       await sleep(400); // steady traffic before the kill
-      const before = await leader.waitFor('leadership', (s) => s?.role === 'leader');
+      const before = await leader.waitFor('leadership', (s) => s.role === 'leader');
       const seqBefore = frames.at(-1)?.frame.lastSeq ?? 0;
       const killedAt = performance.now();
       leader.kill9();
-      const now = await standby.waitFor('leadership after the kill', (s) => s?.role === 'leader', 15_000, 10);
+      const now = await standby.waitFor('leadership after the kill', (s) => s.role === 'leader', 15_000, 10);
       leaderSeenMs.push(performance.now() - killedAt);
       check(now.epoch > before.epoch, `run ${run}: the new leader's epoch ${now.epoch} is above the old ${before.epoch}`);
       // The first frame the new leader journaled: the first with its epoch.
@@ -329,12 +242,12 @@ async function benchFailover(redisUrl: string, runs: number): Promise<FailoverRe
       const failoverMs = (answerAt ?? Number.NaN) - killedAt;
       runsMs.push(failoverMs);
       log(`failover: run ${run}/${runs}: ${round(failoverMs, 1)} ms (standby reported leader after ${round(leaderSeenMs.at(-1) ?? 0, 1)} ms, epoch ${now.epoch}, first new seq ${firstNewSeq})`);
-      await leader.waitExit();
+      await leader.waitForExit();
       // A fresh standby for the next run.
       leader = standby;
-      standby = await Engine.spawn(`e${run + 2}`, redisUrl, partition);
+      standby = await spawnEngine(redisUrl, partition);
       started.push(standby);
-      await standby.waitFor('standby', (s) => s?.role === 'standby');
+      await standby.waitFor('standby', (s) => s.role === 'standby');
     }
 
     clearInterval(sender);
@@ -342,8 +255,8 @@ async function benchFailover(redisUrl: string, runs: number): Promise<FailoverRe
     log(`failover: waiting for the last ${outstanding.size} answers`);
     await Promise.race([Promise.allSettled([...outstanding]), sleep(20_000)]);
     // The standby has tailed every frame: same seq, same state.
-    const leaderStatus = await leader.waitFor('leadership', (s) => s?.role === 'leader');
-    const standbyStatus = await standby.waitFor('catch-up', (s) => s?.seq === leaderStatus.seq, 5_000);
+    const leaderStatus = await leader.waitFor('leadership', (s) => s.role === 'leader');
+    const standbyStatus = await standby.waitFor('catch-up', (s) => s.seq === leaderStatus.seq, 5_000);
     const hashesAgree = standbyStatus.stateHash === leaderStatus.stateHash;
     check(hashesAgree, 'the standby and the leader have the same state hash at the end');
     check(unanswered === 0 && answered === sent, `every command was answered (${answered} of ${sent}, ${unanswered} failed)`);
@@ -555,7 +468,7 @@ function restoreInChild(redisUrl: string, partition: string): Promise<RestoreRes
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    engines.add(child);
+    children.add(child);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -563,7 +476,7 @@ function restoreInChild(redisUrl: string, partition: string): Promise<RestoreRes
     const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      engines.delete(child);
+      children.delete(child);
       const line = stdout.trim().split('\n').at(-1) ?? '';
       if (code !== 0) return reject(new Error(`restore child exited with ${code}:\n${stderr}`));
       try {
@@ -695,7 +608,7 @@ async function main(): Promise<void> {
   const print = (line = ''): void => void process.stdout.write(`${line}\n`);
   let redis: RedisServer | undefined;
   const onSignal = (): void => {
-    for (const child of engines) child.kill('SIGKILL');
+    for (const child of children) child.kill('SIGKILL');
     void (redis?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
@@ -711,7 +624,7 @@ async function main(): Promise<void> {
     if (options.only.has('replay')) replay = await benchReplay(redis.url, options.replayCommands, options.seed);
     if (options.only.has('failover')) failover = await benchFailover(redis.url, options.runs);
   } finally {
-    for (const child of engines) child.kill('SIGKILL');
+    for (const child of children) child.kill('SIGKILL');
     await redis?.stop();
   }
 
@@ -786,7 +699,7 @@ main().then(
   },
   (error: unknown) => {
     log(`failover bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    for (const child of engines) child.kill('SIGKILL');
+    for (const child of children) child.kill('SIGKILL');
     process.exit(1);
   },
 );

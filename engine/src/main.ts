@@ -9,8 +9,7 @@ import { engineConfigFromEnv } from './io/engine-config.js';
 import { startEngineHttp } from './io/engine-http.js';
 import { DemoMarketMaker } from './io/demo-market.js';
 import { createEngineMetrics } from './io/metrics.js';
-import { EnginePartition } from './io/partition.js';
-import { openStorage } from './io/storage.js';
+import { openStorage, processPartition } from './io/storage.js';
 
 const config = engineConfigFromEnv();
 const logger = pino({ level: config.logLevel, base: { svc: 'engine', partition: config.partition } });
@@ -18,23 +17,7 @@ const metrics = createEngineMetrics(config.partition);
 const storage = await openStorage(config, logger);
 let demo: DemoMarketMaker | null = null;
 
-const partition = new EnginePartition({
-  partition: config.partition,
-  journal: storage.journal,
-  leadership: storage.leadership,
-  snapshots: storage.snapshots,
-  ...(storage.inbox === undefined ? {} : { inbox: storage.inbox }),
-  ...(storage.sink === undefined ? {} : { sink: storage.sink }),
-  logger,
-  metrics,
-  snapshotEveryCommands: config.snapshotEveryCommands,
-  snapshotEveryMs: config.snapshotEveryMs,
-  standbyPollMs: config.standbyPollMs,
-  onHalt: (reason) => {
-    logger.fatal({ reason }, 'exiting: the partition halted');
-    setTimeout(() => process.exit(3), 50);
-  },
-});
+const partition = processPartition(config, storage, logger, metrics);
 
 const server = await startEngineHttp({
   partition,

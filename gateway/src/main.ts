@@ -8,8 +8,7 @@
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { engineConfigFromEnv } from '../../engine/src/io/engine-config.js';
-import { EnginePartition } from '../../engine/src/io/partition.js';
-import { openStorage } from '../../engine/src/io/storage.js';
+import { openStorage, processPartition } from '../../engine/src/io/storage.js';
 import { ApiKeyStore } from './accounts/api-key-store.js';
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
@@ -42,23 +41,7 @@ redis?.on('error', (error) => logger.warn({ err: error }, 'redis'));
 
 const metrics = createEngineMetrics(engineConfig.partition);
 const storage = await openStorage(engineConfig, logger);
-const partition = new EnginePartition({
-  partition: engineConfig.partition,
-  journal: storage.journal,
-  leadership: storage.leadership,
-  snapshots: storage.snapshots,
-  ...(storage.inbox === undefined ? {} : { inbox: storage.inbox }),
-  ...(storage.sink === undefined ? {} : { sink: storage.sink }),
-  logger,
-  metrics,
-  snapshotEveryCommands: engineConfig.snapshotEveryCommands,
-  snapshotEveryMs: engineConfig.snapshotEveryMs,
-  standbyPollMs: engineConfig.standbyPollMs,
-  onHalt: (reason) => {
-    logger.fatal({ reason }, 'exiting: the partition halted');
-    setTimeout(() => process.exit(3), 50);
-  },
-});
+const partition = processPartition(engineConfig, storage, logger, metrics);
 await partition.start();
 while (partition.role !== 'leader') await new Promise((resolve) => setTimeout(resolve, 10));
 

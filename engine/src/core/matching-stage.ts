@@ -758,13 +758,6 @@ export class MatchingStage implements MatchSink {
       }
     }
   }
-
-  /** Every open order's slot of an account, for views and checks. */
-  accountSlots(accountId: number): number[] {
-    const slots: number[] = [];
-    for (let slot = this.accountHead.get(accountId) ?? NONE; slot !== NONE; slot = this.pool.accountNext[slot] as number) slots.push(slot);
-    return slots;
-  }
 }
 
 function insertDelayed(pool: OrderPool, delayed: number[], slot: number): void {

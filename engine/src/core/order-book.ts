@@ -211,14 +211,11 @@ export const STP_CANCEL_NEWEST = 0;
 export const STP_CANCEL_OLDEST = 1;
 export const STP_CANCEL_BOTH = 2;
 
-/** Matching stopped because self-trade prevention closed the taker. */
-export const MATCH_STOPPED_BY_SELF_TRADE = -1;
-
 /**
  * Matches a taker of `remainingMinor` limited at `limitTick` against the opposite ladder, in
- * price-time priority at the makers' prices. Returns the taker's remaining size, or
- * MATCH_STOPPED_BY_SELF_TRADE-adjusted: when self-trade prevention stops the taker the return is
- * -(remaining + 1) so the caller learns both facts without allocating.
+ * price-time priority at the makers' prices. Returns the taker's remaining size; when self-trade
+ * prevention stops the taker it returns -(remaining + 1), so the caller learns both facts without
+ * allocating.
  */
 export function matchTaker(
   pool: OrderPool,

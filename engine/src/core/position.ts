@@ -122,11 +122,4 @@ export class Position {
     this.exposureMinor = exposure;
     return change;
   }
-
-  hasOpenOrders(): boolean {
-    for (let i = 0; i < this.runnerCount; i++) {
-      if (this.openBackMinor[i] !== 0 || this.openLayMinor[i] !== 0) return true;
-    }
-    return false;
-  }
 }

@@ -7,7 +7,8 @@ import type { Logger } from 'pino';
 import type { EngineConfig } from './engine-config.js';
 import { FileJournal, FileLeadership } from './file-journal.js';
 import type { Journal, Leadership } from './journal.js';
-import type { CommandInbox, EventSink, SnapshotStore } from './partition.js';
+import type { EngineMetrics } from './metrics.js';
+import { EnginePartition, type CommandInbox, type EventSink, type SnapshotStore } from './partition.js';
 import { connectJournalRedis, RedisJournal, RedisLeadership } from './redis-journal.js';
 import { RedisEventSink, RedisInbox } from './redis-streams.js';
 import { FileSnapshotStore, RedisSnapshotStore } from './snapshot-stores.js';
@@ -50,4 +51,28 @@ export async function openStorage(config: EngineConfig, logger: Logger): Promise
       inboxRedis.disconnect();
     },
   };
+}
+
+/**
+ * The partition an engine process (or a gateway hosting one) runs over its storage; a halt exits
+ * the process, so that a supervisor restarts it from snapshot and journal.
+ */
+export function processPartition(config: EngineConfig, storage: EngineStorage, logger: Logger, metrics: EngineMetrics): EnginePartition {
+  return new EnginePartition({
+    partition: config.partition,
+    journal: storage.journal,
+    leadership: storage.leadership,
+    snapshots: storage.snapshots,
+    ...(storage.inbox === undefined ? {} : { inbox: storage.inbox }),
+    ...(storage.sink === undefined ? {} : { sink: storage.sink }),
+    logger,
+    metrics,
+    snapshotEveryCommands: config.snapshotEveryCommands,
+    snapshotEveryMs: config.snapshotEveryMs,
+    standbyPollMs: config.standbyPollMs,
+    onHalt: (reason) => {
+      logger.fatal({ reason }, 'exiting: the partition halted');
+      setTimeout(() => process.exit(3), 50);
+    },
+  });
 }

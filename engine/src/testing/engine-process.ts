@@ -27,6 +27,12 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Engine processes still running when this process exits are killed with it. */
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
 export class EngineProcess {
   private exitCode: number | null = null;
   private readonly exited: Promise<number | null>;
@@ -36,8 +42,10 @@ export class EngineProcess {
     readonly child: ChildProcess,
     readonly port: number,
   ) {
+    running.add(child);
     this.exited = new Promise((resolve) => child.once('exit', (code) => {
-      this.exitCode = code;
+      this.exitCode = code ?? -1;
+      running.delete(child);
       resolve(code);
     }));
     const append = (chunk: Buffer): void => {
@@ -80,15 +88,21 @@ export class EngineProcess {
     return (await response.json()) as EngineStatus;
   }
 
-  /** Waits until the process reports `role` (or throws after timeoutMs). */
-  async waitForRole(role: EngineStatus['role'], timeoutMs = 15_000): Promise<EngineStatus> {
+  /** Polls /status until `ok` holds (throws if the process exits or after timeoutMs). */
+  async waitFor(what: string, ok: (status: EngineStatus) => boolean, timeoutMs = 15_000, pollMs = 10): Promise<EngineStatus> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
+      if (!this.running) throw new Error(`engine on ${this.port} exited while waiting for ${what}:\n${this.output.slice(-4000)}`);
       const status = await this.status().catch(() => null);
-      if (status?.role === role) return status;
-      if (Date.now() > deadline) throw new Error(`engine on ${this.port} did not become ${role} (last: ${JSON.stringify(status)}):\n${this.output.slice(-4000)}`);
-      await sleep(10);
+      if (status !== null && ok(status)) return status;
+      if (Date.now() > deadline) throw new Error(`engine on ${this.port}: no ${what} within ${timeoutMs} ms (last: ${JSON.stringify(status)}):\n${this.output.slice(-4000)}`);
+      await sleep(pollMs);
     }
+  }
+
+  /** Waits until the process reports `role` (or throws after timeoutMs). */
+  waitForRole(role: EngineStatus['role'], timeoutMs = 15_000): Promise<EngineStatus> {
+    return this.waitFor(`role ${role}`, (status) => status.role === role, timeoutMs);
   }
 
   kill9(): void {
