@@ -29,6 +29,16 @@ async function main(): Promise<void> {
   const databaseUrl = required('DATABASE_URL');
   const redisUrl = required('REDIS_URL');
   const partition = process.env['PARTITION'] ?? 'p0';
+  // Signals are handled from the first moment: one that arrives before the worker runs stops it at once.
+  let stopSignal: string | null = null;
+  let worker: SettlementWorker | null = null;
+  const shutdown = (signal: string): void => {
+    logger.info({ signal }, 'stopping');
+    stopSignal = signal;
+    void worker?.stop();
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
   if ((process.env['MIGRATE'] ?? '1') === '1') {
     const ran = await migrate(databaseUrl, 'up');
     if (ran.length > 0) logger.info({ migrations: ran }, 'migrated');
@@ -41,7 +51,7 @@ async function main(): Promise<void> {
     ...(optionalInteger('FAULT_PAUSE_AFTER_COMMIT_MS') === undefined ? {} : { pauseAfterCommitMs: optionalInteger('FAULT_PAUSE_AFTER_COMMIT_MS') as number }),
   };
   const batchEntriesMax = optionalInteger('BATCH_ENTRIES_MAX');
-  const worker = new SettlementWorker({
+  worker = new SettlementWorker({
     sql,
     redis,
     partition,
@@ -50,12 +60,7 @@ async function main(): Promise<void> {
     faults,
     ...(batchEntriesMax === undefined ? {} : { batchEntriesMax }),
   });
-  const shutdown = (signal: string): void => {
-    logger.info({ signal }, 'stopping');
-    void worker.stop();
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+  if (stopSignal !== null) void worker.stop();
   try {
     await worker.run();
   } finally {

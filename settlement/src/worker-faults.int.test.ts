@@ -76,6 +76,7 @@ async function withSql<T>(databaseUrl: string, use: (sql: Db) => Promise<T>): Pr
 /** Runs a worker until the ledger has applied the engine's last seq, then stops it with SIGTERM. */
 async function drain(setup: Setup): Promise<WorkerProcess> {
   const worker = spawnWorker(setup.env);
+  await worker.waitForOutput('settlement worker running');
   const target = setup.engine.partition.appliedSeq;
   await withSql(setup.databaseUrl, async (sql) => {
     const deadline = Date.now() + 60_000;

@@ -29,7 +29,10 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-afterEach(async () => {
+afterEach(async (context) => {
+  if (context.task.result?.state === 'fail') {
+    for (const engine of engines) console.error(`--- engine on ${engine.port} ---\n${engine.output.slice(-6_000)}`);
+  }
   for (const engine of engines) engine.resume();
   await Promise.all(engines.map((engine) => engine.stop()));
   for (const client of clients) client.disconnect();

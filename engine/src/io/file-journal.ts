@@ -491,7 +491,7 @@ export class FileLeadership implements Leadership {
     const path = lockPath(this.dir, this.partition);
     const lock = readLock(path);
     if (lock === undefined || lock.owner !== this.owner || lock.epoch !== epoch) return false;
-    if (Date.now() > lock.expiresAtMs) return false;
+    // A lapsed lock that is still ours, at the current epoch, was not taken over: reclaim it.
     if (readFileEpoch(this.dir, this.partition) !== epoch) return false;
     writeFileAtomic(path, JSON.stringify({ ...lock, expiresAtMs: Date.now() + this.leaseMs }));
     return true;

@@ -231,13 +231,33 @@ describe.each([fileAdapter(), redisAdapter()])('the journal contract: $name', (a
     expect(await holder.acquire()).toBeNull();
     expect(await holder.renew(epoch1)).toBe(false);
 
-    // After the lease expires unrenewed, the first contender wins again, with a greater epoch.
+    // After the lease expires unrenewed, the first contender wins again, with a greater epoch,
+    // and the lapsed holder can no longer renew.
     await sleep(leaseMs + 150);
-    expect(await other.renew(epoch2 ?? 0)).toBe(false);
     const epoch3 = await holder.acquire();
+    expect(await other.renew(epoch2 ?? 0)).toBe(false);
     expect(epoch3 ?? 0).toBeGreaterThan(epoch2 ?? 0);
     expect(await other.acquire()).toBeNull();
     await holder.release(epoch3 ?? 0);
+  });
+
+  it('a holder whose lease lapsed with nobody taking over reclaims it on renew, at the same epoch', async () => {
+    const partition = newPartition();
+    const leaseMs = 300;
+    const stalled = await lead(partition, leaseMs);
+    const contender = await adapter.leadership(partition, leaseMs);
+    await sleep(leaseMs + 150);
+    // Nobody acquired meanwhile: the renewal reclaims the lease and the epoch still appends.
+    expect(await stalled.leadership.renew(stalled.epoch)).toBe(true);
+    expect(await contender.acquire()).toBeNull();
+    await stalled.journal.append(frame(1, 1, stalled.epoch));
+    // A renewal with an epoch that is not the current one never reclaims.
+    await sleep(leaseMs + 150);
+    expect(await stalled.leadership.renew(stalled.epoch - 1)).toBe(false);
+    const takeover = await contender.acquire();
+    expect(takeover ?? 0).toBeGreaterThan(stalled.epoch);
+    expect(await stalled.leadership.renew(stalled.epoch)).toBe(false);
+    await expect(stalled.journal.append(frame(2, 2, stalled.epoch))).rejects.toThrow(FencedError);
   });
 
   it('trimBefore drops frames whose lastSeq < seq, keeps the rest and always the newest', async () => {

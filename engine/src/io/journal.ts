@@ -53,7 +53,11 @@ export interface Journal {
  */
 export interface Leadership {
   acquire(): Promise<number | null>;
-  /** Extends the lease; false when it was lost (the holder must stop writing at once). */
+  /**
+   * Extends the lease; false when it was lost (the holder must stop writing at once). A lease that
+   * lapsed while nobody acquired it (the epoch is still the holder's) is reclaimed: a leader that
+   * stalled past its lease keeps leading unless someone took over.
+   */
   renew(epoch: number): Promise<boolean>;
   release(epoch: number): Promise<void>;
   readonly leaseMs: number;

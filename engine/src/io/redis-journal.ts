@@ -107,10 +107,16 @@ redis.call('SET', KEYS[1], ARGV[1] .. '/' .. epoch, 'KEEPTTL')
 return epoch
 `;
 
-// KEYS: lease. ARGV: value, leaseMs.
+// KEYS: lease, epoch. ARGV: value, leaseMs, epoch. A lease that lapsed while nobody else took it
+// (the key is gone and the epoch is still the holder's) is reclaimed: no other writer can exist.
 const renewLua = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then
   return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+if holder == false and redis.call('GET', KEYS[2]) == ARGV[3] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
 end
 return 0
 `;
@@ -126,7 +132,7 @@ return 0
 interface JournalScripts {
   journalAppend(stream: string, epoch: string, ...args: Array<string | Buffer>): Promise<string>;
   journalAcquire(lease: string, epoch: string, owner: string, leaseMs: string): Promise<number | null>;
-  journalRenew(lease: string, value: string, leaseMs: string): Promise<number>;
+  journalRenew(lease: string, epoch: string, value: string, leaseMs: string, epochValue: string): Promise<number>;
   journalRelease(lease: string, value: string): Promise<number>;
 }
 
@@ -136,7 +142,7 @@ function scripts(redis: Redis): JournalScripts {
   if (commands.journalAppend === undefined) {
     redis.defineCommand('journalAppend', { numberOfKeys: 2, lua: appendLua });
     redis.defineCommand('journalAcquire', { numberOfKeys: 2, lua: acquireLua });
-    redis.defineCommand('journalRenew', { numberOfKeys: 1, lua: renewLua });
+    redis.defineCommand('journalRenew', { numberOfKeys: 2, lua: renewLua });
     redis.defineCommand('journalRelease', { numberOfKeys: 1, lua: releaseLua });
   }
   return redis as unknown as JournalScripts;
@@ -295,7 +301,13 @@ export class RedisLeadership implements Leadership {
   }
 
   async renew(epoch: number): Promise<boolean> {
-    const renewed = await this.scripts.journalRenew(leaseKey(this.partition), `${this.owner}/${epoch}`, String(this.leaseMs));
+    const renewed = await this.scripts.journalRenew(
+      leaseKey(this.partition),
+      epochKey(this.partition),
+      `${this.owner}/${epoch}`,
+      String(this.leaseMs),
+      String(epoch),
+    );
     return renewed === 1;
   }
 
