@@ -15,11 +15,19 @@ let bettor: Session;
 
 const ADMIN_ROUTES: ReadonlyArray<readonly ['GET' | 'POST', string, Record<string, unknown> | undefined]> = [
   ['POST', '/v1/admin/markets', { marketId: 50, runnerCount: 3 }],
-  ['POST', '/v1/admin/markets/50/suspend', undefined],
-  ['POST', '/v1/admin/markets/50/resume', undefined],
+  ['POST', '/v1/admin/markets/50/suspend', { reason: 'r' }],
+  ['POST', '/v1/admin/markets/50/resume', { reason: 'r' }],
+  ['POST', '/v1/admin/markets/50/in-play', { betDelayMs: 5000, reason: 'r' }],
+  ['POST', '/v1/admin/markets/50/bet-delay', { betDelayMs: 5000, reason: 'r' }],
+  ['POST', '/v1/admin/markets/50/close', { reason: 'r' }],
+  ['POST', '/v1/admin/markets/50/settle', { winners: [{ runnerIndex: 0 }], reason: 'r' }],
+  ['POST', '/v1/admin/markets/50/void', { reason: 'r' }],
   ['GET', '/v1/admin/accounts/1000000', undefined],
   ['POST', '/v1/admin/users/1000000/role', { role: 'admin' }],
+  ['GET', '/v1/admin/audit', undefined],
 ];
+
+const REASON = { reason: 'trading integrity check' };
 
 beforeAll(async () => {
   h = await startRestHarness();
@@ -50,7 +58,10 @@ describe('admin routes', () => {
     expect(again.json()).toMatchObject({ error: { code: 'market_exists' } });
     expect((await h.app.inject({ method: 'POST', url: '/v1/admin/markets', headers: admin.headers, payload: { marketId: 51, runnerCount: 3, commissionBps: 10_001 } })).statusCode).toBe(400);
 
-    const suspended = await h.app.inject({ method: 'POST', url: '/v1/admin/markets/50/suspend', headers: admin.headers });
+    const unexplained = await h.app.inject({ method: 'POST', url: '/v1/admin/markets/50/suspend', headers: admin.headers });
+    expect(unexplained.statusCode).toBe(400);
+    expect((await h.app.inject({ method: 'GET', url: '/v1/markets/50', headers: admin.headers })).json()).toMatchObject({ status: 'open' });
+    const suspended = await h.app.inject({ method: 'POST', url: '/v1/admin/markets/50/suspend', headers: admin.headers, payload: REASON });
     expect(suspended.json()).toMatchObject({ marketId: 50, status: 'suspended' });
     await h.app.inject({ method: 'POST', url: '/v1/deposits/test', headers: { ...bettor.headers, 'idempotency-key': 'd1' }, payload: { amountMinor: 100_00 } });
     const refused = await h.app.inject({
@@ -60,8 +71,50 @@ describe('admin routes', () => {
       payload: { marketId: 50, runnerIndex: 0, side: 'back', priceTicks: 10, stakeMinor: 1_00 },
     });
     expect(refused.json()).toMatchObject({ error: { code: 'market_suspended' } });
-    expect((await h.app.inject({ method: 'POST', url: '/v1/admin/markets/50/resume', headers: admin.headers })).json()).toMatchObject({ status: 'open' });
-    expect((await h.app.inject({ method: 'POST', url: '/v1/admin/markets/404/suspend', headers: admin.headers })).statusCode).toBe(404);
+    expect((await h.app.inject({ method: 'POST', url: '/v1/admin/markets/50/resume', headers: admin.headers, payload: REASON })).json()).toMatchObject({ status: 'open' });
+    expect((await h.app.inject({ method: 'POST', url: '/v1/admin/markets/404/suspend', headers: admin.headers, payload: REASON })).statusCode).toBe(404);
+  });
+
+  it('turn a market in-play, change its delay, close and settle it with a dead heat; void another; every action audited', async () => {
+    const post = (url: string, payload: Record<string, unknown>) => h.app.inject({ method: 'POST', url, headers: admin.headers, payload });
+    expect((await post('/v1/admin/markets', { marketId: 60, runnerCount: 3 })).statusCode).toBe(201);
+    const inPlay = await post('/v1/admin/markets/60/in-play', { betDelayMs: 5_000, reason: 'kick-off' });
+    expect(inPlay.json()).toMatchObject({ marketId: 60, inPlay: true, betDelayMs: 5_000 });
+    expect((await post('/v1/admin/markets/60/bet-delay', { betDelayMs: 60_001, reason: 'too long' })).statusCode).toBe(400);
+    expect((await post('/v1/admin/markets/60/bet-delay', { betDelayMs: 8_000, reason: 'red card' })).json()).toMatchObject({ betDelayMs: 8_000 });
+    // Settling an open market is refused (it must be closed first), and the refusal is audited.
+    const early = await post('/v1/admin/markets/60/settle', { winners: [{ runnerIndex: 0 }], reason: 'too early' });
+    expect(early.statusCode).toBe(409);
+    expect((await post('/v1/admin/markets/60/close', { reason: 'full time' })).json()).toMatchObject({ status: 'closed' });
+    const badFactor = await post('/v1/admin/markets/60/settle', { winners: [{ runnerIndex: 0, factorNumerator: 1.5, factorDenominator: 2 }], reason: 'dead heat' });
+    expect(badFactor.statusCode).toBe(400);
+    const settled = await post('/v1/admin/markets/60/settle', {
+      winners: [{ runnerIndex: 0, factorNumerator: 1, factorDenominator: 2 }, { runnerIndex: 2, factorNumerator: 1, factorDenominator: 2 }],
+      reason: 'dead heat for first',
+    });
+    expect(settled.json()).toMatchObject({ marketId: 60, status: 'settled' });
+    expect((await post('/v1/admin/markets', { marketId: 61, runnerCount: 2 })).statusCode).toBe(201);
+    expect((await post('/v1/admin/markets/61/void', {})).statusCode).toBe(400);
+    expect((await post('/v1/admin/markets/61/void', { reason: 'event abandoned' })).json()).toMatchObject({ status: 'voided' });
+
+    const audit = await h.app.inject({ method: 'GET', url: '/v1/admin/audit?target=market:60', headers: admin.headers });
+    expect(audit.statusCode).toBe(200);
+    const entries = (audit.json() as { entries: Array<{ action: string; reason: string; outcome: string; actorAccountId: number; details: Record<string, unknown> }> }).entries;
+    expect(entries.map((e) => [e.action, e.outcome, e.reason])).toEqual([
+      ['SettleMarket', 'ok', 'dead heat for first'],
+      ['CloseMarket', 'ok', 'full time'],
+      ['SettleMarket', 'invalid_transition', 'too early'],
+      ['SetBetDelay', 'ok', 'red card'],
+      ['TurnInPlay', 'ok', 'kick-off'],
+      ['CreateMarket', 'ok', 'new market'],
+    ]);
+    expect(entries.every((e) => e.actorAccountId === admin.accountId)).toBe(true);
+    expect(entries[0]?.details).toEqual({ winners: [{ runnerIndex: 0, factorNumerator: 1, factorDenominator: 2 }, { runnerIndex: 2, factorNumerator: 1, factorDenominator: 2 }] });
+    const page = (await h.app.inject({ method: 'GET', url: '/v1/admin/audit?limit=2', headers: admin.headers })).json() as { entries: Array<{ auditId: number; action: string }> };
+    expect(page.entries.map((e) => e.action)).toEqual(['VoidMarket', 'CreateMarket']);
+    const older = (await h.app.inject({ method: 'GET', url: `/v1/admin/audit?limit=1&before=${page.entries[1]?.auditId}`, headers: admin.headers })).json() as { entries: Array<{ action: string }> };
+    expect(older.entries.map((e) => e.action)).toEqual(['SettleMarket']);
+    expect((await h.app.inject({ method: 'GET', url: '/v1/admin/audit?limit=0', headers: admin.headers })).statusCode).toBe(400);
   });
 
   it('read any account\'s wallet and set roles', async () => {
@@ -85,6 +138,8 @@ describe('documentation and HTTP behaviour', () => {
       'GET /v1/markets', 'GET /v1/markets/{marketId}', 'GET /v1/account', 'POST /v1/deposits/test',
       'GET /v1/orders', 'POST /v1/orders', 'DELETE /v1/orders/{orderId}',
       'POST /v1/admin/markets', 'POST /v1/admin/markets/{marketId}/suspend', 'POST /v1/admin/markets/{marketId}/resume',
+      'POST /v1/admin/markets/{marketId}/in-play', 'POST /v1/admin/markets/{marketId}/bet-delay', 'POST /v1/admin/markets/{marketId}/close',
+      'POST /v1/admin/markets/{marketId}/settle', 'POST /v1/admin/markets/{marketId}/void', 'GET /v1/admin/audit',
       'GET /v1/admin/accounts/{accountId}', 'POST /v1/admin/users/{accountId}/role', 'GET /docs/websocket',
     ];
     expect(listed.sort()).toEqual(expected.sort());
@@ -120,15 +175,15 @@ describe('migrations', () => {
   it('go down and up again on an empty database, in their own table', async () => {
     const server = await sharedPostgres();
     const url = await freshDatabase(server.url);
-    expect(await migrate(url)).toHaveLength(1);
+    expect(await migrate(url)).toHaveLength(2);
     expect(await migrate(url)).toHaveLength(0);
-    expect(await migrate(url, 'down')).toHaveLength(1);
-    expect(await migrate(url)).toHaveLength(1);
+    expect(await migrate(url, 'down')).toHaveLength(2);
+    expect(await migrate(url)).toHaveLength(2);
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     const tables = await client.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name");
     await client.end();
-    expect(tables.rows.map((row) => row.table_name)).toEqual(['gateway_api_keys', 'gateway_idempotency_keys', 'gateway_refresh_tokens', 'gateway_users', MIGRATIONS_TABLE].sort());
+    expect(tables.rows.map((row) => row.table_name)).toEqual(['gateway_api_keys', 'gateway_audit_log', 'gateway_idempotency_keys', 'gateway_refresh_tokens', 'gateway_users', MIGRATIONS_TABLE].sort());
     await server.release();
   });
 });

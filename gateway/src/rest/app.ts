@@ -14,6 +14,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import { AccessTokens, type AccessTokenOptions } from '../accounts/access-tokens.js';
 import { ApiKeyStore } from '../accounts/api-key-store.js';
+import { AuditLog } from '../accounts/audit-log.js';
 import { IdempotencyStore } from '../accounts/idempotency-store.js';
 import { RefreshTokenStore } from '../accounts/refresh-token-store.js';
 import { UserStore } from '../accounts/user-store.js';
@@ -70,6 +71,7 @@ export async function buildApp(deps: AppDeps): Promise<RestApp> {
     refreshTokens: new RefreshTokenStore(deps.pool, deps.refreshTokenTtlSeconds ?? 30 * 24 * 3600),
     refreshTokenTtlSeconds: deps.refreshTokenTtlSeconds ?? 30 * 24 * 3600,
     apiKeys: new ApiKeyStore(deps.pool),
+    audit: new AuditLog(deps.pool),
     idempotency: new IdempotencyStore(deps.pool),
     accessTokens: new AccessTokens(deps.accessTokens),
     adminEmails: new Set((deps.adminEmails ?? []).map((email) => email.toLowerCase())),

@@ -7,6 +7,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AccountId, Command, EngineEvent } from '@playchacha/protocol';
 import type { AccessTokens } from '../accounts/access-tokens.js';
 import type { ApiKeyStore } from '../accounts/api-key-store.js';
+import type { AuditLog } from '../accounts/audit-log.js';
 import type { IdempotencyStore } from '../accounts/idempotency-store.js';
 import type { RefreshTokenStore } from '../accounts/refresh-token-store.js';
 import type { Role } from '../accounts/roles.js';
@@ -24,6 +25,7 @@ export interface Services {
   readonly refreshTokens: RefreshTokenStore;
   readonly refreshTokenTtlSeconds: number;
   readonly apiKeys: ApiKeyStore;
+  readonly audit: AuditLog;
   readonly idempotency: IdempotencyStore;
   readonly accessTokens: AccessTokens;
   /** Emails that are given the admin role when they register. */

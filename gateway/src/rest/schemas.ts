@@ -4,6 +4,9 @@
 
 import Type, { type Static, type TSchema } from 'typebox';
 import {
+  BET_DELAY_MS_MAX,
+  DEAD_HEAT_DENOMINATOR_MAX,
+  REASON_LENGTH_MAX,
   ID_MAX,
   PRICE_X100_MAX,
   RUNNERS_PER_MARKET_MAX,
@@ -166,7 +169,41 @@ export const CreateMarketBody = object({
   numberOfWinners: Type.Optional(Type.Integer({ minimum: 1, maximum: RUNNERS_PER_MARKET_MAX })),
   persistenceAllowed: Type.Optional(Type.Boolean()),
 });
-export const RoleBody = object({ role: Role });
+const Reason = Type.String({ minLength: 1, maxLength: REASON_LENGTH_MAX, description: 'Why: kept in the audit log.' });
+export const RoleBody = object({ role: Role, reason: Type.Optional(Reason) });
+export const ReasonBody = object({ reason: Reason });
+export const BetDelayBody = object({ betDelayMs: Type.Integer({ minimum: 0, maximum: BET_DELAY_MS_MAX }), reason: Reason });
+export const SettleBody = object({
+  winners: Type.Array(
+    object({
+      runnerIndex: RunnerIndex,
+      factorNumerator: Type.Optional(Type.Integer({ minimum: 1, maximum: DEAD_HEAT_DENOMINATOR_MAX })),
+      factorDenominator: Type.Optional(Type.Integer({ minimum: 1, maximum: DEAD_HEAT_DENOMINATOR_MAX })),
+    }),
+    { minItems: 1, maxItems: RUNNERS_PER_MARKET_MAX },
+  ),
+  reason: Reason,
+});
+export const AuditQuery = object({
+  limit: Type.Optional(Type.String({ pattern: '^(?:[1-9][0-9]?|1[0-9]{2}|200)$', description: '1–200, default 50.' })),
+  before: Type.Optional(IdParam),
+  target: Type.Optional(Type.String({ maxLength: 64, description: 'For example market:7 or account:1000001.' })),
+  actor: Type.Optional(IdParam),
+});
+export const AuditList = object({
+  entries: Type.Array(
+    object({
+      auditId: EntityId,
+      actorAccountId: EntityId,
+      action: Type.String(),
+      target: Type.String(),
+      reason: Type.String(),
+      details: Type.Record(Type.String(), Type.Unknown()),
+      outcome: Type.String({ description: '"ok" or the code of the refusal.' }),
+      createdAt: Type.String({ format: 'date-time' }),
+    }),
+  ),
+});
 export const UserParams = object({ accountId: IdParam });
 
 export type PlaceOrderBodyType = Static<typeof PlaceOrderBody>;
