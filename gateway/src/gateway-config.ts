@@ -27,6 +27,8 @@ export interface GatewayConfig {
   readonly wsMessagesPerSecond: number;
   readonly wsMessageBurst: number;
   readonly wsConnectionsPerAccountMax: number;
+  /** Connections without credentials (market data only) per remote address; 0 turns them off. */
+  readonly wsAnonymousConnectionsPerAddressMax: number;
 }
 
 
@@ -58,5 +60,6 @@ export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Gate
     wsMessagesPerSecond: envInteger(env, 'WS_MESSAGES_PER_SECOND', 100),
     wsMessageBurst: envInteger(env, 'WS_MESSAGE_BURST', 200),
     wsConnectionsPerAccountMax: envInteger(env, 'WS_CONNECTIONS_PER_ACCOUNT_MAX', 8),
+    wsAnonymousConnectionsPerAddressMax: envInteger(env, 'WS_ANONYMOUS_CONNECTIONS_PER_ADDRESS_MAX', 32),
   };
 }

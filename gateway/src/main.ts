@@ -69,6 +69,7 @@ const ws = await WsServer.start({
   messagesPerSecond: config.wsMessagesPerSecond,
   messageBurst: config.wsMessageBurst,
   connectionsPerAccountMax: config.wsConnectionsPerAccountMax,
+  anonymousConnectionsPerAddressMax: config.wsAnonymousConnectionsPerAddressMax,
 });
 await app.listen({ port: config.httpPort, host: config.host });
 const engineHttp = await startEngineHttp({ partition, metrics, host: engineConfig.httpHost, port: engineConfig.httpPort });

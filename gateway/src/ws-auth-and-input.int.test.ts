@@ -11,7 +11,7 @@ const MARKET = 3;
 let h: Harness;
 
 beforeAll(async () => {
-  h = await startHarness({ connectionsPerAccountMax: 2, messagesPerSecond: 20, messageBurst: 40, maxPayloadBytes: 16 * 1024 });
+  h = await startHarness({ connectionsPerAccountMax: 2, anonymousConnectionsPerAddressMax: 2, messagesPerSecond: 20, messageBurst: 40, maxPayloadBytes: 16 * 1024 });
   await seed(h, [1, 2, 4, 5], [{ marketId: MARKET, runnerCount: 2 }]);
 });
 afterAll(async () => h.stop());
@@ -26,7 +26,34 @@ describe('authentication at the upgrade', () => {
     await maker.close();
   });
 
-  it('answers 401 before upgrading for a missing, unsigned, expired, wrong-audience, wrong-issuer or tampered token, or an unknown API key', async () => {
+  it('opens a connection without credentials for market data only, capped per remote address', async () => {
+    const viewer = await TestClient.open(h.url);
+    expect(viewer.messages[0]).toMatchObject({ type: 'hello', accountId: null, cancelOnDisconnectMs: 0 });
+    expect(await viewer.request({ type: 'subscribe_market', marketId: MARKET })).toMatchObject({ type: 'market_snapshot', marketId: MARKET });
+    expect(await viewer.request({ type: 'ping' })).toMatchObject({ type: 'pong' });
+    const place = { type: 'place', clientOrderId: 'anon-1', marketId: MARKET, runnerIndex: 0, side: 'back', priceTicks: 10, stakeMinor: 100 };
+    for (const message of [place, { type: 'subscribe_orders' }, { type: 'mass_cancel', marketId: MARKET }, { type: 'set_cancel_on_disconnect', graceMs: 1000 }]) {
+      expect(await viewer.request(message)).toMatchObject({ type: 'error', code: 'login_required' });
+    }
+    expect(h.server.orders.image(0).open).toEqual([]);
+    // The third anonymous connection from one address is refused; an account's are counted apart.
+    const second = await TestClient.open(h.url);
+    expect(await upgradeStatus(h.url)).toBe(429);
+    expect(await upgradeStatus(h.url, { authorization: `Bearer ${await signToken(2)}` })).toBe(101);
+    await second.close();
+    await viewer.close();
+  });
+
+  it('refuses connections without credentials when anonymous access is off', async () => {
+    const closed = await startHarness({ anonymousConnectionsPerAddressMax: 0 });
+    try {
+      expect(await upgradeStatus(closed.url)).toBe(401);
+    } finally {
+      await closed.stop();
+    }
+  });
+
+  it('answers 401 before upgrading for an unsigned, expired, wrong-audience, wrong-issuer or tampered token, or an unknown API key', async () => {
     const nowSeconds = Math.floor(Date.now() / 1000);
     const unsigned = new UnsecuredJWT({}).setSubject('2').setIssuer(JWT_ISSUER).setAudience(JWT_AUDIENCE).setExpirationTime(nowSeconds + 600).encode();
     const expired = await new SignJWT({})
@@ -41,7 +68,7 @@ describe('authentication at the upgrade', () => {
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
     const tamperedPayload = Buffer.from(JSON.stringify({ ...claims, sub: '1' })).toString('base64url');
     const cases: Record<string, Record<string, string>> = {
-      missing: {},
+      'empty bearer': { authorization: 'Bearer ' },
       'alg none': { authorization: `Bearer ${unsigned}` },
       expired: { authorization: `Bearer ${expired}` },
       'wrong audience': { authorization: `Bearer ${await signToken(2, { audience: 'someone-else' })}` },

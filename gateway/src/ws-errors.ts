@@ -10,6 +10,7 @@ export const WS_ERROR_CODES = {
   unknown_field: 'The message has a field its type does not define.',
   forbidden_field: 'The message sets a field the server owns (such as accountId); a session acts only for its own account.',
   invalid_field: 'A field is missing, of the wrong type, or out of range (amounts are integers of minor units within their maximum).',
+  login_required: 'The message needs an account: this connection was opened without credentials and may only subscribe to market data and ping.',
   unknown_market: 'No such market.',
   not_subscribed: 'There is no such subscription on this connection.',
   too_many_subscriptions: 'The connection already has its maximum number of market subscriptions.',
@@ -21,7 +22,7 @@ export type WsErrorCode = keyof typeof WS_ERROR_CODES;
 /** HTTP statuses answered to an upgrade request instead of 101. */
 export const UPGRADE_REJECTIONS = {
   unauthorized: { status: '401 Unauthorized', description: 'No credentials, or the token or API key is invalid, expired, for another audience or issuer, or unsigned.' },
-  too_many_connections: { status: '429 Too Many Requests', description: 'The account already has its maximum number of open connections.' },
+  too_many_connections: { status: '429 Too Many Requests', description: 'The account already has its maximum number of open connections (or, without credentials, the remote address has).' },
   bad_request: { status: '400 Bad Request', description: 'A query parameter is invalid (cancelOnDisconnectMs out of range, or an unknown encoding).' },
 } as const;
 

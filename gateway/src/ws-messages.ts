@@ -299,7 +299,8 @@ export type ServerMessage =
   | {
       readonly type: 'hello';
       readonly version: typeof API_VERSION;
-      readonly accountId: AccountId;
+      /** null on a connection opened without credentials (market data only). */
+      readonly accountId: AccountId | null;
       readonly sessionId: string;
       readonly serverTimeMs: number;
       readonly cancelOnDisconnectMs: number;

@@ -14,7 +14,7 @@ import type { EngineLink } from './engine-link.js';
 import { MarketReadModel, type MarketDelta } from './market-read-model.js';
 import { commandOf, instructionsOf, massCancelCommand, massCancelled, resultsOf, type OrderMessage } from './order-commands.js';
 import { OrderReadModel } from './order-read-model.js';
-import { decodeFrame } from './wire-codec.js';
+import { decodeFrame, type WireEncoding } from './wire-codec.js';
 import { UPGRADE_REJECTIONS, WS_CLOSE_CODES, WS_ERROR_CODES, type UpgradeRejection, type WsErrorCode } from './ws-errors.js';
 import { API_VERSION, CANCEL_ON_DISCONNECT_MS_MAX, parseClientMessage, type ClientMessage, type ClientMessageOf, type MessageIdValue, type ServerMessage } from './ws-messages.js';
 import { EncodedCache, Session, type MarketSubscription, type SessionUserData } from './ws-session.js';
@@ -35,6 +35,11 @@ export interface WsServerOptions {
   readonly messagesPerSecond?: number;
   readonly messageBurst?: number;
   readonly connectionsPerAccountMax?: number;
+  /**
+   * Connections without credentials (market data only) per remote address; 0 turns anonymous
+   * access off. Default 32.
+   */
+  readonly anonymousConnectionsPerAddressMax?: number;
   readonly marketSubscriptionsMax?: number;
   readonly heartbeatMs?: number;
   readonly idleTimeoutSeconds?: number;
@@ -50,9 +55,13 @@ interface Settings {
   readonly messagesPerSecond: number;
   readonly messageBurst: number;
   readonly connectionsPerAccountMax: number;
+  readonly anonymousConnectionsPerAddressMax: number;
   readonly marketSubscriptionsMax: number;
   readonly heartbeatMs: number;
 }
+
+/** What a connection without credentials may send: market data and pings. */
+const ANONYMOUS_MESSAGES = new Set<ClientMessage['type']>(['subscribe_market', 'unsubscribe_market', 'ping']);
 
 interface CopiedUpgrade {
   readonly secWebSocketKey: string;
@@ -60,6 +69,9 @@ interface CopiedUpgrade {
   readonly secWebSocketExtensions: string;
   readonly credentials: UpgradeCredentials;
   readonly query: URLSearchParams;
+  readonly remoteAddress: string;
+  /** An Authorization header of any kind: a connection that sent one is never anonymous. */
+  readonly authorizationPresent: boolean;
 }
 
 export class WsServer {
@@ -69,6 +81,7 @@ export class WsServer {
   private listenSocket: us_listen_socket | null = null;
   private readonly sessions = new Set<Session>();
   private readonly connectionsByAccount = new Map<AccountId, number>();
+  private readonly anonymousByAddress = new Map<string, number>();
   private readonly marketSubscribers = new Map<MarketId, Set<Session>>();
   private readonly orderSubscribers = new Map<AccountId, Set<Session>>();
   private readonly cancelOnDisconnect: CancelOnDisconnect;
@@ -88,6 +101,7 @@ export class WsServer {
       messagesPerSecond: options.messagesPerSecond ?? 100,
       messageBurst: options.messageBurst ?? 200,
       connectionsPerAccountMax: options.connectionsPerAccountMax ?? 8,
+      anonymousConnectionsPerAddressMax: options.anonymousConnectionsPerAddressMax ?? 32,
       marketSubscriptionsMax: options.marketSubscriptionsMax ?? 200,
       heartbeatMs: options.heartbeatMs ?? 5_000,
     };
@@ -181,6 +195,8 @@ export class WsServer {
       secWebSocketProtocol: req.getHeader('sec-websocket-protocol'),
       secWebSocketExtensions: req.getHeader('sec-websocket-extensions'),
       query: new URLSearchParams(req.getQuery() ?? ''),
+      remoteAddress: Buffer.from(res.getRemoteAddressAsText()).toString(),
+      authorizationPresent: authorization !== '',
       credentials: {
         bearerToken: authorization.toLowerCase().startsWith('bearer ') ? authorization.slice(7).trim() : null,
         apiKey: req.getHeader('x-api-key') || null,
@@ -206,6 +222,11 @@ export class WsServer {
       bearerToken: copied.credentials.bearerToken ?? query.get('access_token'),
       apiKey: copied.credentials.apiKey ?? query.get('api_key'),
     };
+    const noCredentials = !copied.authorizationPresent && credentials.bearerToken === null && credentials.apiKey === null;
+    if (noCredentials && this.settings.anonymousConnectionsPerAddressMax > 0) {
+      this.upgradeAnonymous(res, context, copied, aborted, encoding);
+      return;
+    }
     let result;
     try {
       result = await this.options.authenticator.authenticate(credentials);
@@ -241,6 +262,31 @@ export class WsServer {
     });
   }
 
+  /** A connection without credentials: market data only, counted per remote address. */
+  private upgradeAnonymous(res: HttpResponse, context: us_socket_context_t, copied: CopiedUpgrade, aborted: { value: boolean }, encoding: WireEncoding): void {
+    if (aborted.value) return;
+    const open = this.anonymousByAddress.get(copied.remoteAddress) ?? 0;
+    if (open >= this.settings.anonymousConnectionsPerAddressMax) {
+      this.rejectUpgrade(res, aborted, 'too_many_connections');
+      return;
+    }
+    this.anonymousByAddress.set(copied.remoteAddress, open + 1);
+    const session = new Session(
+      randomUUID(),
+      null,
+      encoding,
+      0,
+      null,
+      { maxBackpressureBytes: this.settings.maxBackpressureBytes, laggingBytes: this.settings.laggingBytes },
+      { messagesPerSecond: this.settings.messagesPerSecond, messageBurst: this.settings.messageBurst },
+      this.now(),
+      copied.remoteAddress,
+    );
+    res.cork(() => {
+      res.upgrade<SessionUserData>({ session }, copied.secWebSocketKey, copied.secWebSocketProtocol, copied.secWebSocketExtensions, context);
+    });
+  }
+
   private rejectUpgrade(res: HttpResponse, aborted: { value: boolean }, code: UpgradeRejection): void {
     if (aborted.value) return;
     const rejection = UPGRADE_REJECTIONS[code];
@@ -262,7 +308,7 @@ export class WsServer {
     if (session.expiresAtMs !== null) {
       session.expiryTimer = setTimeout(() => session.end(WS_CLOSE_CODES.tokenExpired, 'token expired'), Math.max(0, session.expiresAtMs - nowMs));
     }
-    const reports = this.cancelOnDisconnect.connected(session.accountId);
+    const reports = session.accountId === null ? [] : this.cancelOnDisconnect.connected(session.accountId);
     session.send(
       {
         type: 'hello',
@@ -292,12 +338,19 @@ export class WsServer {
     session.ws = null;
     session.clearTimers();
     this.sessions.delete(session);
-    const open = (this.connectionsByAccount.get(session.accountId) ?? 1) - 1;
-    if (open <= 0) this.connectionsByAccount.delete(session.accountId);
-    else this.connectionsByAccount.set(session.accountId, open);
     for (const marketId of session.markets.keys()) this.marketSubscribers.get(marketId)?.delete(session);
-    this.orderSubscribers.get(session.accountId)?.delete(session);
-    if (session.cancelOnDisconnectMs > 0) this.cancelOnDisconnect.disconnected(session.accountId, session.cancelOnDisconnectMs);
+    const accountId = session.accountId;
+    if (accountId === null) {
+      const open = (this.anonymousByAddress.get(session.remoteAddress) ?? 1) - 1;
+      if (open <= 0) this.anonymousByAddress.delete(session.remoteAddress);
+      else this.anonymousByAddress.set(session.remoteAddress, open);
+      return;
+    }
+    const open = (this.connectionsByAccount.get(accountId) ?? 1) - 1;
+    if (open <= 0) this.connectionsByAccount.delete(accountId);
+    else this.connectionsByAccount.set(accountId, open);
+    this.orderSubscribers.get(accountId)?.delete(session);
+    if (session.cancelOnDisconnectMs > 0) this.cancelOnDisconnect.disconnected(accountId, session.cancelOnDisconnectMs);
   }
 
   private deliverReport(accountId: AccountId, report: CancelOnDisconnectReport): boolean {
@@ -341,16 +394,56 @@ export class WsServer {
 
   private dispatch(session: Session, message: ClientMessage): void {
     const nowMs = this.now();
+    const accountId = session.accountId;
+    if (ANONYMOUS_MESSAGES.has(message.type)) {
+      this.dispatchMarketData(session, message);
+      return;
+    }
+    if (accountId === null) {
+      this.error(session, message.id, 'login_required', `${message.type} needs a connection opened with an access token or API key`);
+      return;
+    }
     switch (message.type) {
       case 'place':
       case 'cancel':
       case 'replace':
       case 'batch':
-        this.submitOrders(session, message);
+        this.submitOrders(session, accountId, message);
         return;
       case 'mass_cancel':
-        this.submitMassCancel(session, message);
+        this.submitMassCancel(session, accountId, message);
         return;
+      case 'subscribe_orders': {
+        let subscribers = this.orderSubscribers.get(accountId);
+        if (subscribers === undefined) this.orderSubscribers.set(accountId, (subscribers = new Set()));
+        subscribers.add(session);
+        session.ordersSubscribed = true;
+        const image = this.orders.image(accountId);
+        session.send({ type: 'orders_snapshot', id: message.id, open: image.open, recentlyClosed: image.recentlyClosed }, nowMs);
+        return;
+      }
+      case 'unsubscribe_orders':
+        if (!session.ordersSubscribed) {
+          this.error(session, message.id, 'not_subscribed', 'not subscribed to orders');
+          return;
+        }
+        session.ordersSubscribed = false;
+        this.orderSubscribers.get(accountId)?.delete(session);
+        session.send({ type: 'unsubscribed', id: message.id, topic: 'orders' }, nowMs);
+        return;
+      case 'set_cancel_on_disconnect':
+        session.cancelOnDisconnectMs = message.graceMs;
+        session.send({ type: 'cancel_on_disconnect_set', id: message.id, graceMs: message.graceMs }, nowMs);
+        return;
+      default:
+        this.dispatchMarketData(session, message);
+    }
+  }
+
+  /** Market data and pings: open to every connection, with or without an account. */
+  private dispatchMarketData(session: Session, message: ClientMessage): void {
+    const nowMs = this.now();
+    switch (message.type) {
       case 'subscribe_market':
         this.subscribeMarket(session, message);
         return;
@@ -364,50 +457,30 @@ export class WsServer {
         session.send({ type: 'unsubscribed', id: message.id, topic: 'market', marketId: message.marketId }, nowMs);
         return;
       }
-      case 'subscribe_orders': {
-        let subscribers = this.orderSubscribers.get(session.accountId);
-        if (subscribers === undefined) this.orderSubscribers.set(session.accountId, (subscribers = new Set()));
-        subscribers.add(session);
-        session.ordersSubscribed = true;
-        const image = this.orders.image(session.accountId);
-        session.send({ type: 'orders_snapshot', id: message.id, open: image.open, recentlyClosed: image.recentlyClosed }, nowMs);
-        return;
-      }
-      case 'unsubscribe_orders':
-        if (!session.ordersSubscribed) {
-          this.error(session, message.id, 'not_subscribed', 'not subscribed to orders');
-          return;
-        }
-        session.ordersSubscribed = false;
-        this.orderSubscribers.get(session.accountId)?.delete(session);
-        session.send({ type: 'unsubscribed', id: message.id, topic: 'orders' }, nowMs);
-        return;
-      case 'set_cancel_on_disconnect':
-        session.cancelOnDisconnectMs = message.graceMs;
-        session.send({ type: 'cancel_on_disconnect_set', id: message.id, graceMs: message.graceMs }, nowMs);
-        return;
       case 'ping':
         session.send({ type: 'pong', id: message.id, serverTimeMs: nowMs }, nowMs);
         return;
+      default:
+        throw new Error(`unhandled message type ${message.type}`);
     }
   }
 
-  private submitOrders(session: Session, message: OrderMessage): void {
+  private submitOrders(session: Session, accountId: AccountId, message: OrderMessage): void {
     const instructions = instructionsOf(message);
-    const command = commandOf(message, session.accountId);
+    const command = commandOf(message, accountId);
     this.options.link.submit(command).then(
       (events: readonly EngineEvent[]) => {
-        session.send({ type: 'result', id: message.id, results: resultsOf(instructions, events, session.accountId) }, this.now());
+        session.send({ type: 'result', id: message.id, results: resultsOf(instructions, events, accountId) }, this.now());
       },
       (error: unknown) => this.engineFailed(session, message.id, error),
     );
   }
 
-  private submitMassCancel(session: Session, message: ClientMessageOf<'mass_cancel'>): void {
-    this.options.link.submit(massCancelCommand(message, session.accountId)).then(
+  private submitMassCancel(session: Session, accountId: AccountId, message: ClientMessageOf<'mass_cancel'>): void {
+    this.options.link.submit(massCancelCommand(message, accountId)).then(
       (events) => {
         const rejected = events.find((event) => event.type === 'CommandRejected');
-        const orders = massCancelled(events, session.accountId);
+        const orders = massCancelled(events, accountId);
         session.send(
           rejected?.type === 'CommandRejected'
             ? { type: 'mass_cancel_result', id: message.id, code: rejected.code, orders }

@@ -43,13 +43,16 @@ export class Session {
 
   constructor(
     readonly sessionId: string,
-    readonly accountId: AccountId,
+    /** null on a connection without credentials (market data only). */
+    readonly accountId: AccountId | null,
     readonly encoding: WireEncoding,
     public cancelOnDisconnectMs: number,
     readonly expiresAtMs: number | null,
     private readonly limits: SessionLimits,
     rate: { messagesPerSecond: number; messageBurst: number },
     nowMs: number,
+    /** The peer's address, for the per-address cap on anonymous connections. */
+    readonly remoteAddress = '',
   ) {
     this.bucket = new TokenBucket(rate.messagesPerSecond, rate.messageBurst, nowMs);
     this.lastSentAtMs = nowMs;
