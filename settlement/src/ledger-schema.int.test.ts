@@ -55,12 +55,12 @@ function post(key: string, lines: ReadonlyArray<readonly [string, number]>): Pro
 
 describe('ledger schema', () => {
   it('migrates up, down and up again on an empty database', async () => {
-    expect(await migrate(databaseUrl, 'up')).toHaveLength(3);
+    expect(await migrate(databaseUrl, 'up')).toHaveLength(4);
     const created = await tables();
     expect(created).toEqual(expect.arrayContaining(['ledger_accounts', 'ledger_transactions', 'ledger_lines', 'applied_stream_entries', 'market_settlements', 'stream_cursors', 'payment_deposits', 'payment_withdrawals', 'stripe_events', 'payment_outbox']));
-    expect(await migrate(databaseUrl, 'down')).toHaveLength(3);
+    expect(await migrate(databaseUrl, 'down')).toHaveLength(4);
     expect(await tables()).toEqual([]);
-    expect(await migrate(databaseUrl, 'up')).toHaveLength(3);
+    expect(await migrate(databaseUrl, 'up')).toHaveLength(4);
     expect(await tables()).toEqual(created);
     expect(await migrate(databaseUrl, 'up')).toEqual([]);
   });
@@ -82,6 +82,12 @@ describe('ledger schema', () => {
 
     // No negative available balance, whatever the other lines say.
     expect(await sqlState(() => post('t4', [['available:1', -501], ['clearing:payments', 501]]))).toBe('23514');
+    // Lines must name an existing transaction and existing accounts (checked per statement).
+    const [account] = await query(sql, `SELECT id FROM ledger_accounts WHERE code = 'available:1'`);
+    const [transaction] = await query(sql, `SELECT id FROM ledger_transactions WHERE idempotency_key = 't1'`);
+    expect(await sqlState(() => query(sql, 'INSERT INTO ledger_lines (transaction_id, ledger_account_id, amount_minor) VALUES ($1, $2, 5), ($1, $2, -5)', [987_654, account?.['id']]))).toBe('23503');
+    expect(await sqlState(() => query(sql, 'INSERT INTO ledger_lines (transaction_id, ledger_account_id, amount_minor) VALUES ($1, $2, 5), ($1, $3, -5)', [transaction?.['id'], account?.['id'], 987_654]))).toBe('23503');
+    expect(toMinor((await query(sql, `SELECT balance_minor FROM ledger_accounts WHERE code = 'available:1'`))[0]?.['balance_minor'])).toBe(500);
     // The same idempotency key twice is refused.
     expect(await sqlState(() => post('t1', [['clearing:payments', -1], ['available:1', 1]]))).toBe('23505');
     expect(await checkInvariants(sql)).toEqual([]);

@@ -53,10 +53,11 @@ export async function applyBatch(db: Db, items: readonly StreamItem[], options: 
     const entries: CommandEntry[] = fresh.flatMap((item) => item.frame.entries.map((e) => ({ seq: e.seq, events: e.events })));
     const codes = codesRead(entries);
     await ensureAccounts(tx, codes);
-    const rows = await query(tx, 'SELECT code, balance_minor FROM ledger_accounts WHERE code = ANY($1::text[]) ORDER BY id FOR UPDATE', [codes]);
+    const rows = await query(tx, 'SELECT id, code, balance_minor FROM ledger_accounts WHERE code = ANY($1::text[]) ORDER BY id FOR UPDATE', [codes]);
     const balances = new Map(rows.map((row) => [row['code'] as string, toMinor(row['balance_minor'])]));
+    const accountIds = new Map(rows.map((row) => [row['code'] as string, String(row['id'])]));
     const posting = postEntries(partition, entries, balances);
-    await writePosting(tx, posting, partition);
+    await writePosting(tx, posting, partition, accountIds);
     await query(
       tx,
       `INSERT INTO applied_stream_entries (stream_key, entry_id, first_seq, last_seq)
@@ -87,15 +88,17 @@ async function ensureAccounts(tx: DbClient, codes: readonly string[]): Promise<v
   );
 }
 
-async function writePosting(tx: DbClient, posting: Posting, partition: string): Promise<void> {
+/** `accountIds`: the ledger account id of every code the posting may touch (locked by the caller). */
+async function writePosting(tx: DbClient, posting: Posting, partition: string, accountIds: ReadonlyMap<string, string>): Promise<void> {
   const { transactions } = posting;
   if (transactions.length > 0) {
-    await query(
+    const created = await query(
       tx,
       `INSERT INTO ledger_transactions (idempotency_key, kind, partition, command_seq, account_id, market_id, reference)
        SELECT key, kind, $1, command_seq, account_id, market_id, reference
          FROM unnest($2::text[], $3::text[], $4::int8[], $5::int8[], $6::int8[], $7::text[])
-           AS t(key, kind, command_seq, account_id, market_id, reference)`,
+           AS t(key, kind, command_seq, account_id, market_id, reference)
+       RETURNING id, idempotency_key`,
       [
         partition,
         transactions.map((t) => t.key),
@@ -106,15 +109,18 @@ async function writePosting(tx: DbClient, posting: Posting, partition: string): 
         transactions.map((t) => t.reference),
       ],
     );
-    const lines = transactions.flatMap((t) => t.lines.map((line) => ({ key: t.key, ...line })));
+    const transactionIds = new Map(created.map((row) => [row['idempotency_key'] as string, String(row['id'])]));
+    // Accounts only ever credited here (the house, payment clearing) were not read by the posting.
+    const ids = new Map(accountIds);
+    const unread = [...new Set(transactions.flatMap((t) => t.lines.map((line) => line.code)))].filter((code) => !ids.has(code));
+    if (unread.length > 0) {
+      for (const row of await query(tx, 'SELECT id, code FROM ledger_accounts WHERE code = ANY($1::text[])', [unread])) ids.set(row['code'] as string, String(row['id']));
+    }
+    const lines = transactions.flatMap((t) => t.lines.map((line) => ({ transactionId: idOf(transactionIds, t.key), accountId: idOf(ids, line.code), amountMinor: line.amountMinor })));
     const inserted = await tx.query(
       `INSERT INTO ledger_lines (transaction_id, ledger_account_id, amount_minor)
-       SELECT t.id, a.id, l.amount_minor
-         FROM unnest($1::text[], $2::text[], $3::int8[]) WITH ORDINALITY AS l(key, code, amount_minor, n)
-         JOIN ledger_transactions t ON t.idempotency_key = l.key
-         JOIN ledger_accounts a ON a.code = l.code
-        ORDER BY l.n`,
-      [lines.map((l) => l.key), lines.map((l) => l.code), lines.map((l) => l.amountMinor)],
+       SELECT * FROM unnest($1::int8[], $2::int8[], $3::int8[])`,
+      [lines.map((l) => l.transactionId), lines.map((l) => l.accountId), lines.map((l) => l.amountMinor)],
     );
     if (inserted.rowCount !== lines.length) throw new Error(`wrote ${inserted.rowCount} of ${lines.length} ledger lines`);
   }
@@ -158,4 +164,10 @@ async function writePosting(tx: DbClient, posting: Posting, partition: string): 
       [p.map((r) => r.accountId), p.map((r) => r.marketId), p.map((r) => r.accountSeq), p.map((r) => r.exposureMinor), p.map((r) => r.escrowMinor)],
     );
   }
+}
+
+function idOf(ids: ReadonlyMap<string, string>, key: string): string {
+  const id = ids.get(key);
+  if (id === undefined) throw new Error(`no ledger id for ${key}`);
+  return id;
 }
