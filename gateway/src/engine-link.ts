@@ -28,7 +28,10 @@ export interface EngineView {
 }
 
 export interface EngineFollower {
-  /** Called once, synchronously, with the state as of `seq` (every command up to it applied). */
+  /**
+   * Called synchronously with the state as of `seq` (every command up to it applied): once at the
+   * start, and again if the link had to skip frames (a replica that jumped to a snapshot).
+   */
   init(view: EngineView, seq: number): void;
   /** Called for each durable frame after that seq, in order; `view` is the state right after the frame. */
   frame(frame: EventFrame, view: EngineView): void;

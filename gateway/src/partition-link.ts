@@ -1,4 +1,5 @@
-// EngineLink over an in-process EnginePartition (the embedded default). The partition applies each
+// EngineLink over an in-process EnginePartition: the leader itself (the embedded default) or a
+// read-only replica that follows the journal (redis-link.ts). The partition applies each
 // frame to its core before it calls its frame listeners, and applies nothing else while they run,
 // so inside a listener the core is exactly the state after that frame.
 
@@ -42,14 +43,28 @@ export class PartitionLink implements EngineLink {
   private readonly view: CoreView;
   private readonly followers = new Set<{ follower: EngineFollower; afterSeq: number }>();
 
-  /** The partition must be the leader, with no command of this link in flight, when a follower starts. */
-  constructor(private readonly partition: EnginePartition) {
+  /**
+   * The partition must be the leader, with no command of this link in flight, when a follower
+   * starts; or a read-only replica of it, with `submit` sending commands to the leader and
+   * resolving only once the replica applied them (see redis-link.ts).
+   */
+  constructor(
+    private readonly partition: EnginePartition,
+    private readonly submitCommand: (command: Command) => Promise<readonly EngineEvent[]> = (command) => partition.submit(command),
+  ) {
     this.view = new CoreView(partition);
     partition.onFrame((frame) => this.deliver(frame));
+    // A replica that fell behind the journal's trim jumped to a snapshot: followers start over.
+    partition.onReset((seq) => {
+      for (const entry of this.followers) {
+        entry.afterSeq = seq;
+        entry.follower.init(this.view, seq);
+      }
+    });
   }
 
   submit(command: Command): Promise<readonly EngineEvent[]> {
-    return this.partition.submit(command);
+    return this.submitCommand(command);
   }
 
   follow(follower: EngineFollower): () => void {

@@ -8,8 +8,14 @@ import type { Command, EngineEvent } from '@playchacha/protocol';
 import type { EventFrame } from './frame-codec.js';
 import { readEventFrames, sendToInbox } from './redis-streams.js';
 
+/** A command's answer: the seq the journal gave it and its events. */
+export interface Answer {
+  readonly seq: number;
+  readonly events: readonly EngineEvent[];
+}
+
 interface Waiter {
-  resolve(events: readonly EngineEvent[]): void;
+  resolve(answer: Answer): void;
   reject(error: Error): void;
   timer: NodeJS.Timeout;
 }
@@ -19,7 +25,7 @@ const SEEN_KEPT = 50_000;
 export class EngineClient {
   private readonly waiters = new Map<string, Waiter>();
   /** Answers that arrived before their sender registered (bounded, oldest dropped first). */
-  private readonly seen = new Map<string, readonly EngineEvent[]>();
+  private readonly seen = new Map<string, Answer>();
   private readonly frameListeners: Array<(frame: EventFrame) => void> = [];
   private afterSeq = 0;
   private running = false;
@@ -53,6 +59,11 @@ export class EngineClient {
 
   /** Sends a command; resolves with its events once durable, or rejects after the timeout. */
   async submit(command: Command): Promise<readonly EngineEvent[]> {
+    return (await this.submitForAnswer(command)).events;
+  }
+
+  /** Sends a command; resolves with its seq and events once durable, or rejects after the timeout. */
+  async submitForAnswer(command: Command): Promise<Answer> {
     const id = await sendToInbox(this.writer, this.partition, command);
     const early = this.seen.get(id);
     if (early !== undefined) {
@@ -82,9 +93,9 @@ export class EngineClient {
             if (waiter !== undefined) {
               clearTimeout(waiter.timer);
               this.waiters.delete(entry.inboxId);
-              waiter.resolve(entry.events);
+              waiter.resolve({ seq: entry.seq, events: entry.events });
             } else {
-              this.seen.set(entry.inboxId, entry.events);
+              this.seen.set(entry.inboxId, { seq: entry.seq, events: entry.events });
               if (this.seen.size > SEEN_KEPT) this.seen.delete(this.seen.keys().next().value as string);
             }
           }

@@ -703,4 +703,41 @@ describe('EnginePartition over the Redis journal, lease and snapshots', () => {
       await leader.stop();
     }
   });
+
+  it('a replica that fell behind the trimmed journal jumps to the newest snapshot, tells its listeners, and never leads', async () => {
+    const leaderStorage = await redisStorage('rp-trim', 400);
+    const replicaStorage = await redisStorage('rp-trim', 400);
+    const { logger, records } = capturingLogger();
+    const leader = new EnginePartition({ partition: 'rp-trim', ...leaderStorage, logger, standbyPollMs: 5, snapshotEveryCommands: 4 });
+    // Polls the journal rarely, so the leader snapshots and trims past it in between.
+    const replica = new EnginePartition({ partition: 'rp-trim', ...replicaStorage, logger, standbyPollMs: 3_000, follower: true });
+    const resets: number[] = [];
+    const frames: number[] = [];
+    replica.onReset((seq) => resets.push(seq));
+    replica.onFrame((frame) => frames.push(frame.lastSeq));
+    try {
+      await leader.start();
+      await waitFor('the leader', () => leader.role === 'leader');
+      await leader.submit({ type: 'OpenAccount', accountId: 1 });
+      await replica.start();
+      expect(replica.appliedSeq).toBe(1);
+      for (let i = 0; i < 30; i++) await leader.submit({ type: 'Deposit', accountId: 1, transferId: `t${i}`, amountMinor: 1 + i });
+      expect(await leaderStorage.journal.firstSeq()).toBeGreaterThan(2);
+      await waitFor('the replica to catch up', () => replica.appliedSeq === leader.appliedSeq);
+      expect(replica.core.stateHash()).toBe(leader.core.stateHash());
+      expect(resets).toHaveLength(1);
+      expect(resets[0]).toBeGreaterThan(1);
+      expect(records.some((r) => r['msg'] === 'standby fell behind the trimmed journal; loaded the newest snapshot')).toBe(true);
+      // After the jump, frames resume right after the snapshot's seq.
+      expect(frames.every((seq) => seq > (resets[0] as number))).toBe(true);
+      // With the leader gone and its lease expired, a replica still never takes the lease.
+      await leader.stop();
+      await sleep(900);
+      expect(replica.role).toBe('standby');
+      expect(await replicaStorage.leadership.acquire()).not.toBeNull();
+    } finally {
+      await replica.stop();
+      await leader.stop();
+    }
+  });
 });

@@ -49,6 +49,11 @@ export interface PartitionOptions {
   readonly snapshotEveryMs?: number;
   /** How often a standby polls the journal and tries for the lease. */
   readonly standbyPollMs?: number;
+  /**
+   * A read-only replica: it restores and tails the journal like a standby but never tries for
+   * the lease (gateways follow a partition's state this way).
+   */
+  readonly follower?: boolean;
   /** Most commands in one frame. */
   readonly frameCommandsMax?: number;
   /** Called once when the partition halts (the process should exit). */
@@ -86,6 +91,7 @@ export class EnginePartition {
   private clockTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   private readonly listeners: Array<(frame: EventFrame) => void> = [];
+  private readonly resetListeners: Array<(seq: number) => void> = [];
   private readonly now: () => number;
   private lastTimestampMs = 0;
 
@@ -100,6 +106,14 @@ export class EnginePartition {
   /** Listens to every durable frame's events (on the leader, and on a standby as it replays). */
   onFrame(listener: (frame: EventFrame) => void): void {
     this.listeners.push(listener);
+  }
+
+  /**
+   * Called when a standby that fell behind the trimmed journal jumps to the newest snapshot: the
+   * frames in between were not delivered, so whoever follows must re-read the state.
+   */
+  onReset(listener: (seq: number) => void): void {
+    this.resetListeners.push(listener);
   }
 
   /** Restores from the newest snapshot and the journal, then runs as a standby until it leads. */
@@ -167,8 +181,30 @@ export class EnginePartition {
     for (;;) {
       const frames = await this.options.journal.read(this.appliedSeq + 1, 256);
       if (frames.length === 0) return applied;
+      const first = frames[0] as JournalFrame;
+      if (first.firstSeq > this.appliedSeq + 1 && this.role === 'standby' && (await this.jumpToSnapshot(first.firstSeq))) continue;
       for (const frame of frames) applied += this.applyJournaled(frame);
     }
+  }
+
+  /**
+   * A running standby (or replica) that fell behind the journal's trim: the frames it still needs
+   * are gone, but the newest snapshot covers them. Loads it when it reaches the journal's first
+   * frame; false otherwise (the caller then halts on the gap).
+   */
+  private async jumpToSnapshot(journalFirstSeq: number): Promise<boolean> {
+    const snapshot = await this.options.snapshots.latest();
+    if (snapshot === null || snapshot.seq < journalFirstSeq - 1 || snapshot.seq <= this.appliedSeq) return false;
+    const data = decodeValue<{ core: CoreSnapshot; lastInboxId: string | null }>(snapshot.data);
+    const behindSeq = this.appliedSeq;
+    this.core = ExchangeCore.fromSnapshot(data.core);
+    this.lastInboxId = data.lastInboxId;
+    this.lastSnapshotSeq = snapshot.seq;
+    this.lastTimestampMs = Math.max(this.lastTimestampMs, data.core.lastTimestampMs);
+    this.recent.length = 0;
+    this.options.logger.warn({ partition: this.options.partition, behindSeq, snapshotSeq: snapshot.seq }, 'standby fell behind the trimmed journal; loaded the newest snapshot');
+    for (const listener of this.resetListeners) listener(snapshot.seq);
+    return true;
   }
 
   private applyJournaled(frame: JournalFrame): number {
@@ -187,7 +223,10 @@ export class EnginePartition {
       entries.push({ seq: envelope.seq, inboxId, events });
     });
     this.lastTimestampMs = Math.max(this.lastTimestampMs, body.envelopes.at(-1)?.timestampMs ?? 0);
-    this.remember({ firstSeq: frame.firstSeq, lastSeq: frame.lastSeq, entries });
+    const eventFrame: EventFrame = { firstSeq: frame.firstSeq, lastSeq: frame.lastSeq, entries };
+    this.remember(eventFrame);
+    // Frames replayed while restoring are the starting state; after it, listeners see every frame.
+    if (this.role !== 'starting') for (const listener of this.listeners) listener(eventFrame);
     return body.envelopes.length;
   }
 
@@ -200,14 +239,16 @@ export class EnginePartition {
     const pollMs = this.options.standbyPollMs ?? 50;
     while (!this.stopped && this.role === 'standby') {
       try {
-        const before = this.appliedSeq;
         await this.catchUp();
-        if (this.appliedSeq > before) this.notifyReplayed(before);
         if (this.options.metrics !== undefined) {
           const journalLast = await this.options.journal.lastSeq();
           this.options.metrics.journalLagCommands.set(Math.max(0, journalLast - this.appliedSeq));
         }
         if (this.stopped) return;
+        if (this.options.follower === true) {
+          await sleep(pollMs);
+          continue;
+        }
         const epoch = await this.options.leadership.acquire();
         if (epoch !== null) {
           if (this.stopped) {
@@ -223,10 +264,6 @@ export class EnginePartition {
       }
       await sleep(pollMs);
     }
-  }
-
-  private notifyReplayed(afterSeq: number): void {
-    for (const frame of this.recent) if (frame.lastSeq > afterSeq) for (const listener of this.listeners) listener(frame);
   }
 
   private async becomeLeader(epoch: number): Promise<void> {
