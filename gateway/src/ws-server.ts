@@ -11,6 +11,7 @@ import { BATCH_INSTRUCTIONS_MAX, type AccountId, type EngineEvent, type MarketId
 import type { Authenticator, UpgradeCredentials } from './auth.js';
 import { CancelOnDisconnect, type CancelOnDisconnectReport } from './cancel-on-disconnect.js';
 import type { EngineLink } from './engine-link.js';
+import type { GatewayMetrics } from './gateway-metrics.js';
 import { MarketReadModel, type MarketDelta } from './market-read-model.js';
 import { commandOf, instructionsOf, massCancelCommand, massCancelled, resultsOf, type OrderMessage } from './order-commands.js';
 import { OrderReadModel } from './order-read-model.js';
@@ -46,6 +47,7 @@ export interface WsServerOptions {
   readonly recentDeltasPerMarket?: number;
   readonly logger?: Logger;
   readonly now?: () => number;
+  readonly metrics?: GatewayMetrics;
 }
 
 interface Settings {
@@ -304,6 +306,7 @@ export class WsServer {
     const session = ws.getUserData().session;
     session.ws = ws;
     this.sessions.add(session);
+    this.options.metrics?.wsConnections.inc({ kind: session.accountId === null ? 'anonymous' : 'account' });
     const nowMs = this.now();
     if (session.expiresAtMs !== null) {
       session.expiryTimer = setTimeout(() => session.end(WS_CLOSE_CODES.tokenExpired, 'token expired'), Math.max(0, session.expiresAtMs - nowMs));
@@ -338,6 +341,8 @@ export class WsServer {
     session.ws = null;
     session.clearTimers();
     this.sessions.delete(session);
+    this.options.metrics?.wsConnections.dec({ kind: session.accountId === null ? 'anonymous' : 'account' });
+    if (session.droppedForBackpressure) this.options.metrics?.wsSlowConsumersDropped.inc();
     for (const marketId of session.markets.keys()) this.marketSubscribers.get(marketId)?.delete(session);
     const accountId = session.accountId;
     if (accountId === null) {
@@ -394,6 +399,7 @@ export class WsServer {
 
   private dispatch(session: Session, message: ClientMessage): void {
     const nowMs = this.now();
+    this.options.metrics?.wsMessages.inc({ type: message.type });
     const accountId = session.accountId;
     if (ANONYMOUS_MESSAGES.has(message.type)) {
       this.dispatchMarketData(session, message);
@@ -468,8 +474,10 @@ export class WsServer {
   private submitOrders(session: Session, accountId: AccountId, message: OrderMessage): void {
     const instructions = instructionsOf(message);
     const command = commandOf(message, accountId);
+    const stopTimer = this.options.metrics?.orderAnswerSeconds.startTimer();
     this.options.link.submit(command).then(
       (events: readonly EngineEvent[]) => {
+        stopTimer?.();
         session.send({ type: 'result', id: message.id, results: resultsOf(instructions, events, accountId) }, this.now());
       },
       (error: unknown) => this.engineFailed(session, message.id, error),
@@ -584,6 +592,7 @@ export class WsServer {
   }
 
   private error(session: Session, id: MessageIdValue | null, code: WsErrorCode, detail: string, field?: string): void {
+    this.options.metrics?.wsErrors.inc({ code });
     const message: ServerMessage = {
       type: 'error',
       id,

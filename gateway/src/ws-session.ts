@@ -36,6 +36,8 @@ export class Session {
   ws: WebSocket<SessionUserData> | null = null;
   closed = false;
   ordersSubscribed = false;
+  /** Set when the server closed this connection because its send queue passed the limit. */
+  droppedForBackpressure = false;
   readonly markets = new Map<MarketId, MarketSubscription>();
   lastSentAtMs: number;
   expiryTimer: NodeJS.Timeout | null = null;
@@ -64,6 +66,7 @@ export class Session {
     if (ws === null || this.closed) return false;
     const buffered = ws.getBufferedAmount();
     if (buffered > this.limits.maxBackpressureBytes) {
+      this.droppedForBackpressure = true;
       this.end(WS_CLOSE_CODES.backpressure, 'backpressure');
       return false;
     }
@@ -75,7 +78,10 @@ export class Session {
     });
     this.lastSentAtMs = nowMs;
     // 2: dropped at the transport's backpressure limit (closeOnBackpressureLimit closes it too).
-    if (status === 2 && !this.closed) this.end(WS_CLOSE_CODES.backpressure, 'backpressure');
+    if (status === 2 && !this.closed) {
+      this.droppedForBackpressure = true;
+      this.end(WS_CLOSE_CODES.backpressure, 'backpressure');
+    }
     return !this.closed;
   }
 
