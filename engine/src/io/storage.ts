@@ -1,10 +1,12 @@
 // Chooses the engine's adapters: Redis (journal, lease, snapshots, inbox, events) when REDIS_URL
-// is set, otherwise files under DATA_DIR for the embedded default.
+// is set, otherwise files under DATA_DIR for the embedded default (journal, snapshots and an
+// events log).
 
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { EngineConfig } from './engine-config.js';
+import { FileEventLog } from './file-event-log.js';
 import { FileJournal, FileLeadership } from './file-journal.js';
 import type { Journal, Leadership } from './journal.js';
 import type { EngineMetrics } from './metrics.js';
@@ -19,6 +21,8 @@ export interface EngineStorage {
   readonly snapshots: SnapshotStore;
   readonly inbox?: CommandInbox;
   readonly sink?: EventSink;
+  /** On the embedded default: the events log the sink writes, for the in-process settlement. */
+  readonly eventLog?: FileEventLog;
   close(): Promise<void>;
 }
 
@@ -27,11 +31,17 @@ export async function openStorage(config: EngineConfig, logger: Logger): Promise
     const journal = await FileJournal.open(join(config.dataDir, 'journal'), config.partition, {
       onRepair: (repair) => logger.warn(repair, 'cut a torn journal tail'),
     });
+    const eventLog = await FileEventLog.open(join(config.dataDir, 'events'), config.partition, (repair) => logger.warn(repair, 'cut a torn events-log tail'));
     return {
       journal,
       leadership: new FileLeadership(join(config.dataDir, 'journal'), config.partition, { leaseMs: config.leaseMs }),
       snapshots: new FileSnapshotStore(join(config.dataDir, 'snapshots', config.partition)),
-      close: () => journal.close(),
+      sink: eventLog,
+      eventLog,
+      close: async () => {
+        await journal.close();
+        await eventLog.close();
+      },
     };
   }
   // The journal and lease never queue commands while Redis is away; the streams may.
