@@ -37,7 +37,7 @@ describe('gateway metrics', () => {
     expect(await value('exch_gateway_ws_messages_total', { type: 'place' })).toBe(1);
     expect(await value('exch_gateway_ws_errors_total', { code: 'login_required' })).toBe(1);
     expect(await value('exch_gateway_ws_errors_total', { code: 'invalid_field' })).toBe(1);
-    const answered = (await metrics.registry.getSingleMetric('exch_gateway_order_answer_duration_seconds')?.get())?.values.find((v) => v.metricName === 'exch_gateway_order_answer_duration_seconds_count');
+    const answered = (await metrics.registry.getSingleMetric('exch_gateway_order_answer_duration_seconds')?.get())?.values.find((v) => (v as { metricName?: string }).metricName === 'exch_gateway_order_answer_duration_seconds_count');
     expect(answered?.value).toBe(1);
 
     await viewer.close();

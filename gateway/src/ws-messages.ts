@@ -353,7 +353,6 @@ export type ServerMessage =
       readonly conflated?: true;
       readonly publishTimeMs: number;
     } & Lagging)
-  | { readonly type: 'subscribed'; readonly id: MessageIdValue; readonly topic: 'orders' }
   | { readonly type: 'unsubscribed'; readonly id: MessageIdValue; readonly topic: 'orders' | 'market'; readonly marketId?: MarketId }
   | ({ readonly type: 'orders_snapshot'; readonly id: MessageIdValue; readonly open: readonly OrderState[]; readonly recentlyClosed: readonly OrderState[] } & Lagging)
   | ({ readonly type: 'order_updates'; readonly updates: readonly OrderUpdate[]; readonly publishTimeMs: number } & Lagging)

@@ -3,13 +3,12 @@
 // and updates with fills, average price, reasons and volume ahead; cancel-on-disconnect with its
 // report; and a slow consumer dropped while another client keeps receiving.
 
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Instruction } from '@playchacha/protocol';
 import { MarketBook } from './market-book.js';
 import { WsClient, type MarketFeed, type WebSocketFactory } from './ws-client.js';
 import type { OrderUpdate, ServerMessageOf } from './ws-messages.js';
-import { seed, signToken, sleep, startHarness, TestClient, type Harness } from './testing/ws-harness.js';
+import { CheckedWebSocket, seed, signToken, sleep, startHarness, TestClient, type Harness } from './testing/ws-harness.js';
 import { mulberry32 } from '@playchacha/engine/testing';
 
 const MARKET = 11;
@@ -58,7 +57,7 @@ function engineBook(marketId: number, runnerCount: number): MarketBook {
 }
 
 async function connect(accountId: number, extra: { cancelOnDisconnectMs?: number; encoding?: 'json' | 'msgpack' } = {}): Promise<WsClient> {
-  return WsClient.connect({ url: h.url, accessToken: await signToken(accountId), WebSocket: WebSocket as unknown as WebSocketFactory, ...extra });
+  return WsClient.connect({ url: h.url, accessToken: await signToken(accountId), WebSocket: CheckedWebSocket as unknown as WebSocketFactory, ...extra });
 }
 
 async function settle(feed: MarketFeed): Promise<void> {

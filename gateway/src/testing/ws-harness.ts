@@ -17,6 +17,7 @@ import { TokenOrApiKeyAuthenticator } from '../auth.js';
 import { PartitionLink } from '../partition-link.js';
 import { WS_PATH, WsServer, type WsServerOptions } from '../ws-server.js';
 import type { ServerMessage } from '../ws-messages.js';
+import { serverMessageProblem } from '../ws-server-schemas.js';
 
 export const JWT_SECRET = new TextEncoder().encode('test-secret-test-secret-test-secret-0123');
 export const JWT_ISSUER = 'https://auth.playchacha.test';
@@ -87,6 +88,20 @@ export function signToken(accountId: AccountId, overrides: { audience?: string; 
 }
 
 /** A raw client: sends JSON or msgpack frames as given, records every message it gets. */
+function checkServerMessage(data: WebSocket.RawData, isBinary: boolean): void {
+  const message: unknown = isBinary ? decode(data as Buffer) : JSON.parse(String(data));
+  const problem = serverMessageProblem(message);
+  if (problem !== null) throw new Error(`the server sent a message outside its schema: ${problem}\n${JSON.stringify(message)}`);
+}
+
+/** A `ws` WebSocket that checks every message it receives against the published schemas. */
+export class CheckedWebSocket extends WebSocket {
+  constructor(...args: ConstructorParameters<typeof WebSocket>) {
+    super(...args);
+    this.on('message', checkServerMessage);
+  }
+}
+
 export class TestClient {
   readonly messages: ServerMessage[] = [];
   closeCode: number | null = null;
@@ -100,6 +115,8 @@ export class TestClient {
     readonly encoding: 'json' | 'msgpack',
   ) {
     socket.on('message', (data, isBinary) => {
+      // Every message a test receives must match the published schema of its type.
+      checkServerMessage(data, isBinary);
       const message = (isBinary ? decode(data as Buffer) : JSON.parse(String(data))) as ServerMessage;
       this.messages.push(message);
       for (const waiter of [...this.waiters]) {
