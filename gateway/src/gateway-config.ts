@@ -29,6 +29,10 @@ export interface GatewayConfig {
   readonly wsConnectionsPerAccountMax: number;
   /** Connections without credentials (market data only) per remote address; 0 turns them off. */
   readonly wsAnonymousConnectionsPerAddressMax: number;
+  /** Total deposits an account may make until it is verified (KYC); null (unset) for no cap. */
+  readonly kycDepositCapMinor: number | null;
+  /** An OpenID Connect provider to log in through (OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, OIDC_REDIRECT_URI), or null. */
+  readonly oidc: { readonly issuer: string; readonly clientId: string; readonly clientSecret: string; readonly redirectUri: string } | null;
 }
 
 
@@ -61,5 +65,17 @@ export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Gate
     wsMessageBurst: envInteger(env, 'WS_MESSAGE_BURST', 200),
     wsConnectionsPerAccountMax: envInteger(env, 'WS_CONNECTIONS_PER_ACCOUNT_MAX', 8),
     wsAnonymousConnectionsPerAddressMax: envInteger(env, 'WS_ANONYMOUS_CONNECTIONS_PER_ADDRESS_MAX', 32),
+    kycDepositCapMinor: optional(env, 'KYC_DEPOSIT_CAP_MINOR') === null ? null : envInteger(env, 'KYC_DEPOSIT_CAP_MINOR', 0),
+    oidc: oidcFromEnv(env),
   };
+}
+
+function oidcFromEnv(env: NodeJS.ProcessEnv): GatewayConfig['oidc'] {
+  const issuer = optional(env, 'OIDC_ISSUER');
+  if (issuer === null) return null;
+  const clientId = optional(env, 'OIDC_CLIENT_ID');
+  const clientSecret = optional(env, 'OIDC_CLIENT_SECRET');
+  const redirectUri = optional(env, 'OIDC_REDIRECT_URI');
+  if (clientId === null || clientSecret === null || redirectUri === null) throw new Error('OIDC_ISSUER needs OIDC_CLIENT_ID, OIDC_CLIENT_SECRET and OIDC_REDIRECT_URI');
+  return { issuer, clientId, clientSecret, redirectUri };
 }

@@ -2,14 +2,21 @@
 // (file journal and snapshots under DATA_DIR, as the engine's embedded default builds them), with
 // the engine's status and metrics side door. Users, tokens and API keys live in PostgreSQL:
 // DATABASE_URL, or on the embedded default PGlite served over its socket server. Rate limits live
-// in Redis when REDIS_URL is set (per process otherwise). DEMO=1 (the default without
-// DATABASE_URL) seeds a demo market quoted by a market maker.
+// in Redis when REDIS_URL is set (per process otherwise). The catalog's scheduler drives catalog
+// markets through their life. DEMO=1 (the default without DATABASE_URL) seeds a demo market and
+// the demo catalog (the example fixtures, a few in play), quoted by a market maker.
 
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { engineConfigFromEnv } from '../../engine/src/io/engine-config.js';
 import { openStorage, processPartition } from '../../engine/src/io/storage.js';
 import { ApiKeyStore } from './accounts/api-key-store.js';
+import { AuditLog } from './accounts/audit-log.js';
+import { ProfileService } from './accounts/profiles.js';
+import { CatalogService } from './catalog/catalog-service.js';
+import { DemoCatalog, seedDemoCatalog } from './catalog/demo-catalog.js';
+import { corePositions } from './catalog/risk-read-model.js';
+import { CatalogScheduler } from './catalog/scheduler.js';
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
 import { gatewayConfigFromEnv } from './gateway-config.js';
@@ -48,10 +55,15 @@ while (partition.role !== 'leader') await new Promise((resolve) => setTimeout(re
 const link = new PartitionLink(partition);
 const readModels = new RestReadModels(link);
 const jwt = { secret: config.jwtSecret, issuer: config.jwtIssuer, audience: config.jwtAudience };
+const catalog = new CatalogService(pool, link, readModels.markets, new AuditLog(pool));
 const app = await buildApp({
   link,
   readModels,
   pool,
+  catalog,
+  positions: corePositions(() => partition.core),
+  kycDepositCapMinor: config.kycDepositCapMinor,
+  ...(config.oidc === null ? {} : { oidc: config.oidc }),
   ...(redis === undefined ? {} : { redis }),
   accessTokens: { ...jwt, ttlSeconds: config.accessTokenTtlSeconds },
   refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
@@ -74,7 +86,20 @@ const ws = await WsServer.start({
 await app.listen({ port: config.httpPort, host: config.host });
 const engineHttp = await startEngineHttp({ partition, metrics, host: engineConfig.httpHost, port: engineConfig.httpPort });
 const demoOn = (process.env['DEMO'] ?? (config.databaseUrl === null ? '1' : '0')) === '1';
-const demo = demoOn ? new DemoMarketMaker((command) => partition.submit(command)) : null;
+const scheduler = new CatalogScheduler(catalog, { logger });
+let demoCatalog: DemoCatalog | null = null;
+if (demoOn) {
+  const seeded = await seedDemoCatalog(catalog, Date.now());
+  if (seeded !== null) logger.info({ ...seeded }, 'demo catalog seeded');
+  demoCatalog = new DemoCatalog(catalog, logger);
+  await demoCatalog.start();
+}
+scheduler.start();
+// Limit raises whose cooling-off is over, and exclusions that ended, reach the engine.
+const profiles = new ProfileService(pool, link, new AuditLog(pool), config.kycDepositCapMinor);
+const profileTimer = setInterval(() => void profiles.applyDue().catch((error: unknown) => logger.warn({ err: error }, 'profile limits')), 10_000);
+const quoted = demoCatalog;
+const demo = demoOn ? new DemoMarketMaker((command) => partition.submit(command), { markets: () => quoted?.markets() ?? [] }) : null;
 await demo?.start(1000, partition.core.market(1) !== undefined);
 const httpPort = (app.server.address() as { port: number }).port;
 const api = `http://${config.host}:${httpPort}`;
@@ -84,6 +109,9 @@ console.log(`READY api=${api} docs=${api}/docs/json ws=ws://${config.host}:${ws.
 async function shutdown(signal: string): Promise<void> {
   logger.info({ signal }, 'shutting down');
   demo?.stop();
+  demoCatalog?.stop();
+  await scheduler.stop();
+  clearInterval(profileTimer);
   engineHttp.close();
   await app.close();
   await ws.close();

@@ -140,13 +140,30 @@ describe('documentation and HTTP behaviour', () => {
       'POST /v1/admin/markets', 'POST /v1/admin/markets/{marketId}/suspend', 'POST /v1/admin/markets/{marketId}/resume',
       'POST /v1/admin/markets/{marketId}/in-play', 'POST /v1/admin/markets/{marketId}/bet-delay', 'POST /v1/admin/markets/{marketId}/close',
       'POST /v1/admin/markets/{marketId}/settle', 'POST /v1/admin/markets/{marketId}/void', 'GET /v1/admin/audit',
-      'GET /v1/admin/accounts/{accountId}', 'POST /v1/admin/users/{accountId}/role', 'GET /docs/websocket',
+      'GET /v1/admin/accounts/{accountId}', 'POST /v1/admin/users/{accountId}/role', 'GET /docs/websocket', 'GET /docs/asyncapi.json',
+      'GET /v1/catalog/sports', 'GET /v1/catalog/events', 'GET /v1/catalog/events/{eventId}', 'GET /v1/catalog/markets/{marketId}',
+      'POST /v1/admin/catalog/events', 'PATCH /v1/admin/catalog/events/{eventId}', 'POST /v1/admin/catalog/events/{eventId}/result',
+      'POST /v1/admin/catalog/events/{eventId}/markets', 'PATCH /v1/admin/catalog/markets/{marketId}', 'POST /v1/admin/catalog/markets/{marketId}/result',
+      'POST /v1/admin/catalog/feeds', 'GET /v1/admin/markets/{marketId}/risk', 'GET /v1/admin/risk',
+      'GET /v1/account/profile', 'PATCH /v1/account/profile', 'POST /v1/account/kyc/documents', 'PUT /v1/account/limits/deposit',
+      'PUT /v1/account/limits/loss', 'POST /v1/account/self-exclusion', 'GET /v1/admin/kyc', 'GET /v1/admin/users/{accountId}/profile',
+      'POST /v1/admin/users/{accountId}/kyc',
     ];
     expect(listed.sort()).toEqual(expected.sort());
     const placeOrder = doc.paths['/v1/orders']?.['post'] as { responses: Record<string, unknown>; parameters: Array<{ name: string; in: string; required: boolean }> };
     expect(Object.keys(placeOrder.responses)).toEqual(expect.arrayContaining(['201', '400', '401', '422', '429']));
     expect(placeOrder.parameters).toContainEqual(expect.objectContaining({ name: 'idempotency-key', in: 'header', required: true }));
     expect((await h.app.inject({ method: 'GET', url: '/docs' })).statusCode).toBeLessThan(400);
+  });
+
+  it('serves the WebSocket API as an AsyncAPI document', async () => {
+    const response = await h.app.inject({ method: 'GET', url: '/docs/asyncapi.json' });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toMatch(/^application\/json/);
+    const doc = response.json() as { asyncapi: string; operations: Record<string, unknown>; channels: { exchange: { messages: Record<string, { payload: { properties: Record<string, unknown> } }> } } };
+    expect(doc.asyncapi).toBe('3.0.0');
+    expect(Object.keys(doc.operations)).toEqual(expect.arrayContaining(['receive_place', 'send_result', 'send_market_delta']));
+    expect(Object.keys(doc.channels.exchange.messages['place']?.payload.properties ?? {})).toEqual(expect.arrayContaining(['clientOrderId', 'stakeMinor', 'priceTicks']));
   });
 
   it('serves the WebSocket reference as markdown', async () => {
@@ -175,15 +192,15 @@ describe('migrations', () => {
   it('go down and up again on an empty database, in their own table', async () => {
     const server = await sharedPostgres();
     const url = await freshDatabase(server.url);
-    expect(await migrate(url)).toHaveLength(2);
+    expect(await migrate(url)).toHaveLength(5);
     expect(await migrate(url)).toHaveLength(0);
-    expect(await migrate(url, 'down')).toHaveLength(2);
-    expect(await migrate(url)).toHaveLength(2);
+    expect(await migrate(url, 'down')).toHaveLength(5);
+    expect(await migrate(url)).toHaveLength(5);
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     const tables = await client.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name");
     await client.end();
-    expect(tables.rows.map((row) => row.table_name)).toEqual(['gateway_api_keys', 'gateway_audit_log', 'gateway_idempotency_keys', 'gateway_refresh_tokens', 'gateway_users', MIGRATIONS_TABLE].sort());
+    expect(tables.rows.map((row) => row.table_name)).toEqual(['catalog_competitions', 'catalog_events', 'catalog_markets', 'catalog_runners', 'catalog_sports', 'gateway_api_keys', 'gateway_audit_log', 'gateway_deposits', 'gateway_idempotency_keys', 'gateway_kyc_documents', 'gateway_oidc_identities', 'gateway_oidc_logins', 'gateway_profiles', 'gateway_refresh_tokens', 'gateway_users', MIGRATIONS_TABLE].sort());
     await server.release();
   });
 });

@@ -16,18 +16,26 @@ import { AccessTokens, type AccessTokenOptions } from '../accounts/access-tokens
 import { ApiKeyStore } from '../accounts/api-key-store.js';
 import { AuditLog } from '../accounts/audit-log.js';
 import { IdempotencyStore } from '../accounts/idempotency-store.js';
+import { OidcLogin, type OidcOptions } from '../accounts/oidc.js';
+import { ProfileService } from '../accounts/profiles.js';
 import { RefreshTokenStore } from '../accounts/refresh-token-store.js';
 import { UserStore } from '../accounts/user-store.js';
+import { CatalogService } from '../catalog/catalog-service.js';
+import { RiskReadModel, type PositionSource } from '../catalog/risk-read-model.js';
 import type { EngineLink } from '../engine-link.js';
 import type { RestApp, Services } from './context.js';
 import { ApiError, errorHandler, sendError } from './errors.js';
 import type { RestReadModels } from './read-models.js';
 import { accountRoutes } from './routes/account-routes.js';
+import { adminCatalogRoutes } from './routes/admin-catalog-routes.js';
 import { adminRoutes } from './routes/admin-routes.js';
 import { authRoutes } from './routes/auth-routes.js';
+import { catalogRoutes } from './routes/catalog-routes.js';
 import { docsRoutes } from './routes/docs-routes.js';
 import { marketRoutes } from './routes/market-routes.js';
+import { oidcRoutes } from './routes/oidc-routes.js';
 import { orderRoutes } from './routes/order-routes.js';
+import { profileRoutes } from './routes/profile-routes.js';
 
 export interface AppDeps {
   readonly link: EngineLink;
@@ -53,6 +61,16 @@ export interface AppDeps {
   readonly logger?: Logger;
   /** Behind a load balancer: trust X-Forwarded-For for the client IP. */
   readonly trustProxy?: boolean;
+  /** The catalog service (shared with the scheduler); one over `pool` and `link` by default. */
+  readonly catalog?: CatalogService;
+  /** An OpenID Connect provider to log in through (GET /v1/auth/oidc/authorize and /callback). */
+  readonly oidc?: OidcOptions;
+  /** Total deposits an account may make until it is verified (KYC); none when unset or null. */
+  readonly kycDepositCapMinor?: number | null;
+  /** The catalog's clock (event starts, "starting within"); Date.now by default. */
+  readonly now?: () => number;
+  /** The engine's positions, for the admin risk views (in process only); without it they answer 404. */
+  readonly positions?: PositionSource;
 }
 
 export async function buildApp(deps: AppDeps): Promise<RestApp> {
@@ -64,6 +82,8 @@ export async function buildApp(deps: AppDeps): Promise<RestApp> {
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as RestApp;
 
   const windowMs = deps.rateLimit?.windowMs ?? 60_000;
+  const audit = new AuditLog(deps.pool);
+  const risk = deps.positions === undefined ? null : new RiskReadModel(deps.link, deps.positions);
   const services: Services = {
     link: deps.link,
     readModels: deps.readModels,
@@ -71,12 +91,16 @@ export async function buildApp(deps: AppDeps): Promise<RestApp> {
     refreshTokens: new RefreshTokenStore(deps.pool, deps.refreshTokenTtlSeconds ?? 30 * 24 * 3600),
     refreshTokenTtlSeconds: deps.refreshTokenTtlSeconds ?? 30 * 24 * 3600,
     apiKeys: new ApiKeyStore(deps.pool),
-    audit: new AuditLog(deps.pool),
+    audit,
     idempotency: new IdempotencyStore(deps.pool),
     accessTokens: new AccessTokens(deps.accessTokens),
     adminEmails: new Set((deps.adminEmails ?? []).map((email) => email.toLowerCase())),
     limits: { authPerWindow: deps.rateLimit?.authPerWindow ?? 10, windowMs },
+    catalog: deps.catalog ?? new CatalogService(deps.pool, deps.link, deps.readModels.markets, audit, deps.now),
+    risk,
+    profiles: new ProfileService(deps.pool, deps.link, audit, deps.kycDepositCapMinor ?? null, deps.now),
   };
+  app.addHook('onClose', async () => risk?.stop());
 
   // JSON only: a text/plain body is 415, not a string for the schema to refuse.
   app.removeContentTypeParser('text/plain');
@@ -113,10 +137,14 @@ export async function buildApp(deps: AppDeps): Promise<RestApp> {
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   authRoutes(app, services);
+  if (deps.oidc !== undefined) oidcRoutes(app, services, new OidcLogin(deps.pool, deps.oidc));
   marketRoutes(app, services);
   accountRoutes(app, services, deps.testDeposits);
   orderRoutes(app, services);
   adminRoutes(app, services);
+  catalogRoutes(app, services);
+  profileRoutes(app, services);
+  adminCatalogRoutes(app, services);
   docsRoutes(app);
   await app.ready();
   return app;

@@ -9,9 +9,12 @@ import type { AccessTokens } from '../accounts/access-tokens.js';
 import type { ApiKeyStore } from '../accounts/api-key-store.js';
 import type { AuditLog } from '../accounts/audit-log.js';
 import type { IdempotencyStore } from '../accounts/idempotency-store.js';
+import type { ProfileService } from '../accounts/profiles.js';
 import type { RefreshTokenStore } from '../accounts/refresh-token-store.js';
 import type { Role } from '../accounts/roles.js';
 import type { UserStore } from '../accounts/user-store.js';
+import type { CatalogService } from '../catalog/catalog-service.js';
+import type { RiskReadModel } from '../catalog/risk-read-model.js';
 import type { EngineLink } from '../engine-link.js';
 import { ApiError } from './errors.js';
 import type { RestReadModels } from './read-models.js';
@@ -31,6 +34,12 @@ export interface Services {
   /** Emails that are given the admin role when they register. */
   readonly adminEmails: ReadonlySet<string>;
   readonly limits: { readonly authPerWindow: number; readonly windowMs: number };
+  /** Sports, competitions, events, markets and runners; drives catalog markets in the engine. */
+  readonly catalog: CatalogService;
+  /** Positions per market for the risk views; null when the engine's positions are not readable. */
+  readonly risk: RiskReadModel | null;
+  /** Profiles, KYC and responsible-gambling limits. */
+  readonly profiles: ProfileService;
 }
 
 export interface RestPrincipal {

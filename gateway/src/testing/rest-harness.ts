@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { pino } from 'pino';
 import { sharedPostgres, sharedRedis } from '../../../scripts/test-context.js';
+import { corePositions } from '../catalog/risk-read-model.js';
 import { migrate } from '../db/migrate.js';
 import { createPool } from '../db/pool.js';
 import { buildApp, type AppDeps } from '../rest/app.js';
@@ -62,6 +63,7 @@ export async function startRestHarness(overrides: Partial<AppDeps> = {}): Promis
       testDeposits: true,
       adminEmails: [ADMIN_EMAIL],
       rateLimit: { perWindow: 10_000, authPerWindow: 1_000, nameSpace: `rl-${randomBytes(6).toString('hex')}-` },
+      positions: corePositions(() => engine.partition.core),
       ...overrides,
       ...more,
     });

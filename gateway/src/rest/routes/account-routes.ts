@@ -36,15 +36,19 @@ export function accountRoutes(app: RestApp, services: Services, testDeposits: bo
       security: SECURED,
       headers: IdempotencyHeaders,
       body: TestDepositBody,
-      response: { 201: TestDeposit, ...errorResponses(401, 409, 422, 503) },
+      response: { 201: TestDeposit, ...errorResponses(401, 403, 409, 422, 503) },
     },
   }, async (request, reply) =>
     idempotent(services, request, reply, 'deposits/test', async (key) => {
       const { accountId } = principalOf(request);
       const transferId = derivedId('test-', accountId, key);
-      const events = await submit(services.link, { type: 'Deposit', accountId, transferId, amountMinor: request.body.amountMinor });
-      const rejected = commandRejection(events);
-      if (rejected !== null) throw rejected;
+      // KYC caps, the account's deposit limit and self-exclusion are checked, and the deposit
+      // recorded, under the profile's lock (accounts/profiles.ts).
+      await services.profiles.deposit(accountId, transferId, request.body.amountMinor, async () => {
+        const events = await submit(services.link, { type: 'Deposit', accountId, transferId, amountMinor: request.body.amountMinor });
+        const rejected = commandRejection(events);
+        if (rejected !== null) throw rejected;
+      });
       const { balanceMinor, availableMinor } = accountOf(services, accountId);
       return { statusCode: 201, body: { transferId, amountMinor: request.body.amountMinor, balanceMinor, availableMinor, test: true } };
     }),
