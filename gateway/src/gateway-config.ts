@@ -29,6 +29,13 @@ export interface GatewayConfig {
   readonly wsConnectionsPerAccountMax: number;
   /** Connections without credentials (market data only) per remote address; 0 turns them off. */
   readonly wsAnonymousConnectionsPerAddressMax: number;
+  /**
+   * ENGINE_REMOTE=1: follow engine processes over Redis (REDIS_URL) instead of hosting the
+   * partition in this process.
+   */
+  readonly engineRemote: boolean;
+  /** SETTLEMENT_IN_PROCESS (default 1 on the embedded default): apply the events log to the ledger here. */
+  readonly settlementInProcess: boolean;
   /** Total deposits an account may make until it is verified (KYC); null (unset) for no cap. */
   readonly kycDepositCapMinor: number | null;
   /** An OpenID Connect provider to log in through (OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, OIDC_REDIRECT_URI), or null. */
@@ -65,6 +72,8 @@ export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Gate
     wsMessageBurst: envInteger(env, 'WS_MESSAGE_BURST', 200),
     wsConnectionsPerAccountMax: envInteger(env, 'WS_CONNECTIONS_PER_ACCOUNT_MAX', 8),
     wsAnonymousConnectionsPerAddressMax: envInteger(env, 'WS_ANONYMOUS_CONNECTIONS_PER_ADDRESS_MAX', 32),
+    engineRemote: (env['ENGINE_REMOTE'] ?? '0') === '1',
+    settlementInProcess: (env['SETTLEMENT_IN_PROCESS'] ?? '1') === '1',
     kycDepositCapMinor: optional(env, 'KYC_DEPOSIT_CAP_MINOR') === null ? null : envInteger(env, 'KYC_DEPOSIT_CAP_MINOR', 0),
     oidc: oidcFromEnv(env),
   };

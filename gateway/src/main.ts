@@ -1,6 +1,9 @@
 // The gateway process: the REST API and the WebSocket API over an in-process engine partition
-// (file journal and snapshots under DATA_DIR, as the engine's embedded default builds them), with
-// the engine's status and metrics side door. Users, tokens and API keys live in PostgreSQL:
+// (file journal, snapshots and events log under DATA_DIR, as the engine's embedded default builds
+// them), with the engine's status and metrics side door; or, with ENGINE_REMOTE=1, over engine
+// processes elsewhere, followed through Redis (a read-only replica and the partition's inbox).
+// On the embedded default the settlement worker runs here too, applying the events log to the
+// ledger in the same database (SETTLEMENT_IN_PROCESS=0 turns it off). Users, tokens and API keys live in PostgreSQL:
 // DATABASE_URL, or on the embedded default PGlite served over its socket server. Rate limits live
 // in Redis when REDIS_URL is set (per process otherwise). The catalog's scheduler drives catalog
 // markets through their life. DEMO=1 (the default without DATABASE_URL) seeds a demo market and
@@ -9,7 +12,11 @@
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { engineConfigFromEnv } from '../../engine/src/io/engine-config.js';
-import { openStorage, processPartition } from '../../engine/src/io/storage.js';
+import type { EnginePartition } from '../../engine/src/io/partition.js';
+import { openStorage, processPartition, type EngineStorage } from '../../engine/src/io/storage.js';
+import { connectDatabase } from '../../settlement/src/db/database.js';
+import { migrate as migrateLedger } from '../../settlement/src/db/migrate.js';
+import { LogSettlement } from '../../settlement/src/log-settlement.js';
 import { ApiKeyStore } from './accounts/api-key-store.js';
 import { AuditLog } from './accounts/audit-log.js';
 import { ProfileService } from './accounts/profiles.js';
@@ -19,8 +26,11 @@ import { corePositions } from './catalog/risk-read-model.js';
 import { CatalogScheduler } from './catalog/scheduler.js';
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
+import type { EngineLink } from './engine-link.js';
 import { gatewayConfigFromEnv } from './gateway-config.js';
+import { createGatewayMetrics } from './gateway-metrics.js';
 import { PartitionLink } from './partition-link.js';
+import { connectRedisLink, type RedisLinkHandle } from './redis-link.js';
 import { buildApp } from './rest/app.js';
 import { RestReadModels } from './rest/read-models.js';
 import { StoreAuthenticator } from './store-authenticator.js';
@@ -47,12 +57,51 @@ const redis = config.redisUrl === null ? undefined : new Redis(config.redisUrl, 
 redis?.on('error', (error) => logger.warn({ err: error }, 'redis'));
 
 const metrics = createEngineMetrics(engineConfig.partition);
-const storage = await openStorage(engineConfig, logger);
-const partition = processPartition(engineConfig, storage, logger, metrics);
-await partition.start();
-while (partition.role !== 'leader') await new Promise((resolve) => setTimeout(resolve, 10));
+const gatewayMetrics = createGatewayMetrics();
+let storage: EngineStorage | null = null;
+let remote: RedisLinkHandle | null = null;
+let partition: EnginePartition;
+let link: EngineLink;
+if (config.engineRemote) {
+  if (config.redisUrl === null) throw new Error('ENGINE_REMOTE=1 needs REDIS_URL');
+  remote = await connectRedisLink({ redisUrl: config.redisUrl, partition: engineConfig.partition, logger });
+  partition = remote.replica;
+  link = remote.link;
+} else {
+  storage = await openStorage(engineConfig, logger);
+  partition = processPartition(engineConfig, storage, logger, metrics);
+  await partition.start();
+  while (partition.role !== 'leader') await new Promise((resolve) => setTimeout(resolve, 10));
+  link = new PartitionLink(partition);
+}
 
-const link = new PartitionLink(partition);
+// The embedded default's settlement: the events log into the ledger tables of the same database.
+const eventLog = storage?.eventLog;
+const ledgerSql = eventLog !== undefined && config.settlementInProcess ? connectDatabase(databaseUrl) : null;
+let settlement: LogSettlement | null = null;
+if (eventLog !== undefined && ledgerSql !== null) {
+  await migrateLedger(databaseUrl, 'up');
+  const worker = new LogSettlement({
+    sql: ledgerSql,
+    source: eventLog,
+    partition: engineConfig.partition,
+    logger,
+    idleMs: 25,
+    onFatal: (error) => {
+      if (worker.ledgerSeq === 0) {
+        // A data directory from before the events log: the ledger never started, nothing is lost.
+        logger.error({ err: error }, 'the events log does not start at the first command: settlement stays off for this data directory');
+        return;
+      }
+      logger.fatal({ err: error }, 'settlement cannot continue');
+      setTimeout(() => process.exit(4), 50);
+    },
+  });
+  partition.onFrame(() => worker.wake());
+  void worker.run();
+  settlement = worker;
+}
+
 const readModels = new RestReadModels(link);
 const jwt = { secret: config.jwtSecret, issuer: config.jwtIssuer, audience: config.jwtAudience };
 const catalog = new CatalogService(pool, link, readModels.markets, new AuditLog(pool));
@@ -71,9 +120,18 @@ const app = await buildApp({
   adminEmails: config.adminEmails,
   rateLimit: { perWindow: config.restRequestsPerMinute, authPerWindow: config.authRequestsPerMinute, windowMs: 60_000 },
   logger,
+  metrics: gatewayMetrics,
+  readiness: async () => {
+    const failing: string[] = [];
+    if (!config.engineRemote && partition.role !== 'leader') failing.push(`engine partition is ${partition.role}`);
+    if (config.engineRemote && partition.role !== 'standby') failing.push(`engine replica is ${partition.role}`);
+    await pool.query('SELECT 1').catch(() => failing.push('database'));
+    return failing;
+  },
 });
 const ws = await WsServer.start({
   link,
+  metrics: gatewayMetrics,
   authenticator: new StoreAuthenticator(jwt, new ApiKeyStore(pool)),
   port: config.wsPort,
   host: config.host,
@@ -84,7 +142,7 @@ const ws = await WsServer.start({
   anonymousConnectionsPerAddressMax: config.wsAnonymousConnectionsPerAddressMax,
 });
 await app.listen({ port: config.httpPort, host: config.host });
-const engineHttp = await startEngineHttp({ partition, metrics, host: engineConfig.httpHost, port: engineConfig.httpPort });
+const engineHttp = config.engineRemote ? null : await startEngineHttp({ partition, metrics, host: engineConfig.httpHost, port: engineConfig.httpPort });
 const demoOn = (process.env['DEMO'] ?? (config.databaseUrl === null ? '1' : '0')) === '1';
 const scheduler = new CatalogScheduler(catalog, { logger });
 let demoCatalog: DemoCatalog | null = null;
@@ -99,12 +157,13 @@ scheduler.start();
 const profiles = new ProfileService(pool, link, new AuditLog(pool), config.kycDepositCapMinor);
 const profileTimer = setInterval(() => void profiles.applyDue().catch((error: unknown) => logger.warn({ err: error }, 'profile limits')), 10_000);
 const quoted = demoCatalog;
-const demo = demoOn ? new DemoMarketMaker((command) => partition.submit(command), { markets: () => quoted?.markets() ?? [] }) : null;
+const demo = demoOn ? new DemoMarketMaker((command) => link.submit(command), { markets: () => quoted?.markets() ?? [] }) : null;
 await demo?.start(1000, partition.core.market(1) !== undefined);
 const httpPort = (app.server.address() as { port: number }).port;
 const api = `http://${config.host}:${httpPort}`;
 const engineUrl = `http://${engineConfig.httpHost}:${engineConfig.httpPort}`;
-console.log(`READY api=${api} docs=${api}/docs/json ws=ws://${config.host}:${ws.port}${WS_PATH} engine=${engineUrl}/status metrics=${engineUrl}/metrics`);
+const engineLinks = engineHttp === null ? '' : ` engine=${engineUrl}/status metrics=${engineUrl}/metrics`;
+console.log(`READY api=${api} docs=${api}/docs/json ws=ws://${config.host}:${ws.port}${WS_PATH}${engineLinks} gateway-metrics=${api}/metrics`);
 
 async function shutdown(signal: string): Promise<void> {
   logger.info({ signal }, 'shutting down');
@@ -112,12 +171,15 @@ async function shutdown(signal: string): Promise<void> {
   demoCatalog?.stop();
   await scheduler.stop();
   clearInterval(profileTimer);
-  engineHttp.close();
+  engineHttp?.close();
   await app.close();
   await ws.close();
   readModels.stop();
-  await partition.stop();
-  await storage.close();
+  await settlement?.stop();
+  await ledgerSql?.end();
+  if (remote !== null) await remote.close();
+  else await partition.stop();
+  await storage?.close();
   await pool.end();
   await embeddedPostgres?.stop();
   redis?.disconnect();

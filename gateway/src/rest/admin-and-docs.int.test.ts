@@ -135,7 +135,7 @@ describe('documentation and HTTP behaviour', () => {
     const expected = [
       'POST /v1/auth/register', 'POST /v1/auth/login', 'POST /v1/auth/refresh', 'POST /v1/auth/logout',
       'POST /v1/api-keys', 'DELETE /v1/api-keys/{apiKeyId}',
-      'GET /v1/markets', 'GET /v1/markets/{marketId}', 'GET /v1/account', 'POST /v1/deposits/test',
+      'GET /v1/markets', 'GET /v1/markets/{marketId}', 'GET /v1/account', 'GET /v1/account/history', 'POST /v1/deposits/test',
       'GET /v1/orders', 'POST /v1/orders', 'DELETE /v1/orders/{orderId}',
       'POST /v1/admin/markets', 'POST /v1/admin/markets/{marketId}/suspend', 'POST /v1/admin/markets/{marketId}/resume',
       'POST /v1/admin/markets/{marketId}/in-play', 'POST /v1/admin/markets/{marketId}/bet-delay', 'POST /v1/admin/markets/{marketId}/close',

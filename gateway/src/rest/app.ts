@@ -32,12 +32,22 @@ import { adminRoutes } from './routes/admin-routes.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { catalogRoutes } from './routes/catalog-routes.js';
 import { docsRoutes } from './routes/docs-routes.js';
+import { opsRoutes } from './routes/ops-routes.js';
+import { historyRoutes } from './routes/history-routes.js';
+import { LedgerHistory } from '../accounts/ledger-history.js';
+import type { GatewayMetrics } from '../gateway-metrics.js';
 import { marketRoutes } from './routes/market-routes.js';
 import { oidcRoutes } from './routes/oidc-routes.js';
 import { orderRoutes } from './routes/order-routes.js';
 import { profileRoutes } from './routes/profile-routes.js';
 
 export interface AppDeps {
+  /** Where the ledger of record is (the settlement worker's database); `pool` by default. */
+  readonly ledgerPool?: pg.Pool;
+  /** Request durations and /metrics; without them /metrics answers 404. */
+  readonly metrics?: GatewayMetrics;
+  /** /readyz: resolves with the names of the failing checks (empty when ready). */
+  readonly readiness?: () => Promise<string[]>;
   readonly link: EngineLink;
   readonly readModels: RestReadModels;
   readonly pool: pg.Pool;
@@ -145,7 +155,9 @@ export async function buildApp(deps: AppDeps): Promise<RestApp> {
   catalogRoutes(app, services);
   profileRoutes(app, services);
   adminCatalogRoutes(app, services);
+  historyRoutes(app, services, new LedgerHistory(deps.ledgerPool ?? deps.pool));
   docsRoutes(app);
+  opsRoutes(app, { ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }), ...(deps.readiness === undefined ? {} : { readiness: deps.readiness }) });
   await app.ready();
   return app;
 }

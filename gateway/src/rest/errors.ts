@@ -46,6 +46,7 @@ export const API_ERRORS = {
   rate_limited: { status: 429, description: 'Too many requests; see Retry-After and the X-RateLimit-* headers.' },
   internal_error: { status: 500, description: 'An unexpected error; nothing is known to have changed.' },
   oidc_unavailable: { status: 503, description: 'The OpenID Connect provider could not be reached.' },
+  ledger_unavailable: { status: 503, description: 'The ledger of record is not reachable from this gateway (the settlement worker writes to another database).' },
   engine_unavailable: { status: 503, description: 'The engine did not accept the command (no leader, or it is stopping); retry with the same Idempotency-Key.' },
 } as const;
 

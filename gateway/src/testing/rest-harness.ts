@@ -42,7 +42,7 @@ export async function freshDatabase(serverUrl: string): Promise<string> {
   return url.toString();
 }
 
-export async function startRestHarness(overrides: Partial<AppDeps> = {}): Promise<RestHarness> {
+export async function startRestHarness(overrides: Partial<AppDeps> = {}, engineOptions: { eventLog?: boolean } = {}): Promise<RestHarness> {
   const postgres = await sharedPostgres();
   const redisServer = await sharedRedis();
   const databaseUrl = await freshDatabase(postgres.url);
@@ -50,7 +50,7 @@ export async function startRestHarness(overrides: Partial<AppDeps> = {}): Promis
   const logger = pino({ level: 'silent' });
   const pool = createPool(databaseUrl, logger, 5);
   const redis = new Redis(redisServer.url, { connectTimeout: 1_000, maxRetriesPerRequest: 1 });
-  const engine = await startHarness();
+  const engine = await startHarness({}, undefined, engineOptions);
   const readModels = new RestReadModels(engine.link);
   const apps: RestApp[] = [];
   const build = async (more: Partial<AppDeps> = {}): Promise<RestApp> => {

@@ -10,6 +10,7 @@ import { SignJWT } from 'jose';
 import { pino } from 'pino';
 import WebSocket from 'ws';
 import type { AccountId, Command, EngineEvent } from '@playchacha/protocol';
+import { FileEventLog } from '../../../engine/src/io/file-event-log.js';
 import { FileJournal, FileLeadership } from '../../../engine/src/io/file-journal.js';
 import { EnginePartition } from '../../../engine/src/io/partition.js';
 import { FileSnapshotStore } from '../../../engine/src/io/snapshot-stores.js';
@@ -26,6 +27,8 @@ export const MAKER_API_KEY = 'mm-key-0123456789abcdef';
 
 export interface Harness {
   readonly partition: EnginePartition;
+  /** With `{ eventLog: true }`: the events log the partition publishes to (as on the embedded default). */
+  readonly eventLog: FileEventLog | null;
   readonly link: PartitionLink;
   readonly server: WsServer;
   readonly url: string;
@@ -33,15 +36,21 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(options: Partial<WsServerOptions> = {}, apiKeys: ReadonlyMap<string, AccountId> = new Map([[MAKER_API_KEY, 1]])): Promise<Harness> {
+export async function startHarness(
+  options: Partial<WsServerOptions> = {},
+  apiKeys: ReadonlyMap<string, AccountId> = new Map([[MAKER_API_KEY, 1]]),
+  engine: { eventLog?: boolean } = {},
+): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'gateway-ws-'));
   const logger = pino({ level: 'silent' });
   const journal = await FileJournal.open(join(dir, 'journal'), 'p0');
+  const eventLog = engine.eventLog === true ? await FileEventLog.open(join(dir, 'events'), 'p0') : null;
   const partition = new EnginePartition({
     partition: 'p0',
     journal,
     leadership: new FileLeadership(join(dir, 'journal'), 'p0', { leaseMs: 5_000 }),
     snapshots: new FileSnapshotStore(join(dir, 'snapshots')),
+    ...(eventLog === null ? {} : { sink: eventLog }),
     logger,
     standbyPollMs: 5,
   });
@@ -53,6 +62,7 @@ export async function startHarness(options: Partial<WsServerOptions> = {}, apiKe
   const server = await WsServer.start({ link, authenticator, port: 0, ...options });
   return {
     partition,
+    eventLog,
     link,
     server,
     url: `ws://127.0.0.1:${server.port}${WS_PATH}`,
@@ -61,6 +71,7 @@ export async function startHarness(options: Partial<WsServerOptions> = {}, apiKe
       await server.close();
       await partition.stop();
       await journal.close();
+      await eventLog?.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

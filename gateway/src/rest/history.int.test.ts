@@ -1,0 +1,116 @@
+// The wallet history from the ledger of record, end to end on the embedded shape: the partition
+// publishes to its events log, the settlement worker applies it to the ledger tables in the same
+// database, and GET /v1/account/history reads them. A back and a lay are matched, the market is
+// settled with commission, and each account's history sums to its engine balance.
+
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STANDARD_LADDER, tickOfPriceX100 } from '@playchacha/protocol';
+import { connectDatabase, type Db } from '../../../settlement/src/db/database.js';
+import { migrate as migrateLedger } from '../../../settlement/src/db/migrate.js';
+import { LogSettlement } from '../../../settlement/src/log-settlement.js';
+import { sharedPostgres } from '../../../scripts/test-context.js';
+import { createPool } from '../db/pool.js';
+import { ADMIN_EMAIL, freshDatabase, registerAndLogin, startRestHarness, type RestHarness, type Session } from '../testing/rest-harness.js';
+
+interface HistoryEntry {
+  transactionId: number;
+  kind: string;
+  marketId: number | null;
+  availableDeltaMinor: number;
+  heldDeltaMinor: number;
+  escrowDeltaMinor: number;
+}
+
+let h: RestHarness;
+let ledgerSql: Db;
+let worker: LogSettlement;
+
+beforeAll(async () => {
+  h = await startRestHarness({}, { eventLog: true });
+  await migrateLedger(h.databaseUrl, 'up');
+  ledgerSql = connectDatabase(h.databaseUrl);
+  const eventLog = h.engine.eventLog;
+  if (eventLog === null) throw new Error('the harness has an events log');
+  worker = new LogSettlement({ sql: ledgerSql, source: eventLog, partition: 'p0', logger: pino({ level: 'silent' }), idleMs: 10, onFatal: (error) => { throw error; } });
+  h.engine.partition.onFrame(() => worker.wake());
+  void worker.run();
+});
+afterAll(async () => {
+  await worker?.stop();
+  await ledgerSql?.end();
+  await h?.stop();
+});
+
+const post = (session: Session, url: string, payload: object, key?: string) =>
+  h.app.inject({ method: 'POST', url, headers: { ...session.headers, ...(key === undefined ? {} : { 'idempotency-key': key }) }, payload });
+
+async function history(session: Session, query = ''): Promise<HistoryEntry[]> {
+  const response = await h.app.inject({ method: 'GET', url: `/v1/account/history${query}`, headers: session.headers });
+  expect(response.statusCode, response.body).toBe(200);
+  return (response.json() as { entries: HistoryEntry[] }).entries;
+}
+
+async function ledgerCaughtUp(): Promise<void> {
+  for (let i = 0; i < 2_000 && worker.ledgerSeq < h.engine.partition.appliedSeq; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  expect(worker.ledgerSeq).toBe(h.engine.partition.appliedSeq);
+}
+
+describe('GET /v1/account/history', () => {
+  it('shows deposits, matched bets and the settlement with commission, summing to the engine balance', async () => {
+    const admin = await registerAndLogin(h.app, ADMIN_EMAIL);
+    const alice = await registerAndLogin(h.app, 'alice.history@example.com');
+    const bob = await registerAndLogin(h.app, 'bob.history@example.com');
+    const carol = await registerAndLogin(h.app, 'carol.history@example.com');
+    for (const session of [alice, bob]) expect((await post(session, '/v1/deposits/test', { amountMinor: 100_00 }, `dep-${session.accountId}`)).statusCode).toBe(201);
+    expect((await post(admin, '/v1/admin/markets', { marketId: 70, runnerCount: 2, commissionBps: 500 })).statusCode).toBe(201);
+    const priceTicks = tickOfPriceX100(STANDARD_LADDER, 300);
+    expect((await post(alice, '/v1/orders', { marketId: 70, runnerIndex: 0, side: 'back', priceTicks, stakeMinor: 10_00 }, 'a1')).statusCode).toBe(201);
+    expect((await post(bob, '/v1/orders', { marketId: 70, runnerIndex: 0, side: 'lay', priceTicks, stakeMinor: 10_00 }, 'b1')).statusCode).toBe(201);
+    expect((await post(admin, '/v1/admin/markets/70/close', { reason: 'full time' })).statusCode).toBe(200);
+    expect((await post(admin, '/v1/admin/markets/70/settle', { winners: [{ runnerIndex: 0 }], reason: 'home win' })).statusCode).toBe(200);
+    await ledgerCaughtUp();
+
+    // Alice backed 10.00 at 3.0 and won 20.00, less 5% commission: 100.00 + 19.00.
+    // Bob laid it: his liability of 20.00 went to Alice.
+    const expected = new Map([[alice.accountId, 119_00], [bob.accountId, 80_00]]);
+    for (const session of [alice, bob]) {
+      const entries = await history(session);
+      expect(entries[0]?.kind).toBe('settlement');
+      expect(entries.at(-1)).toMatchObject({ kind: 'deposit', availableDeltaMinor: 100_00, marketId: null });
+      expect(entries.map((e) => e.transactionId)).toEqual([...entries.map((e) => e.transactionId)].sort((a, b) => b - a));
+      const sum = (pick: (e: HistoryEntry) => number) => entries.reduce((total, e) => total + pick(e), 0);
+      expect(sum((e) => e.availableDeltaMinor)).toBe(expected.get(session.accountId));
+      expect(sum((e) => e.heldDeltaMinor)).toBe(0);
+      expect(sum((e) => e.escrowDeltaMinor)).toBe(0);
+      const wallet = (await h.app.inject({ method: 'GET', url: '/v1/account', headers: session.headers })).json() as { balanceMinor: number };
+      expect(wallet.balanceMinor).toBe(expected.get(session.accountId));
+      // While the bet was open its stake sat in escrow.
+      expect(entries.some((e) => e.kind === 'position' && e.marketId === 70 && e.escrowDeltaMinor > 0)).toBe(true);
+    }
+
+    // Paging: newest first, then older than the last seen.
+    const all = await history(alice);
+    const first = await history(alice, '?limit=1');
+    expect(first).toEqual(all.slice(0, 1));
+    expect(await history(alice, `?limit=200&before=${first[0]?.transactionId}`)).toEqual(all.slice(1));
+    expect(await history(carol)).toEqual([]);
+    expect((await h.app.inject({ method: 'GET', url: '/v1/account/history?limit=0', headers: alice.headers })).statusCode).toBe(400);
+    expect((await h.app.inject({ method: 'GET', url: '/v1/account/history' })).statusCode).toBe(401);
+  });
+
+  it('answers 503 ledger_unavailable where the ledger lives in another database', async () => {
+    const postgres = await sharedPostgres();
+    const empty = createPool(await freshDatabase(postgres.url), pino({ level: 'silent' }), 2);
+    try {
+      const app = await h.buildApp({ ledgerPool: empty });
+      const dave = await registerAndLogin(app, 'dave.history@example.com');
+      const response = await app.inject({ method: 'GET', url: '/v1/account/history', headers: dave.headers });
+      expect(response.statusCode).toBe(503);
+      expect(response.json()).toMatchObject({ error: { code: 'ledger_unavailable' } });
+    } finally {
+      await empty.end();
+      await postgres.release();
+    }
+  });
+});

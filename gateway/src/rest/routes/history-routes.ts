@@ -1,0 +1,52 @@
+// The caller's wallet history from the ledger of record, newest first, paged by transaction id.
+
+import Type from 'typebox';
+import { LedgerHistory, LedgerUnavailableError } from '../../accounts/ledger-history.js';
+import { principalOf, requireAuth, SECURED, type RestApp, type Services } from '../context.js';
+import { ApiError, errorResponses } from '../errors.js';
+import { object } from '../schemas.js';
+
+const HistoryQuery = object({
+  limit: Type.Optional(Type.String({ pattern: '^(?:[1-9][0-9]?|1[0-9]{2}|200)$', description: '1–200, default 50.' })),
+  before: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,15}$', description: 'Entries older than this transaction id.' })),
+});
+const Minor = Type.Integer({ description: 'Minor units; negative when money left that balance.' });
+const HistoryList = object({
+  entries: Type.Array(
+    object({
+      transactionId: Type.Integer({ minimum: 1 }),
+      kind: Type.String({ description: 'deposit, withdrawal, position (orders placed, matched, cancelled), settlement' }),
+      marketId: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
+      reference: Type.Union([Type.String(), Type.Null()]),
+      createdAt: Type.String({ format: 'date-time' }),
+      availableDeltaMinor: Minor,
+      heldDeltaMinor: Minor,
+      escrowDeltaMinor: Minor,
+    }),
+  ),
+});
+
+export function historyRoutes(app: RestApp, services: Services, history: LedgerHistory): void {
+  app.get('/v1/account/history', {
+    preHandler: requireAuth(services),
+    schema: {
+      tags: ['account'],
+      summary: 'The wallet history from the ledger: each transaction with its change to available, held and escrow',
+      security: SECURED,
+      querystring: HistoryQuery,
+      response: { 200: HistoryList, ...errorResponses(400, 401, 503) },
+    },
+  }, async (request) => {
+    const { limit, before } = request.query;
+    try {
+      const entries = await history.list(principalOf(request).accountId, {
+        limit: limit === undefined ? 50 : Number(limit),
+        ...(before === undefined ? {} : { beforeId: Number(before) }),
+      });
+      return { entries };
+    } catch (error) {
+      if (error instanceof LedgerUnavailableError) throw new ApiError('ledger_unavailable');
+      throw error;
+    }
+  });
+}
