@@ -1,0 +1,528 @@
+// The web app end to end, in a real browser against the real stack: the gateway process (REST,
+// WebSocket and the engine partition in process, on its embedded defaults with a temp DATA_DIR) and
+// the built web server in front of it, driven by headless Chromium through playwright-core.
+// Screenshots of the main pages go to test-artifacts/web/.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type BrowserContext, type Page, type WebSocketRoute } from 'playwright-core';
+import { freePort } from '@playchacha/engine/testing';
+import { liabilityMinor, STANDARD_LADDER, tickOfDecimalOdds, priceX100OfTick } from '@playchacha/protocol';
+import { CHROMIUM_ARGS, chromiumPath } from '../../scripts/chromium.js';
+import { formatMinor, parseAmountMinor } from './lib/money';
+import { commissionMinor } from './lib/pnl';
+
+const webRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+const repoRoot = join(webRoot, '..');
+const artifacts = join(repoRoot, 'test-artifacts', 'web');
+const PASSWORD = 'correct horse battery staple';
+const ADMIN_EMAIL = 'admin@web.test';
+const WAIT = { timeout: 20_000 };
+
+/** Builds the app when the build is missing or older than any of its sources. */
+function buildIfNeeded(): void {
+  const output = join(webRoot, 'build', 'handler.js');
+  const builtAtMs = existsSync(output) ? statSync(output).mtimeMs : 0;
+  const newestSourceMs = (dir: string): number => {
+    let newest = 0;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) newest = Math.max(newest, newestSourceMs(path));
+      else if (!entry.name.endsWith('.test.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
+    }
+    return newest;
+  };
+  const sourcesMs = Math.max(
+    newestSourceMs(join(webRoot, 'src')),
+    newestSourceMs(join(webRoot, 'static')),
+    newestSourceMs(join(repoRoot, 'protocol', 'src')),
+    statSync(join(webRoot, 'svelte.config.js')).mtimeMs,
+    statSync(join(webRoot, 'vite.config.ts')).mtimeMs,
+  );
+  if (builtAtMs > sourcesMs) return;
+  const built = spawnSync(process.execPath, [join(repoRoot, 'node_modules', 'vite', 'bin', 'vite.js'), 'build'], { cwd: webRoot, encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`vite build failed:\n${built.stdout}\n${built.stderr}`);
+}
+
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+function startProcess(args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; ready: RegExp }): Promise<{ child: ChildProcess; line: string }> {
+  const child = spawn(process.execPath, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start:\n${output}`)), 90_000);
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      const match = options.ready.exec(output);
+      if (match !== null) {
+        clearTimeout(timer);
+        resolve({ child, line: match[0] });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${args.join(' ')} exited with ${code}:\n${output}`));
+    });
+  });
+}
+
+async function stopProcess(child: ChildProcess | undefined): Promise<void> {
+  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+  children.delete(child);
+}
+
+let dataDir = '';
+let gateway: ChildProcess | undefined;
+let web: ChildProcess | undefined;
+let webUrl = '';
+let browser: Browser;
+
+beforeAll(async () => {
+  buildIfNeeded();
+  mkdirSync(artifacts, { recursive: true });
+  dataDir = await mkdtemp(join(tmpdir(), 'web-e2e-'));
+  const [httpPort, wsPort, enginePort, webPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const started = await startProcess(['--import', 'tsx', join(repoRoot, 'gateway', 'src', 'main.ts')], {
+    cwd: repoRoot,
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      DATABASE_URL: '',
+      REDIS_URL: '',
+      STRIPE_SECRET_KEY: '',
+      DEMO: '1',
+      ADMIN_EMAILS: ADMIN_EMAIL,
+      JWT_SECRET: 'web-e2e-secret-of-at-least-thirty-two-bytes',
+      LOG_LEVEL: 'warn',
+      GATEWAY_HOST: '127.0.0.1',
+      GATEWAY_HTTP_PORT: String(httpPort),
+      GATEWAY_WS_PORT: String(wsPort),
+      ENGINE_HTTP_PORT: String(enginePort),
+      // Every browser request reaches the gateway from the web server's one address.
+      REST_REQUESTS_PER_MINUTE: '100000',
+      AUTH_REQUESTS_PER_MINUTE: '100000',
+    },
+    ready: /READY api=\S+/,
+  });
+  gateway = started.child;
+  const webStarted = await startProcess([join(webRoot, 'build', 'index.js')], {
+    cwd: webRoot,
+    env: {
+      ...process.env,
+      HOST: '127.0.0.1',
+      PORT: String(webPort),
+      ORIGIN: `http://127.0.0.1:${webPort}`,
+      GATEWAY_URL: `http://127.0.0.1:${httpPort}`,
+      GATEWAY_WS_URL: `ws://127.0.0.1:${wsPort}/v1/ws`,
+    },
+    ready: /Listening on \S+/,
+  });
+  web = webStarted.child;
+  webUrl = `http://127.0.0.1:${webPort}`;
+  browser = await chromium.launch({ executablePath: await chromiumPath(), args: [...CHROMIUM_ARGS], headless: true });
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stopProcess(web);
+  await stopProcess(gateway);
+  if (dataDir !== '') await rm(dataDir, { recursive: true, force: true });
+}, 60_000);
+
+/** Uncaught script errors and Content-Security-Policy violations seen on any page. */
+const scriptErrors: string[] = [];
+
+async function newPage(options: { phone?: boolean } = {}): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext(
+    options.phone === true ? { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : { viewport: { width: 1280, height: 860 } },
+  );
+  context.on('weberror', (error) => scriptErrors.push(error.error().message));
+  context.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) scriptErrors.push(message.text());
+  });
+  const page = await context.newPage();
+  return { context, page };
+}
+
+async function register(page: Page, email: string): Promise<void> {
+  await page.goto(`${webUrl}/register`);
+  await page.fill('#email', email);
+  await page.fill('#password', PASSWORD);
+  await page.click('button[type=submit]');
+  await page.waitForURL('**/wallet', WAIT);
+  await page.getByTestId('logout').waitFor(WAIT);
+}
+
+async function deposit(page: Page, amountText: string): Promise<void> {
+  await page.goto(`${webUrl}/wallet`);
+  await page.fill('input[name=amount]', amountText);
+  await page.getByTestId('deposit').click();
+  await page.getByText(/test funds\.$/).waitFor(WAIT);
+}
+
+const text = (page: Page, testId: string) => () => page.getByTestId(testId).first().textContent();
+
+describe('the exchange in a browser', () => {
+  const depositMinor = 100_00;
+  const stakeMinor = 10_00;
+  const oddsTicks = tickOfDecimalOdds(STANDARD_LADDER, '2');
+  const priceX100 = priceX100OfTick(STANDARD_LADDER, oddsTicks);
+  const commissionBps = 500;
+  const marketId = 7;
+  const closeReason = `closing market ${marketId} to settle it`;
+  const settleReason = `runner 1 won market ${marketId}`;
+  let admin: Page;
+  let backer: Page;
+  let layer: Page;
+
+  it('lets an admin create a market, two bettors back and lay it, both see the match live, and settles it with commission', async () => {
+    admin = (await newPage()).page;
+    await register(admin, ADMIN_EMAIL);
+    await admin.goto(`${webUrl}/admin`);
+    await admin.getByTestId('admin-markets').waitFor(WAIT);
+    await admin.fill('[data-testid=new-market-id]', String(marketId));
+    await admin.fill('[data-testid=new-market-runners]', '2');
+    await admin.fill('[data-testid=new-market-commission]', String(commissionBps));
+    await admin.getByTestId('create-market').click();
+    await admin.getByTestId(`admin-market-${marketId}`).waitFor(WAIT);
+    await expect.poll(() => admin.getByTestId(`admin-market-${marketId}`).getByTestId('admin-status').textContent(), WAIT).toBe('open');
+
+    backer = (await newPage()).page;
+    layer = (await newPage()).page;
+    await register(backer, 'backer@web.test');
+    await register(layer, 'layer@web.test');
+    await deposit(backer, formatMinor(depositMinor));
+    await deposit(layer, formatMinor(depositMinor));
+    await expect.poll(text(backer, 'available'), WAIT).toBe(formatMinor(depositMinor));
+    await backer.screenshot({ path: join(artifacts, 'wallet.png'), fullPage: true });
+    await backer.goto(`${webUrl}/`);
+    await backer.getByTestId('sports').or(backer.getByTestId('market-list')).first().waitFor(WAIT);
+    await backer.getByText(/^Nothing in play right now\.$/).or(backer.getByTestId('in-play')).or(backer.getByTestId('market-list')).first().waitFor(WAIT);
+    await backer.screenshot({ path: join(artifacts, 'home.png'), fullPage: true });
+
+    // The backer starts a back bet from the empty book and steps the odds along the ladder.
+    await backer.goto(`${webUrl}/markets/${marketId}`);
+    await backer.getByTestId('market-book').waitFor(WAIT);
+    await backer.getByTestId('cell-0-back-0').click();
+    await backer.fill('[data-testid=slip-odds]', '1.99');
+    await backer.getByTestId('odds-up').click();
+    await expect.poll(() => backer.inputValue('[data-testid=slip-odds]')).toBe('2');
+    await backer.getByTestId('odds-up').click();
+    await expect.poll(() => backer.inputValue('[data-testid=slip-odds]')).toBe('2.02');
+    await backer.getByTestId('odds-down').click();
+    await expect.poll(() => backer.inputValue('[data-testid=slip-odds]')).toBe('2');
+    await backer.fill('[data-testid=slip-stake]', formatMinor(stakeMinor));
+    const profitMinor = liabilityMinor(stakeMinor, priceX100);
+    await expect.poll(text(backer, 'slip-profit')).toBe(formatMinor(profitMinor));
+    await expect.poll(text(backer, 'slip-liability')).toBe(formatMinor(stakeMinor));
+    await backer.getByTestId('slip-place').click();
+    await backer.getByTestId('slip-confirm-step').waitFor(WAIT);
+    await backer.screenshot({ path: join(artifacts, 'bet-slip-confirm.png') });
+    await backer.getByTestId('slip-confirm').click();
+    await expect.poll(text(backer, 'slip-result'), WAIT).toContain('unmatched');
+    await backer.getByTestId('unmatched-bets').waitFor(WAIT);
+
+    // The layer sees the backer's offer live and takes it from the Lay column.
+    await layer.goto(`${webUrl}/markets/${marketId}`);
+    await expect.poll(text(layer, 'cell-0-lay-0'), WAIT).toBe(`2${formatMinor(stakeMinor).replace(/\.00$/, '')}`);
+    await layer.getByTestId('cell-0-lay-0').click();
+    await expect.poll(() => layer.inputValue('[data-testid=slip-odds]')).toBe('2');
+    await layer.fill('[data-testid=slip-stake]', formatMinor(stakeMinor));
+    await expect.poll(text(layer, 'slip-liability')).toBe(formatMinor(liabilityMinor(stakeMinor, priceX100)));
+    await expect.poll(text(layer, 'slip-profit')).toBe(formatMinor(stakeMinor));
+    await layer.getByTestId('slip-place').click();
+    await layer.getByTestId('slip-confirm').click();
+    await expect.poll(text(layer, 'slip-result'), WAIT).toBe(`Matched ${formatMinor(stakeMinor)}.`);
+
+    // Both see the bet matched without reloading: the backer's order moved to matched, the offer
+    // left the book, and each sees its result for each outcome.
+    await backer.getByTestId('matched-bets').waitFor(WAIT);
+    await expect.poll(() => backer.getByTestId('no-unmatched').count(), WAIT).toBe(1);
+    await expect.poll(text(backer, 'cell-0-lay-0'), WAIT).toBe('—lay');
+    await expect.poll(() => backer.getByTestId('pnl-0').getByTestId('pnl-amount').textContent(), WAIT).toBe(`+${formatMinor(profitMinor)}`);
+    await expect.poll(() => backer.getByTestId('pnl-1').getByTestId('pnl-amount').textContent(), WAIT).toBe(`−${formatMinor(stakeMinor)}`);
+    await expect.poll(() => layer.getByTestId('pnl-0').getByTestId('pnl-amount').textContent(), WAIT).toBe(`−${formatMinor(profitMinor)}`);
+    await expect.poll(() => layer.getByTestId('pnl-1').getByTestId('pnl-amount').textContent(), WAIT).toBe(`+${formatMinor(stakeMinor)}`);
+    await backer.screenshot({ path: join(artifacts, 'market-matched.png'), fullPage: true });
+
+    await backer.goto(`${webUrl}/bets`);
+    await backer.getByTestId(`bets-market-${marketId}`).getByTestId('matched-bets').waitFor(WAIT);
+    await backer.screenshot({ path: join(artifacts, 'my-bets.png'), fullPage: true });
+
+    // The admin turns the market in play with a bet delay: the bettors' pages show it live.
+    await admin.goto(`${webUrl}/admin`);
+    const row = admin.getByTestId(`admin-market-${marketId}`);
+    await row.getByTestId('admin-in-play').click();
+    await admin.fill('#delay', '3');
+    await admin.fill('[data-testid=admin-reason]', `market ${marketId} kicked off`);
+    await admin.getByTestId('admin-confirm-button').click();
+    await expect.poll(() => row.getByTestId('admin-status').textContent(), WAIT).toBe('open');
+    await backer.goto(`${webUrl}/markets/${marketId}`);
+    await backer.getByTestId('market-book').waitFor(WAIT);
+    await expect.poll(text(layer, 'in-play'), WAIT).toBe('In play');
+    await expect.poll(text(layer, 'bet-delay'), WAIT).toBe('3s delay');
+    await expect.poll(text(backer, 'bet-delay'), WAIT).toBe('3s delay');
+
+    // Then closes and settles it: runner 0 won.
+    await row.getByTestId('admin-close').click();
+    await expect.poll(() => admin.getByTestId('admin-confirm-button').isDisabled()).toBe(true);
+    await admin.fill('[data-testid=admin-reason]', closeReason);
+    await admin.getByTestId('admin-confirm-button').click();
+    await expect.poll(() => row.getByTestId('admin-status').textContent(), WAIT).toBe('closed');
+    await row.getByTestId('admin-settle').click();
+    await admin.getByTestId('admin-winner-0').check();
+    await admin.fill('[data-testid=admin-reason]', settleReason);
+    await admin.screenshot({ path: join(artifacts, 'admin-settle.png'), fullPage: true });
+    await admin.getByTestId('admin-confirm-button').click();
+    await expect.poll(() => row.getByTestId('admin-status').textContent(), WAIT).toBe('settled');
+
+    const backerResultMinor = profitMinor;
+    const backerExpectedMinor = depositMinor + backerResultMinor - commissionMinor(backerResultMinor, commissionBps);
+    const layerExpectedMinor = depositMinor - profitMinor;
+    for (const [page, expectedMinor] of [[backer, backerExpectedMinor], [layer, layerExpectedMinor]] as const) {
+      await page.goto(`${webUrl}/wallet`);
+      await expect.poll(text(page, 'balance'), WAIT).toBe(formatMinor(expectedMinor));
+      await expect.poll(text(page, 'exposure'), WAIT).toBe(formatMinor(0));
+      await expect.poll(text(page, 'available'), WAIT).toBe(formatMinor(expectedMinor));
+    }
+    await backer.screenshot({ path: join(artifacts, 'wallet-settled.png'), fullPage: true });
+
+    await admin.goto(`${webUrl}/admin/audit`);
+    const audit = admin.getByTestId('audit-log');
+    for (const [reason, action] of [[settleReason, 'SettleMarket'], [closeReason, 'CloseMarket']] as const) {
+      const entry = audit.locator('tbody tr', { hasText: reason });
+      await entry.waitFor(WAIT);
+      const cells = await entry.locator('td').allTextContents();
+      expect(cells.slice(2)).toEqual([action, `market:${marketId}`, reason, 'ok']);
+    }
+    await admin.screenshot({ path: join(artifacts, 'admin-audit.png'), fullPage: true });
+  }, 240_000);
+
+  it('refuses a bet beyond the available balance with a clear message, and odds off the ladder cannot be entered', async () => {
+    await layer.goto(`${webUrl}/markets/1`);
+    await layer.getByTestId('market-book').waitFor(WAIT);
+    // The full-depth ladder of a runner lists the prices the book shows.
+    await layer.getByTestId('depth-0').click();
+    const fullDepth = layer.getByTestId('runner-ladder');
+    await fullDepth.waitFor(WAIT);
+    const bestBackOdds = await layer.getByTestId('cell-0-back-0').locator('strong').textContent();
+    expect(bestBackOdds).toMatch(/^\d/);
+    expect(await fullDepth.locator('.odds', { hasText: new RegExp(`^${(bestBackOdds ?? '').replace('.', '\\.')}$`) }).count()).toBe(1);
+    await layer.screenshot({ path: join(artifacts, 'market-full-depth.png'), fullPage: true });
+    await layer.getByTestId('depth-0').click();
+    await expect.poll(() => fullDepth.count(), WAIT).toBe(0);
+
+    await layer.getByTestId('cell-1-back-0').click();
+    await layer.fill('[data-testid=slip-odds]', '2.03');
+    await layer.getByTestId('odds-error').waitFor(WAIT);
+    expect(await layer.getByTestId('odds-error').textContent()).toContain('2.02 or 2.04');
+    await layer.fill('[data-testid=slip-stake]', '5');
+    expect(await layer.getByTestId('slip-place').isDisabled()).toBe(true);
+    expect(await layer.getByTestId('slip-profit').textContent()).toBe('—');
+
+    await layer.fill('[data-testid=slip-odds]', '1000');
+    await layer.fill('[data-testid=slip-stake]', formatMinor(depositMinor * 10));
+    await layer.getByTestId('slip-place').click();
+    await layer.getByTestId('slip-confirm').click();
+    await expect.poll(text(layer, 'slip-result'), WAIT).toBe('Not enough available funds for this bet. Deposit, or lower the stake.');
+    await layer.screenshot({ path: join(artifacts, 'reject-insufficient-funds.png') });
+    await expect.poll(() => layer.getByTestId('slip-place').isDisabled()).toBe(false);
+  }, 120_000);
+
+  it('keeps the login when two tabs open at once, and cancels an unmatched bet from My bets', async () => {
+    // Tabs opening together present the same rotating refresh cookie at once; neither may revoke
+    // the login (the gateway revokes every token of a login whose rotated token is used again).
+    const statuses = await backer.evaluate(async () => {
+      const refresh = () => fetch('/session/refresh', { method: 'POST' }).then((response) => response.status);
+      const together = await Promise.all([refresh(), refresh(), refresh()]);
+      return [...together, await refresh()];
+    });
+    expect(statuses).toEqual([200, 200, 200, 200]);
+    const context = backer.context();
+    const [first, second] = [await context.newPage(), await context.newPage()];
+    await Promise.all([first.goto(`${webUrl}/wallet`), second.goto(`${webUrl}/wallet`)]);
+    for (const tab of [first, second]) await tab.getByTestId('balance').waitFor(WAIT);
+    await first.close();
+    await second.close();
+
+    await backer.goto(`${webUrl}/markets/1`);
+    await backer.getByTestId('market-book').waitFor(WAIT);
+    await backer.getByTestId('header-available').waitFor(WAIT);
+    const parsedBefore = parseAmountMinor((await backer.getByTestId('header-available').textContent()) ?? '', Number.MAX_SAFE_INTEGER);
+    if (!parsedBefore.ok) throw new Error(parsedBefore.error);
+    const availableBeforeMinor = parsedBefore.amountMinor;
+    await backer.getByTestId('cell-2-back-0').click();
+    await backer.fill('[data-testid=slip-odds]', '1000');
+    await backer.fill('[data-testid=slip-stake]', '1.50');
+    await backer.getByTestId('slip-place').click();
+    await backer.getByTestId('slip-confirm').click();
+    await expect.poll(text(backer, 'slip-result'), WAIT).toBe('1.50 unmatched, waiting at 1000.');
+    // A back's stake is held while it waits, and released as it shrinks.
+    await expect.poll(text(backer, 'header-available'), WAIT).toBe(formatMinor(availableBeforeMinor - 150));
+
+    await backer.goto(`${webUrl}/bets`);
+    const unmatched = backer.getByTestId('bets-market-1').getByTestId('unmatched-bets');
+    await unmatched.waitFor(WAIT);
+    expect(await unmatched.getByTestId('amount').first().textContent()).toBe('1.50');
+    // Reduce it (it keeps its queue place), then move it to another price.
+    await unmatched.getByTestId('edit').first().click();
+    await backer.fill('[data-testid=reduce-amount]', '0.50');
+    await backer.getByTestId('reduce').click();
+    await expect.poll(text(backer, 'editor-result'), WAIT).toBe('Reduced by 0.50; 1.00 still unmatched.');
+    await expect.poll(() => unmatched.getByTestId('amount').first().textContent(), WAIT).toBe('1.00');
+    await expect.poll(text(backer, 'header-available'), WAIT).toBe(formatMinor(availableBeforeMinor - 100));
+    await backer.fill('[data-testid=replace-odds]', '990');
+    await backer.screenshot({ path: join(artifacts, 'my-bets-unmatched.png'), fullPage: true });
+    await backer.getByTestId('replace').click();
+    await expect.poll(() => unmatched.locator('tbody tr').first().textContent(), WAIT).toContain('990');
+    expect(await unmatched.getByTestId('amount').count()).toBe(1);
+    expect(await unmatched.getByTestId('amount').first().textContent()).toBe('1.00');
+    await unmatched.getByTestId('cancel').first().click();
+    await backer.getByTestId('bets-market-1').getByTestId('no-unmatched').waitFor(WAIT);
+    await expect.poll(text(backer, 'header-available'), WAIT).toBe(formatMinor(availableBeforeMinor));
+  }, 120_000);
+
+  it('refuses a bettor on the admin pages, in the app and at the API', async () => {
+    await backer.goto(`${webUrl}/admin`);
+    await backer.getByTestId('admin-refused').waitFor(WAIT);
+    expect(await backer.getByTestId('admin-markets').count()).toBe(0);
+    await backer.goto(`${webUrl}/admin/audit`);
+    await backer.getByTestId('admin-refused').waitFor(WAIT);
+    expect(await backer.getByTestId('audit-log').count()).toBe(0);
+    await backer.screenshot({ path: join(artifacts, 'admin-refused.png') });
+
+    const login = await fetch(`${webUrl}/session/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'backer@web.test', password: PASSWORD }) });
+    const { accessToken } = (await login.json()) as { accessToken: string };
+    const refused = await fetch(`${webUrl}/api/v1/admin/audit`, { headers: { authorization: `Bearer ${accessToken}` } });
+    expect(refused.status).toBe(403);
+    const settle = await fetch(`${webUrl}/api/v1/admin/markets/1/suspend`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'not mine to do' }),
+    });
+    expect(settle.status).toBe(403);
+  }, 60_000);
+
+  it('never shows a lagging or dropped feed as live, and resumes when the connection returns', async () => {
+    const { context, page } = await newPage();
+    let forward = true;
+    let refuse = false;
+    let current: WebSocketRoute | null = null;
+    await context.routeWebSocket(/\/v1\/ws/, (socket) => {
+      if (refuse) {
+        void socket.close({ code: 4000, reason: 'refused by the test' });
+        return;
+      }
+      current = socket;
+      const server = socket.connectToServer();
+      server.onMessage((message) => {
+        if (forward) socket.send(message);
+      });
+      socket.onMessage((message) => server.send(message));
+    });
+    await page.goto(`${webUrl}/markets/1`);
+    const book = page.getByTestId('market-book');
+    await expect.poll(() => book.getAttribute('data-live'), WAIT).toBe('true');
+    await expect.poll(text(page, 'feed-status'), WAIT).toBe('Live');
+
+    // The server says it is behind on this connection: the book is no longer presented as live.
+    forward = false;
+    (current as WebSocketRoute | null)?.send(JSON.stringify({ type: 'heartbeat', serverTimeMs: Date.now(), lagging: true }));
+    await expect.poll(text(page, 'feed-status'), WAIT).toBe('Feed lagging');
+    await expect.poll(() => book.getAttribute('data-live'), WAIT).toBe('false');
+    await expect.poll(text(page, 'feed-banner'), WAIT).toContain('Feed lagging');
+    await page.screenshot({ path: join(artifacts, 'feed-lagging.png') });
+
+    // Messages flow again, after a gap (the deltas dropped above): the page resumes from its last
+    // seq and is live again.
+    forward = true;
+    await expect.poll(() => book.getAttribute('data-live'), WAIT).toBe('true');
+    await expect.poll(text(page, 'feed-status'), WAIT).toBe('Live');
+
+    // The connection drops and cannot come back for now: not live, and said so.
+    refuse = true;
+    await (current as WebSocketRoute | null)?.close({ code: 4000, reason: 'dropped by the test' });
+    await expect.poll(() => page.getByTestId('feed-status').getAttribute('data-state'), WAIT).toMatch(/^(disconnected|connecting)$/);
+    await expect.poll(() => book.getAttribute('data-live'), WAIT).toBe('false');
+    await expect.poll(text(page, 'feed-banner'), WAIT).toMatch(/not live/);
+    await page.screenshot({ path: join(artifacts, 'feed-disconnected.png') });
+
+    refuse = false;
+    await expect.poll(() => book.getAttribute('data-live'), { timeout: 30_000 }).toBe('true');
+    await expect.poll(text(page, 'feed-status'), WAIT).toBe('Live');
+    await context.close();
+  }, 120_000);
+
+  it('works on a phone-sized screen', async () => {
+    const { context, page } = await newPage({ phone: true });
+    await page.goto(`${webUrl}/login`);
+    await page.fill('#email', 'layer@web.test');
+    await page.fill('#password', PASSWORD);
+    await page.click('button[type=submit]');
+    await page.waitForURL(`${webUrl}/`, WAIT);
+    // The sports catalog when the gateway serves one, the engine's markets otherwise.
+    await page.getByTestId('sports').or(page.getByTestId('market-list')).first().waitFor(WAIT);
+    await page.screenshot({ path: join(artifacts, 'phone-home.png'), fullPage: true });
+    await page.goto(`${webUrl}/markets/1`);
+    const book = page.getByTestId('market-book');
+    await expect.poll(() => book.getAttribute('data-live'), WAIT).toBe('true');
+    const overflowPx = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflowPx).toBeLessThanOrEqual(0);
+    await page.getByTestId('cell-0-back-0').click();
+    const slip = page.getByTestId('bet-slip');
+    await slip.waitFor(WAIT);
+    const box = await slip.boundingBox();
+    expect(box).not.toBeNull();
+    expect((box?.x ?? -1) >= 0 && (box?.x ?? 0) + (box?.width ?? 0) <= 390).toBe(true);
+    await page.fill('[data-testid=slip-stake]', '2');
+    await expect.poll(text(page, 'slip-liability')).toBe('2.00');
+    await page.screenshot({ path: join(artifacts, 'phone-market-slip.png') });
+    await context.close();
+  }, 120_000);
+
+  it('lets a bettor set a loss limit and submit an identity document, and an admin verify it', async () => {
+    await layer.goto(`${webUrl}/account`);
+    await expect.poll(text(layer, 'kyc-status'), WAIT).toBe('Not verified');
+    await layer.fill('[data-testid=loss-limit-amount]', '50');
+    await layer.getByTestId('loss-limit-set').click();
+    await expect.poll(text(layer, 'loss-limit'), WAIT).toBe('50.00 per week');
+
+    await layer.getByTestId('kyc-file').setInputFiles({ name: 'passport.png', mimeType: 'image/png', buffer: Buffer.from('not really a passport') });
+    await layer.getByTestId('kyc-submit').click();
+    await expect.poll(text(layer, 'kyc-status'), WAIT).toBe('Under review');
+    await layer.screenshot({ path: join(artifacts, 'account.png'), fullPage: true });
+
+    await admin.goto(`${webUrl}/admin/kyc`);
+    const item = admin.locator('section', { hasText: 'layer@web.test' });
+    await item.waitFor(WAIT);
+    expect(await item.textContent()).toContain('passport.png');
+    await item.getByTestId('kyc-verify').click();
+    await admin.fill('[data-testid=kyc-reason]', 'passport checked');
+    await admin.getByTestId('kyc-confirm').click();
+    await expect.poll(text(admin, 'kyc-notice'), WAIT).toMatch(/verified\.$/);
+    await expect.poll(() => admin.locator('section', { hasText: 'layer@web.test' }).count(), WAIT).toBe(0);
+
+    await layer.goto(`${webUrl}/account`);
+    await expect.poll(text(layer, 'kyc-status'), WAIT).toBe('Verified');
+  }, 120_000);
+
+  it('raised no script error and no Content-Security-Policy violation on any page', () => {
+    expect(scriptErrors).toEqual([]);
+  });
+});

@@ -1,0 +1,11 @@
+// The app runs in the browser: the session lives in memory and the prices arrive over the
+// WebSocket, so pages are rendered client-side (the server serves the shell, /api and /session).
+import type { LayoutLoad } from './$types';
+
+export const ssr = false;
+
+export const load: LayoutLoad = async ({ fetch }) => {
+  const response = await fetch('/config');
+  const config = (await response.json()) as { wsUrl: string };
+  return { wsUrl: config.wsUrl };
+};
