@@ -34,6 +34,11 @@ export interface GatewayConfig {
    * partition in this process.
    */
   readonly engineRemote: boolean;
+  /**
+   * TRUST_PROXY: addresses or CIDRs of proxies in front of the REST API (the web server, a load
+   * balancer) whose X-Forwarded-For gives the client address for rate limits; unset trusts none.
+   */
+  readonly trustProxy: string | null;
   /** SETTLEMENT_IN_PROCESS (default 1 on the embedded default): apply the events log to the ledger here. */
   readonly settlementInProcess: boolean;
   /** Total deposits an account may make until it is verified (KYC); null (unset) for no cap. */
@@ -73,6 +78,7 @@ export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Gate
     wsConnectionsPerAccountMax: envInteger(env, 'WS_CONNECTIONS_PER_ACCOUNT_MAX', 8),
     wsAnonymousConnectionsPerAddressMax: envInteger(env, 'WS_ANONYMOUS_CONNECTIONS_PER_ADDRESS_MAX', 32),
     engineRemote: (env['ENGINE_REMOTE'] ?? '0') === '1',
+    trustProxy: optional(env, 'TRUST_PROXY'),
     settlementInProcess: (env['SETTLEMENT_IN_PROCESS'] ?? '1') === '1',
     kycDepositCapMinor: optional(env, 'KYC_DEPOSIT_CAP_MINOR') === null ? null : envInteger(env, 'KYC_DEPOSIT_CAP_MINOR', 0),
     oidc: oidcFromEnv(env),

@@ -118,6 +118,7 @@ const app = await buildApp({
   refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
   testDeposits: !config.stripeConfigured,
   adminEmails: config.adminEmails,
+  ...(config.trustProxy === null ? {} : { trustProxy: config.trustProxy }),
   rateLimit: { perWindow: config.restRequestsPerMinute, authPerWindow: config.authRequestsPerMinute, windowMs: 60_000 },
   logger,
   metrics: gatewayMetrics,

@@ -1,4 +1,5 @@
 export * from './assert.js';
+export * from './book-checksum.js';
 export * from './commands.js';
 export * from './events.js';
 export * from './ids.js';
@@ -6,3 +7,4 @@ export * from './ladder.js';
 export * from './limits.js';
 export * from './money.js';
 export * from './reject-codes.js';
+export * from './seeded-random.js';

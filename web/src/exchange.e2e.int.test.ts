@@ -301,6 +301,13 @@ describe('the exchange in a browser', () => {
       await expect.poll(text(page, 'exposure'), WAIT).toBe(formatMinor(0));
       await expect.poll(text(page, 'available'), WAIT).toBe(formatMinor(expectedMinor));
     }
+    // The wallet history comes from the ledger the settlement worker keeps: the settlement is there.
+    const settledRow = backer.locator('[data-testid=history-row][data-kind=settlement]');
+    await expect.poll(async () => {
+      await backer.getByRole('button', { name: 'Refresh' }).click();
+      return settledRow.count();
+    }, WAIT).toBe(1);
+    expect(await settledRow.getByTestId('history-available').textContent()).toBe(`+${formatMinor(backerExpectedMinor - depositMinor + stakeMinor)}`);
     await backer.screenshot({ path: join(artifacts, 'wallet-settled.png'), fullPage: true });
 
     await admin.goto(`${webUrl}/admin/audit`);

@@ -1,13 +1,3 @@
-// mulberry32: a small, fast, seeded 32-bit PRNG returning floats in [0, 1), for tests, seeded
-// flows and benchmarks (never for the engine core, which draws no random numbers).
+// The seeded PRNG of tests, seeded flows and benchmarks (shared with the demo's simulated prices).
 
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from '@playchacha/protocol';

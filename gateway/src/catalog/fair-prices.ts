@@ -2,7 +2,7 @@
 // means drawn from the event's key, and every market type's runner probabilities follow from the
 // score grid. Pure and deterministic (the same key gives the same prices and the same result).
 
-import { STANDARD_LADDER, type Ladder } from '@playchacha/protocol';
+import { mulberry32, STANDARD_LADDER, type Ladder } from '@playchacha/protocol';
 import { MARKET_TYPE_DEFINITIONS, type FullTimeScore, type MarketType } from './market-types.js';
 
 const GOALS_MAX = 10;
@@ -19,21 +19,9 @@ export function hashText(text: string): number {
   return hash;
 }
 
-/** Numbers in [0, 1) from a seed (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /** Home 0.8–2.3 goals, away 0.6–1.9, from the key. */
 export function goalMeans(key: string): GoalMeans {
-  const random = seededRandom(hashText(key));
+  const random = mulberry32(hashText(key));
   return { homeMean: 0.8 + random() * 1.5, awayMean: 0.6 + random() * 1.3 };
 }
 
@@ -75,7 +63,7 @@ export function fairTick(probability: number, ladder: Ladder = STANDARD_LADDER):
 /** A full-time score drawn from the key's goal means (the demo's results). */
 export function drawnScore(key: string): FullTimeScore {
   const means = goalMeans(key);
-  const random = seededRandom(hashText(`${key}:result`));
+  const random = mulberry32(hashText(`${key}:result`));
   const draw = (mean: number) => {
     const p = poisson(mean);
     let u = random();

@@ -70,7 +70,7 @@ export interface AppDeps {
   readonly bodyLimitBytes?: number;
   readonly logger?: Logger;
   /** Behind a load balancer: trust X-Forwarded-For for the client IP. */
-  readonly trustProxy?: boolean;
+  readonly trustProxy?: boolean | string;
   /** The catalog service (shared with the scheduler); one over `pool` and `link` by default. */
   readonly catalog?: CatalogService;
   /** An OpenID Connect provider to log in through (GET /v1/auth/oidc/authorize and /callback). */

@@ -186,4 +186,21 @@ describe('rate limits', () => {
     const keys = await h.redis.keys('flood-*');
     expect(keys.length).toBeGreaterThan(0);
   });
+
+  it('counts each client behind a trusted proxy apart, and ignores X-Forwarded-For from anyone else', async () => {
+    const login = (app: Awaited<ReturnType<typeof h.buildApp>>, client: string) =>
+      app.inject({ method: 'POST', url: '/v1/auth/login', remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': client }, payload: { email: 'nobody@example.com', password: PASSWORD } });
+    const limits = (name: string) => ({ perWindow: 1_000, authPerWindow: 2, windowMs: 60_000, nameSpace: `${name}-${Date.now()}-` });
+    const behindProxy = await h.buildApp({ trustProxy: '127.0.0.1', rateLimit: limits('proxied') });
+    const statusesOf = async (app: Awaited<ReturnType<typeof h.buildApp>>, clients: string[]) => {
+      const statuses: number[] = [];
+      for (const client of clients) statuses.push((await login(app, client)).statusCode);
+      return statuses;
+    };
+    // Two users behind the web server: each gets the whole allowance.
+    expect(await statusesOf(behindProxy, ['203.0.113.1', '203.0.113.1', '203.0.113.2', '203.0.113.2', '203.0.113.1'])).toEqual([401, 401, 401, 401, 429]);
+    // Without trust the header is ignored: every request counts against the proxy's own address.
+    const untrusted = await h.buildApp({ rateLimit: limits('direct') });
+    expect(await statusesOf(untrusted, ['203.0.113.1', '203.0.113.2', '203.0.113.3'])).toEqual([401, 401, 429]);
+  });
 });

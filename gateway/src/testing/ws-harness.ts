@@ -102,7 +102,11 @@ export function signToken(accountId: AccountId, overrides: { audience?: string; 
 function checkServerMessage(data: WebSocket.RawData, isBinary: boolean): void {
   const message: unknown = isBinary ? decode(data as Buffer) : JSON.parse(String(data));
   const problem = serverMessageProblem(message);
-  if (problem !== null) throw new Error(`the server sent a message outside its schema: ${problem}\n${JSON.stringify(message)}`);
+  if (problem !== null) {
+    const error = new Error(`the server sent a message outside its schema: ${problem}\n${JSON.stringify(message)}`);
+    console.error(error.message);
+    throw error;
+  }
 }
 
 /** A `ws` WebSocket that checks every message it receives against the published schemas. */

@@ -6,16 +6,10 @@
 // `back` holds resting back orders (best = lowest price: what a layer can take); `lay` holds
 // resting lay orders (best = highest price: what a backer can take).
 
-export type Level = readonly [priceTicks: number, totalMinor: number];
-export type LevelChange = readonly [runnerIndex: number, side: 'back' | 'lay', priceTicks: number, totalMinor: number];
+import { bookChecksum, CHECKSUM_DEPTH, type Level, type LevelChange, type RunnerLevels } from '@playchacha/protocol';
 
-export interface RunnerLevels {
-  readonly runnerIndex: number;
-  readonly back: readonly Level[];
-  readonly lay: readonly Level[];
-}
-
-export const CHECKSUM_DEPTH = 3;
+export { bookChecksum, CHECKSUM_DEPTH, crc32 } from '@playchacha/protocol';
+export type { Level, LevelChange, RunnerLevels } from '@playchacha/protocol';
 
 export class LocalBook {
   private readonly runners: Array<{ back: Map<number, number>; lay: Map<number, number> }> = [];
@@ -62,31 +56,4 @@ export class LocalBook {
   checksum(): number {
     return bookChecksum(this.top(CHECKSUM_DEPTH));
   }
-}
-
-export function bookChecksum(runners: readonly RunnerLevels[]): number {
-  const parts: string[] = [];
-  for (const runner of runners) {
-    const back = runner.back.slice(0, CHECKSUM_DEPTH).map(([tick, total]) => `${tick}@${total}`).join(',');
-    const lay = runner.lay.slice(0, CHECKSUM_DEPTH).map(([tick, total]) => `${tick}@${total}`).join(',');
-    parts.push(`${runner.runnerIndex}:${back}/${lay}`);
-  }
-  return crc32(parts.join(';'));
-}
-
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-/** CRC-32 (IEEE, as zlib) of an ASCII string. */
-export function crc32(text: string): number {
-  let crc = 0xffffffff;
-  for (let i = 0; i < text.length; i++) crc = (CRC_TABLE[(crc ^ text.charCodeAt(i)) & 0xff] as number) ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
 }
