@@ -163,6 +163,11 @@ function engineHttpPaths(): Set<string> {
   return new Set([...text.matchAll(/case '(\/[a-z]*)':/g)].map((match) => match[1] as string));
 }
 
+function gatewayOpsPaths(): Set<string> {
+  const text = readFileSync(join(ROOT, 'gateway/src/rest/routes/ops-routes.ts'), 'utf8');
+  return new Set([...text.matchAll(/app\.get\('(\/[a-z]+)'/g)].map((match) => match[1] as string));
+}
+
 /** Metric names the engine registers, and the prefix of its default Node.js metrics. */
 function engineMetrics(): { names: Set<string>; defaultPrefix: string } {
   const text = readFileSync(join(ROOT, 'engine/src/io/metrics.ts'), 'utf8');
@@ -369,9 +374,15 @@ describe('the chart matches the code', () => {
           if (port === undefined) continue;
           const named = (container.ports ?? []).find((p) => p.name === port || p.containerPort === port);
           expect(named, `${component} probe port ${port}`).toBeDefined();
-          if (probe?.httpGet && (component === 'gateway' || component === 'engine')) {
+          if (probe?.httpGet && (component === 'gateway' || component === 'engine') && named?.name === 'engine') {
             expect(enginePaths, `${component} probe ${probe.httpGet.path}`).toContain(probe.httpGet.path);
-            expect(named?.name).toBe('engine');
+          } else if (probe?.httpGet && component === 'gateway') {
+            // A gateway following remote engines answers on its REST port's operations routes.
+            expect(named?.name).toBe('http');
+            expect(gatewayOpsPaths(), `gateway probe ${probe.httpGet.path}`).toContain(probe.httpGet.path);
+            expect(containerEnv(container, manifests).get('ENGINE_REMOTE')).toBe('1');
+          } else if (probe?.httpGet && component === 'engine') {
+            expect.fail(`the engine probe ${probe.httpGet.path} is not on its engine port`);
           }
           if (probe?.httpGet && component === 'web') expect(existsSync(join(ROOT, 'web/src/routes/+page.svelte'))).toBe(true);
           checked += 1;
