@@ -17,6 +17,7 @@ const CLIENT_SUMMARIES: Record<ClientMessageType, string> = {
   mass_cancel: 'Cancel every open order of the account, optionally by market, runner and side.',
   subscribe_market: 'Market data: a snapshot (or, with fromSeq, the deltas after it), then deltas.',
   unsubscribe_market: 'Stop a market\'s data.',
+  subscribe_event: 'Market data for every market of a catalog event: a snapshot of each, then deltas.',
   subscribe_orders: 'The account\'s order stream: an image, then updates.',
   unsubscribe_orders: 'Stop the order stream.',
   set_cancel_on_disconnect: 'Cancel this account\'s orders if this connection drops and does not return within graceMs.',

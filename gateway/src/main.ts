@@ -133,6 +133,10 @@ const app = await buildApp({
 const ws = await WsServer.start({
   link,
   metrics: gatewayMetrics,
+  eventMarkets: async (eventId) => {
+    if ((await catalog.store.event(pool, eventId)) === null) return null;
+    return (await catalog.store.marketsOfEvents(pool, [eventId])).map((market) => market.marketId);
+  },
   authenticator: new StoreAuthenticator(jwt, new ApiKeyStore(pool)),
   port: config.wsPort,
   host: config.host,

@@ -12,6 +12,7 @@ export const WS_ERROR_CODES = {
   invalid_field: 'A field is missing, of the wrong type, or out of range (amounts are integers of minor units within their maximum).',
   login_required: 'The message needs an account: this connection was opened without credentials and may only subscribe to market data and ping.',
   unknown_market: 'No such market.',
+  unknown_event: 'No such event (or the gateway has no catalog).',
   not_subscribed: 'There is no such subscription on this connection.',
   too_many_subscriptions: 'The connection already has its maximum number of market subscriptions.',
   engine_unavailable: 'The engine did not accept the command (no leader, or it is stopping); nothing was journaled. Retry with the same client order id.',

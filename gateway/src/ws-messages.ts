@@ -96,6 +96,10 @@ export const ClientSchemas = {
     conflateMs: Type.Optional(Type.Integer({ minimum: 0, maximum: CONFLATE_MS_MAX })),
   }),
   unsubscribe_market: message('unsubscribe_market', { marketId: EntityId }),
+  subscribe_event: message('subscribe_event', {
+    eventId: EntityId,
+    conflateMs: Type.Optional(Type.Integer({ minimum: 0, maximum: CONFLATE_MS_MAX })),
+  }),
   subscribe_orders: message('subscribe_orders', {}),
   unsubscribe_orders: message('unsubscribe_orders', {}),
   set_cancel_on_disconnect: message('set_cancel_on_disconnect', {
@@ -354,6 +358,13 @@ export type ServerMessage =
       readonly publishTimeMs: number;
     } & Lagging)
   | { readonly type: 'unsubscribed'; readonly id: MessageIdValue; readonly topic: 'orders' | 'market'; readonly marketId?: MarketId }
+  | {
+      /** Follows the market_snapshot of every market of the event (each with the same id). */
+      readonly type: 'event_subscribed';
+      readonly id: MessageIdValue;
+      readonly eventId: number;
+      readonly marketIds: readonly MarketId[];
+    }
   | ({ readonly type: 'orders_snapshot'; readonly id: MessageIdValue; readonly open: readonly OrderState[]; readonly recentlyClosed: readonly OrderState[] } & Lagging)
   | ({ readonly type: 'order_updates'; readonly updates: readonly OrderUpdate[]; readonly publishTimeMs: number } & Lagging)
   | { readonly type: 'cancel_on_disconnect_set'; readonly id: MessageIdValue; readonly graceMs: number }

@@ -219,6 +219,11 @@ export const ServerSchemas: Record<ServerMessageType, TSchema> = {
     topic: literals(['orders', 'market']),
     marketId: Type.Optional(EntityId),
   }),
+  event_subscribed: message('event_subscribed', 'Answers subscribe_event, after a market_snapshot of each of its markets.', {
+    id: MessageId,
+    eventId: EntityId,
+    marketIds: Type.Array(EntityId),
+  }),
   orders_snapshot: message('orders_snapshot', 'The account\'s open and recently closed orders, answering subscribe_orders.', {
     id: MessageId,
     open: Type.Array(OrderState),

@@ -48,6 +48,8 @@ export interface WsServerOptions {
   readonly logger?: Logger;
   readonly now?: () => number;
   readonly metrics?: GatewayMetrics;
+  /** The engine markets of a catalog event, or null when there is no such event (subscribe_event). */
+  readonly eventMarkets?: (eventId: number) => Promise<readonly MarketId[] | null>;
 }
 
 interface Settings {
@@ -63,7 +65,7 @@ interface Settings {
 }
 
 /** What a connection without credentials may send: market data and pings. */
-const ANONYMOUS_MESSAGES = new Set<ClientMessage['type']>(['subscribe_market', 'unsubscribe_market', 'ping']);
+const ANONYMOUS_MESSAGES = new Set<ClientMessage['type']>(['subscribe_market', 'subscribe_event', 'unsubscribe_market', 'ping']);
 
 interface CopiedUpgrade {
   readonly secWebSocketKey: string;
@@ -453,6 +455,9 @@ export class WsServer {
       case 'subscribe_market':
         this.subscribeMarket(session, message);
         return;
+      case 'subscribe_event':
+        void this.subscribeEvent(session, message);
+        return;
       case 'unsubscribe_market': {
         const subscription = session.markets.get(message.marketId);
         if (subscription === undefined) {
@@ -503,6 +508,29 @@ export class WsServer {
   private engineFailed(session: Session, id: MessageIdValue, error: unknown): void {
     this.logger.warn({ err: error, accountId: session.accountId }, 'engine did not take a command');
     this.error(session, id, 'engine_unavailable', 'the engine did not journal the command; retry with the same client order id');
+  }
+
+  /** Every market of a catalog event: a snapshot of each (all or none), then event_subscribed. */
+  private async subscribeEvent(session: Session, message: ClientMessageOf<'subscribe_event'>): Promise<void> {
+    let marketIds: readonly MarketId[] | null = null;
+    try {
+      marketIds = (await this.options.eventMarkets?.(message.eventId)) ?? null;
+    } catch (error) {
+      this.logger.warn({ err: error, eventId: message.eventId }, 'could not read the event\'s markets');
+    }
+    if (session.closed) return;
+    if (marketIds === null) {
+      this.error(session, message.id, 'unknown_event', `no event ${message.eventId}`);
+      return;
+    }
+    const live = marketIds.filter((marketId) => this.markets.has(marketId));
+    const added = live.filter((marketId) => !session.markets.has(marketId)).length;
+    if (session.markets.size + added > this.settings.marketSubscriptionsMax) {
+      this.error(session, message.id, 'too_many_subscriptions', `the event has ${live.length} markets; at most ${this.settings.marketSubscriptionsMax} markets per connection`);
+      return;
+    }
+    for (const marketId of live) this.subscribeMarket(session, { id: message.id, type: 'subscribe_market', marketId, ...(message.conflateMs === undefined ? {} : { conflateMs: message.conflateMs }) });
+    session.send({ type: 'event_subscribed', id: message.id, eventId: message.eventId, marketIds: live }, this.now());
   }
 
   private subscribeMarket(session: Session, message: ClientMessageOf<'subscribe_market'>): void {
