@@ -14,7 +14,8 @@ import { openStorage, processPartition } from './io/storage.js';
 const config = engineConfigFromEnv();
 const logger = pino({ level: config.logLevel, base: { svc: 'engine', partition: config.partition } });
 const metrics = createEngineMetrics(config.partition);
-const storage = await openStorage(config, logger);
+// On files no settlement worker runs in this process to read and trim an events log, so none is kept.
+const storage = await openStorage(config, logger, { eventLog: false });
 let demo: DemoMarketMaker | null = null;
 
 const partition = processPartition(config, storage, logger, metrics);

@@ -26,21 +26,27 @@ export interface EngineStorage {
   close(): Promise<void>;
 }
 
-export async function openStorage(config: EngineConfig, logger: Logger): Promise<EngineStorage> {
+/**
+ * `eventLog` (files only, default true): keep the events log for an in-process settlement worker.
+ * A process with nobody to read and trim it (the standalone engine) passes false.
+ */
+export async function openStorage(config: EngineConfig, logger: Logger, options: { eventLog?: boolean } = {}): Promise<EngineStorage> {
   if (config.redisUrl === null) {
     const journal = await FileJournal.open(join(config.dataDir, 'journal'), config.partition, {
       onRepair: (repair) => logger.warn(repair, 'cut a torn journal tail'),
     });
-    const eventLog = await FileEventLog.open(join(config.dataDir, 'events'), config.partition, (repair) => logger.warn(repair, 'cut a torn events-log tail'));
+    const eventLog =
+      options.eventLog === false
+        ? null
+        : await FileEventLog.open(join(config.dataDir, 'events'), config.partition, (repair) => logger.warn(repair, 'cut a torn events-log tail'));
     return {
       journal,
       leadership: new FileLeadership(join(config.dataDir, 'journal'), config.partition, { leaseMs: config.leaseMs }),
       snapshots: new FileSnapshotStore(join(config.dataDir, 'snapshots', config.partition)),
-      sink: eventLog,
-      eventLog,
+      ...(eventLog === null ? {} : { sink: eventLog, eventLog }),
       close: async () => {
         await journal.close();
-        await eventLog.close();
+        await eventLog?.close();
       },
     };
   }
