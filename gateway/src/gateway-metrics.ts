@@ -12,6 +12,8 @@ export interface GatewayMetrics {
   readonly wsSlowConsumersDropped: Counter;
   readonly orderAnswerSeconds: Histogram;
   readonly httpRequestSeconds: Histogram<'method' | 'route' | 'status_code'>;
+  /** Commands the engine applied that the in-process settlement has not yet posted to the ledger. */
+  readonly settlementLagCommands: Gauge;
 }
 
 export function createGatewayMetrics(registry = new Registry()): GatewayMetrics {
@@ -35,6 +37,11 @@ export function createGatewayMetrics(registry = new Registry()): GatewayMetrics 
       name: 'exch_gateway_order_answer_duration_seconds',
       help: 'From an order message to its answer after the durable journal frame',
       buckets: [2.5e-4, 5e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.5, 1],
+      registers: [registry],
+    }),
+    settlementLagCommands: new Gauge({
+      name: 'exch_gateway_settlement_lag_commands',
+      help: 'Commands the engine applied that the in-process settlement has not yet posted to the ledger',
       registers: [registry],
     }),
     httpRequestSeconds: new Histogram({

@@ -52,7 +52,10 @@ const engineConfig = engineConfigFromEnv();
 const embeddedPostgres = config.databaseUrl === null ? await startEmbeddedPostgres(engineConfig.dataDir) : null;
 const databaseUrl = config.databaseUrl ?? (embeddedPostgres as EmbeddedPostgres).url;
 await migrate(databaseUrl);
-const pool = createPool(databaseUrl, logger);
+// PGlite serves one session: its socket server interleaves the extended-protocol messages of
+// concurrent connections (one connection's Bind can land on another's Parse), so on the embedded
+// default every user of the database shares one connection.
+const pool = createPool(databaseUrl, logger, embeddedPostgres === null ? 10 : 1);
 const redis = config.redisUrl === null ? undefined : new Redis(config.redisUrl, { connectTimeout: 500, maxRetriesPerRequest: 1 });
 redis?.on('error', (error) => logger.warn({ err: error }, 'redis'));
 
@@ -77,7 +80,7 @@ if (config.engineRemote) {
 
 // The embedded default's settlement: the events log into the ledger tables of the same database.
 const eventLog = storage?.eventLog;
-const ledgerSql = eventLog !== undefined && config.settlementInProcess ? connectDatabase(databaseUrl) : null;
+const ledgerSql = eventLog !== undefined && config.settlementInProcess ? (embeddedPostgres === null ? connectDatabase(databaseUrl) : pool) : null;
 let settlement: LogSettlement | null = null;
 if (eventLog !== undefined && ledgerSql !== null) {
   await migrateLedger(databaseUrl, 'up');
@@ -100,6 +103,7 @@ if (eventLog !== undefined && ledgerSql !== null) {
   partition.onFrame(() => worker.wake());
   void worker.run();
   settlement = worker;
+  setInterval(() => gatewayMetrics.settlementLagCommands.set(Math.max(0, partition.appliedSeq - worker.ledgerSeq)), 1_000).unref();
 }
 
 const readModels = new RestReadModels(link);
@@ -181,7 +185,7 @@ async function shutdown(signal: string): Promise<void> {
   await ws.close();
   readModels.stop();
   await settlement?.stop();
-  await ledgerSql?.end();
+  if (ledgerSql !== pool) await ledgerSql?.end();
   if (remote !== null) await remote.close();
   else await partition.stop();
   await storage?.close();

@@ -4,7 +4,7 @@
 // Screenshots of the main pages go to test-artifacts/web/.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -54,7 +54,7 @@ process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
 
-function startProcess(args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; ready: RegExp }): Promise<{ child: ChildProcess; line: string }> {
+function startProcess(args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; ready: RegExp; logFile?: string }): Promise<{ child: ChildProcess; line: string }> {
   const child = spawn(process.execPath, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   let output = '';
@@ -62,6 +62,7 @@ function startProcess(args: string[], options: { cwd: string; env: NodeJS.Proces
     const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start:\n${output}`)), 90_000);
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
+      if (options.logFile !== undefined) appendFileSync(options.logFile, chunk);
       const match = options.ready.exec(output);
       if (match !== null) {
         clearTimeout(timer);
@@ -119,6 +120,7 @@ beforeAll(async () => {
       AUTH_REQUESTS_PER_MINUTE: '100000',
     },
     ready: /READY api=\S+/,
+    logFile: join(artifacts, 'gateway.log'),
   });
   gateway = started.child;
   const webStarted = await startProcess([join(webRoot, 'build', 'index.js')], {
@@ -303,10 +305,14 @@ describe('the exchange in a browser', () => {
     }
     // The wallet history comes from the ledger the settlement worker keeps: the settlement is there.
     const settledRow = backer.locator('[data-testid=history-row][data-kind=settlement]');
+    let seen = '';
     await expect.poll(async () => {
       await backer.getByRole('button', { name: 'Refresh' }).click();
+      seen = (await backer.locator('section.history').textContent()) ?? '';
       return settledRow.count();
-    }, WAIT).toBe(1);
+    }, WAIT).toBe(1).catch((error: unknown) => {
+      throw new Error(`no settlement in the wallet history; it showed: ${seen}`, { cause: error });
+    });
     expect(await settledRow.getByTestId('history-available').textContent()).toBe(`+${formatMinor(backerExpectedMinor - depositMinor + stakeMinor)}`);
     await backer.screenshot({ path: join(artifacts, 'wallet-settled.png'), fullPage: true });
 
