@@ -8,6 +8,7 @@ import type { AccountId, AccountLimits } from '@playchacha/protocol';
 import type { EngineLink } from '../engine-link.js';
 import { ApiError } from '../rest/errors.js';
 import type { AuditLog } from './audit-log.js';
+import { inTransaction } from '../../../settlement/src/db/database.js';
 import {
   depositRefusal,
   engineLimits,
@@ -193,9 +194,7 @@ export class ProfileService {
 
   /** Records a document's metadata; an unverified or rejected account becomes pending review. */
   async submitDocument(accountId: AccountId, document: Omit<KycDocument, 'documentId' | 'submittedAtMs'>): Promise<Profile> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await inTransaction(this.pool, async (client) => {
       const row = await this.row(client, accountId, true);
       if (row.kyc_status === 'verified') throw new ApiError('kyc_already_verified');
       await client.query(
@@ -204,13 +203,7 @@ export class ProfileService {
         [accountId, document.kind, document.fileName, document.contentType, document.sizeBytes, document.sha256],
       );
       await client.query(`UPDATE gateway_profiles SET kyc_status = 'pending', kyc_note = NULL, updated_at = now() WHERE account_id = $1`, [accountId]);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK');
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
     await this.audit.record({ actorAccountId: accountId, action: 'SubmitKycDocument', target: `account:${accountId}`, reason: '', details: { kind: document.kind, sha256: document.sha256 }, outcome: 'ok' });
     return this.get(accountId);
   }
@@ -347,9 +340,7 @@ export class ProfileService {
    */
   async deposit(accountId: AccountId, transferId: string, amountMinor: number, credit: () => Promise<void>): Promise<void> {
     const nowMs = this.now();
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await inTransaction(this.pool, async (client) => {
       const row = await this.row(client, accountId, true);
       const limit = limitInForce(limitOf(row.deposit_limit_minor, row.deposit_limit_period), row.deposit_limit_pending, nowMs).limit;
       const money = await this.deposited(client, accountId, limit === null ? null : PERIOD_MS[limit.period], nowMs);
@@ -369,12 +360,6 @@ export class ProfileService {
         `INSERT INTO gateway_deposits (transfer_id, account_id, amount_minor, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (transfer_id) DO NOTHING`,
         [transferId, accountId, amountMinor, new Date(nowMs)],
       );
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK');
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 }

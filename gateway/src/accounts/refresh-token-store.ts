@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { AccountId } from '@playchacha/protocol';
 import { randomSecret, sha256 } from './secrets.js';
+import { inTransaction } from '../../../settlement/src/db/database.js';
 
 export type RotateResult =
   | { readonly ok: true; readonly accountId: AccountId; readonly refreshToken: string }
@@ -32,9 +33,7 @@ export class RefreshTokenStore {
   }
 
   async rotate(refreshToken: string): Promise<RotateResult> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.pool, async (client) => {
       const found = await client.query<TokenRow>(
         `SELECT family_id, account_id, expires_at <= now() AS expired, rotated_at, revoked_at
          FROM gateway_refresh_tokens WHERE token_hash = $1 FOR UPDATE`,
@@ -53,14 +52,8 @@ export class RefreshTokenStore {
         const accountId = Number(row.account_id);
         result = { ok: true, accountId, refreshToken: await this.insert(client, accountId, row.family_id) };
       }
-      await client.query('COMMIT');
       return result;
-    } catch (error) {
-      await client.query('ROLLBACK');
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /** Revokes the family of the token (a logout); returns false when the token is unknown. */

@@ -5,6 +5,7 @@
 import type pg from 'pg';
 import type { AccountId } from '@playchacha/protocol';
 import { isRole, type Role } from './roles.js';
+import { inTransaction } from '../../../settlement/src/db/database.js';
 
 export interface User {
   readonly accountId: AccountId;
@@ -39,9 +40,7 @@ export class UserStore {
    * throws, nothing is kept (the account id is skipped).
    */
   async create(email: string, passwordHash: string, role: Role, openAccount: (accountId: AccountId) => Promise<void>): Promise<User> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.pool, async (client) => {
       const inserted = await client.query<UserRow>(
         `INSERT INTO gateway_users (account_id, email, password_hash, role)
          VALUES (nextval('gateway_account_ids'), $1, $2, $3)
@@ -53,14 +52,8 @@ export class UserStore {
       if (row === undefined) throw new EmailTakenError();
       const user = toUser(row);
       await openAccount(user.accountId);
-      await client.query('COMMIT');
       return user;
-    } catch (error) {
-      await client.query('ROLLBACK');
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async byEmail(email: string): Promise<User | null> {

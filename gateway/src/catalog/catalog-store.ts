@@ -6,6 +6,7 @@ import type pg from 'pg';
 import type { DeadHeat } from '@playchacha/protocol';
 import type { FeedCompetition, FeedSport } from './feed.js';
 import { MARKET_TYPE_DEFINITIONS, type MarketType } from './market-types.js';
+import { inTransaction } from '../../../settlement/src/db/database.js';
 
 export const EVENT_STATUSES = ['scheduled', 'in_play', 'finished', 'postponed', 'abandoned'] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
@@ -174,19 +175,8 @@ function likePattern(text: string): string {
 export class CatalogStore {
   constructor(readonly pool: pg.Pool) {}
 
-  async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK');
-      throw error;
-    } finally {
-      client.release();
-    }
+  transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, work);
   }
 
   // ----- Writes -----------------------------------------------------------------------------------
