@@ -163,8 +163,12 @@ export class TestClient {
     return TestClient.open(url, { headers: { authorization: `Bearer ${await signToken(accountId)}` }, query, encoding });
   }
 
-  /** Resolves with the first message (already received or not) that passes the test. */
-  next(test: (m: ServerMessage) => boolean, timeoutMs = 5_000): Promise<ServerMessage> {
+  /**
+   * Resolves with the first message (already received or not) that passes the test. The timeout
+   * only ends a test that would otherwise hang; it is generous because a loaded CI machine can
+   * stall an fsync for seconds, and tests never assert on speed.
+   */
+  next(test: (m: ServerMessage) => boolean, timeoutMs = 20_000): Promise<ServerMessage> {
     const seen = this.messages.find(test);
     if (seen !== undefined) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
