@@ -17,6 +17,8 @@ export interface Stack {
   readonly api: string;
   readonly wsUrl: string;
   readonly redisUrl: string;
+  /** Redis's data dir (the AOF lives here). */
+  readonly redisDir: string;
   /** Registers and logs in an account; funds it when fundMinor is given. */
   account(email: string, fundMinor?: number): Promise<{ token: string }>;
   post(path: string, body: unknown, token?: string, idempotencyKey?: string): Promise<unknown>;
@@ -78,6 +80,7 @@ export async function startStack(options: { appendfsync: 'always' | 'everysec' }
     api,
     wsUrl: `ws://127.0.0.1:${wsPort}/v1/ws`,
     redisUrl: redis.url,
+    redisDir: redis.dir,
     post,
     account: async (email, fundMinor) => {
       await post('/v1/auth/register', { email, password: PASSWORD });

@@ -2,10 +2,14 @@
 // (uWebSockets.js, the engine partition in process, group-committed to Redis Streams with AOF
 // `appendfsync always`); every ack comes after the command's frame is durable. Phase 1 runs open
 // loop at 1,000 orders/s and records ack latency in an HDR histogram; phase 2 ramps the rate until
-// a step has errors or falls behind (ack p99 over 100 ms). A raw Redis PING round trip in the same run is the floor.
+// a step has errors or falls behind (ack p99 over 100 ms). A raw Redis PING round trip in the same
+// run is the network floor; with `appendfsync always` the disk's fdatasync latency (measured in
+// Redis's data dir, same run) is the durability floor under every ack.
 // Everything runs on this machine (loopback), bounded in count and time; `--json` prints one JSON
 // object on the last line.
 
+import { closeSync, fdatasyncSync, openSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import * as hdr from 'hdr-histogram-js';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
@@ -55,6 +59,8 @@ async function main(): Promise<void> {
     }
     const redisRttP50Ms = await redisRoundTrip(stack.redisUrl);
     log(`${CLIENTS} clients connected; Redis PING round trip p50 ${redisRttP50Ms.toFixed(3)} ms`);
+    const fsync = diskSyncLatency(stack.redisDir);
+    log(`fdatasync of a 200-byte append in Redis's data dir: p50 ${fsync.p50Ms.toFixed(3)} ms, p99 ${fsync.p99Ms.toFixed(3)} ms`);
 
     const flow = new OrderFlow(clients);
     log(`phase 1: open loop at 1,000 orders/s for ${PHASE1_SECONDS} s`);
@@ -78,6 +84,8 @@ async function main(): Promise<void> {
       maxOrdersPerSec,
       at1k: { ackP50Ms: p(at1k, 50), ackP99Ms: p(at1k, 99), ackP999Ms: p(at1k, 99.9), sent: at1k.sent, answered: at1k.answered, errors: at1k.errors },
       redisRttP50Ms,
+      fsyncP50Ms: fsync.p50Ms,
+      fsyncP99Ms: fsync.p99Ms,
       clients: CLIENTS,
       ramp: steps,
       sustainedP99MsMax: SUSTAINED_P99_MS,
@@ -88,7 +96,7 @@ async function main(): Promise<void> {
     process.stdout.write(`WebSocket end to end: ${CLIENTS} clients, acks after the journal frame is durable (Redis appendfsync ${APPENDFSYNC})\n`);
     process.stdout.write(`  at 1 k orders/s: ack p50 ${summary.at1k.ackP50Ms.toFixed(3)} ms (goal ≤ 1), p99 ${summary.at1k.ackP99Ms.toFixed(3)} ms (goal ≤ 3), p99.9 ${summary.at1k.ackP999Ms.toFixed(3)} ms\n`);
     process.stdout.write(`  highest sustained rate (no errors, all answered, ack p99 ≤ ${SUSTAINED_P99_MS} ms): ${maxOrdersPerSec} orders/s (goal ≥ 50,000)\n`);
-    process.stdout.write(`  Redis PING round trip p50: ${redisRttP50Ms.toFixed(3)} ms\n`);
+    process.stdout.write(`  Redis PING round trip p50: ${redisRttP50Ms.toFixed(3)} ms; disk fdatasync p50 ${fsync.p50Ms.toFixed(3)} ms, p99 ${fsync.p99Ms.toFixed(3)} ms (the floor under each ack with appendfsync always)\n`);
     if (json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   } finally {
     await stack.stop();
@@ -166,6 +174,26 @@ async function runOpenLoop(flow: OrderFlow, rate: number, seconds: number): Prom
   });
   await Promise.all(inFlight);
   return run;
+}
+
+/** fdatasync after a small append, as Redis does per event-loop turn with appendfsync always. */
+function diskSyncLatency(dir: string, samples = 1_000): { p50Ms: number; p99Ms: number } {
+  const path = join(dir, 'fsync-probe.bin');
+  const fd = openSync(path, 'w');
+  const record = Buffer.alloc(200, 1);
+  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 10_000_000, numberOfSignificantValueDigits: 3 });
+  try {
+    for (let i = 0; i < samples; i++) {
+      const startedAt = performance.now();
+      writeSync(fd, record);
+      fdatasyncSync(fd);
+      histogram.recordValue(Math.max(1, Math.round((performance.now() - startedAt) * 1000)));
+    }
+  } finally {
+    closeSync(fd);
+    rmSync(path, { force: true });
+  }
+  return { p50Ms: histogram.getValueAtPercentile(50) / 1000, p99Ms: histogram.getValueAtPercentile(99) / 1000 };
 }
 
 async function redisRoundTrip(url: string): Promise<number> {
