@@ -481,7 +481,8 @@ describe('RedisJournal on a redis-server that crashes', () => {
     for (let attempt = 0; attempt < 3; attempt++) {
       const startedMs = performance.now();
       await expect(journal.append(next)).rejects.toThrow();
-      expect(performance.now() - startedMs).toBeLessThan(3_000);
+      // Rejected within the client's connect and retry bounds, not queued until Redis returns.
+      expect(performance.now() - startedMs).toBeLessThan(10_000);
       await sleep(100);
     }
 
