@@ -2,6 +2,7 @@
 // database; lines are immutable; a transaction that does not balance cannot commit; no negative
 // available balance; balances move only through lines; applied entries and settlements are unique.
 
+import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedPostgres, type SharedServer } from '../../scripts/test-context.js';
 import { connectDatabase, inTransaction, query, toMinor, type Db } from './db/database.js';
@@ -12,6 +13,7 @@ import { freshDatabase } from './testing/fresh-database.js';
 let server: SharedServer;
 let databaseUrl: string;
 let sql: Db;
+const MIGRATIONS = readdirSync(new URL('../migrations', import.meta.url)).filter((name) => name.endsWith('.js')).length;
 
 beforeAll(async () => {
   server = await sharedPostgres();
@@ -55,12 +57,12 @@ function post(key: string, lines: ReadonlyArray<readonly [string, number]>): Pro
 
 describe('ledger schema', () => {
   it('migrates up, down and up again on an empty database', async () => {
-    expect(await migrate(databaseUrl, 'up')).toHaveLength(4);
+    expect(await migrate(databaseUrl, 'up')).toHaveLength(MIGRATIONS);
     const created = await tables();
     expect(created).toEqual(expect.arrayContaining(['ledger_accounts', 'ledger_transactions', 'ledger_lines', 'applied_stream_entries', 'market_settlements', 'stream_cursors', 'payment_deposits', 'payment_withdrawals', 'stripe_events', 'payment_outbox']));
-    expect(await migrate(databaseUrl, 'down')).toHaveLength(4);
+    expect(await migrate(databaseUrl, 'down')).toHaveLength(MIGRATIONS);
     expect(await tables()).toEqual([]);
-    expect(await migrate(databaseUrl, 'up')).toHaveLength(4);
+    expect(await migrate(databaseUrl, 'up')).toHaveLength(MIGRATIONS);
     expect(await tables()).toEqual(created);
     expect(await migrate(databaseUrl, 'up')).toEqual([]);
   });
@@ -90,6 +92,43 @@ describe('ledger schema', () => {
     expect(toMinor((await query(sql, `SELECT balance_minor FROM ledger_accounts WHERE code = 'available:1'`))[0]?.['balance_minor'])).toBe(500);
     // The same idempotency key twice is refused.
     expect(await sqlState(() => post('t1', [['clearing:payments', -1], ['available:1', 1]]))).toBe('23505');
+    expect(await checkInvariants(sql)).toEqual([]);
+  });
+
+  it('checks every transaction of a many-row statement at commit, wherever its lines come from', async () => {
+    const [available] = await query(sql, `SELECT id FROM ledger_accounts WHERE code = 'available:1'`);
+    const [clearing] = await query(sql, `SELECT id FROM ledger_accounts WHERE code = 'clearing:payments'`);
+    /** Three transactions in one statement; `lines` says which lines each gets, in two later statements. */
+    const batch = (prefix: string, lines: ReadonlyArray<ReadonlyArray<number>>) =>
+      inTransaction(sql, async (tx) => {
+        const created = await query(
+          tx,
+          `INSERT INTO ledger_transactions (idempotency_key, kind, partition, command_seq, account_id, reference)
+           SELECT $1 || n, 'deposit', 'p0', n, 1, $1 || n FROM generate_series(1, 3) AS n ORDER BY n RETURNING id`,
+          [prefix],
+        );
+        for (const half of [0, 1]) {
+          const rows = created.flatMap((row, i) => (lines[i] ?? []).filter((_, j) => j % 2 === half).map((amountMinor) => [row['id'], amountMinor > 0 ? available?.['id'] : clearing?.['id'], amountMinor]));
+          if (rows.length === 0) continue;
+          await query(
+            tx,
+            'INSERT INTO ledger_lines (transaction_id, ledger_account_id, amount_minor) SELECT * FROM unnest($1::int8[], $2::int8[], $3::int8[])',
+            [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2])],
+          );
+        }
+      });
+    const count = async (): Promise<string> => String((await query(sql, 'SELECT COUNT(*) AS n FROM ledger_transactions'))[0]?.['n']);
+    const before = await count();
+    // Balanced, with each transaction's two lines split across the two statements: commits.
+    await batch('ok-', [[7, -7], [8, -8], [9, -9]]);
+    expect(Number(await count())).toBe(Number(before) + 3);
+    // One transaction of three does not balance, or has one line, or none: nothing commits.
+    expect(await sqlState(() => batch('sum-', [[7, -7], [8, -5], [9, -9]]))).toBe('23514');
+    expect(await sqlState(() => batch('one-', [[7, -7], [8, -8], [9]]))).toBe('23514');
+    expect(await sqlState(() => batch('none-', [[], [8, -8], [9, -9]]))).toBe('23514');
+    expect(Number(await count())).toBe(Number(before) + 3);
+    // The queue of range checks is empty once each passed.
+    expect((await query(sql, 'SELECT COUNT(*) AS n FROM ledger_balance_checks'))[0]?.['n']).toBe('0');
     expect(await checkInvariants(sql)).toEqual([]);
   });
 
