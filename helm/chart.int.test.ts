@@ -19,17 +19,31 @@ const NAMESPACE = 'play-chacha';
 const KUBERNETES_VERSION = '1.33.0';
 const ENVIRONMENTS = ['development', 'staging', 'production'] as const;
 // Everything the chart can render beyond the environments' defaults: separate engine processes,
-// blue/green and autoscaling for the gateway, the mesh, Jaeger.
-const EVERYTHING_ON = ['engine.enabled=true', 'gateway.autoscaling.enabled=true', 'istio.enabled=true', 'tracing.jaeger.enabled=true', 'rollouts.enabled=true'];
+// blue/green and autoscaling for the gateway, the mesh, Jaeger, a database read replica.
+const READ_HOST = 'play-chacha-replica.rds.internal';
+const EVERYTHING_ON = [
+  'engine.enabled=true',
+  'gateway.autoscaling.enabled=true',
+  'istio.enabled=true',
+  'tracing.jaeger.enabled=true',
+  'rollouts.enabled=true',
+  `database.readHost=${READ_HOST}`,
+];
 const TOOLS_TIMEOUT_MS = 30 * 60_000;
 
-type Manifest = { apiVersion: string; kind: string; metadata: { name: string; annotations?: Record<string, string> }; spec?: Record<string, unknown>; data?: Record<string, string> };
+type Manifest = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: Record<string, unknown>;
+  data?: Record<string, string>;
+};
 type Container = {
   name: string;
   image: string;
   args?: string[];
   ports?: Array<{ name: string; containerPort: number }>;
-  env?: Array<{ name: string; value?: string }>;
+  env?: Array<{ name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }>;
   envFrom?: Array<{ configMapRef?: { name: string } }>;
   livenessProbe?: Probe;
   readinessProbe?: Probe;
@@ -168,12 +182,25 @@ function gatewayOpsPaths(): Set<string> {
   return new Set([...text.matchAll(/app\.get\('(\/[a-z]+)'/g)].map((match) => match[1] as string));
 }
 
-/** Metric names the engine registers, and the prefix of its default Node.js metrics. */
-function engineMetrics(): { names: Set<string>; defaultPrefix: string } {
-  const text = readFileSync(join(ROOT, 'engine/src/io/metrics.ts'), 'utf8');
-  const names = new Set([...text.matchAll(/name: '(exch_[a-z0-9_]+)'/g)].map((match) => match[1] as string));
-  const prefix = /collectDefaultMetrics\(\{[^}]*prefix: '([a-z_]+)'/.exec(text);
-  return { names, defaultPrefix: prefix?.[1] ?? '' };
+/** The paths the settlement worker's side door answers (settlement/src/io/settlement-http.ts). */
+function settlementHttpPaths(): Set<string> {
+  const text = readFileSync(join(ROOT, 'settlement/src/io/settlement-http.ts'), 'utf8');
+  return new Set([...text.matchAll(/case '(\/[a-z]*)':/g)].map((match) => match[1] as string));
+}
+
+const METRICS_FILES = ['engine/src/io/metrics.ts', 'gateway/src/gateway-metrics.ts', 'settlement/src/settlement-metrics.ts'];
+
+/** Metric names the services register, and the prefixes of their default Node.js metrics. */
+function serviceMetrics(): { names: Set<string>; defaultPrefixes: string[] } {
+  const names = new Set<string>();
+  const defaultPrefixes: string[] = [];
+  for (const file of METRICS_FILES) {
+    const text = readFileSync(join(ROOT, file), 'utf8');
+    for (const match of text.matchAll(/name: '(exch_[a-z0-9_]+)'/g)) names.add(match[1] as string);
+    const prefix = /collectDefaultMetrics\(\{[^}]*prefix: '([a-z_]+)'/.exec(text);
+    if (prefix) defaultPrefixes.push(prefix[1] as string);
+  }
+  return { names, defaultPrefixes };
 }
 
 // Which source each component runs: its entry point (the Dockerfile's CMD, or the container's
@@ -187,6 +214,8 @@ const ENTRY_BY_COMPONENT: Record<string, string> = {
 // Variables read by the runtime or the framework rather than by our source.
 const RUNTIME_ENV: Record<string, string> = {
   NODE_EXTRA_CA_CERTS: 'Node.js: extra trusted CAs (the RDS bundle)',
+  OTEL_TRACES_SAMPLER: 'OpenTelemetry SDK: the sampler (engine/src/io/tracing.ts starts the SDK)',
+  OTEL_TRACES_SAMPLER_ARG: 'OpenTelemetry SDK: the sampler\'s ratio',
   HOST: '@sveltejs/adapter-node: listen address',
   PORT: '@sveltejs/adapter-node: listen port',
   ORIGIN: '@sveltejs/adapter-node: the public origin',
@@ -292,10 +321,13 @@ describe('the chart matches the code', () => {
       for (const container of containers) {
         if (!container.image.includes('play-chacha/')) continue;
         const entry = container.args?.[0] ?? dockerfileCmd(component === 'payments' ? 'settlement' : component).cmd[0] ?? '';
-        const read = component === 'web' ? webNames : envNamesRead(sourceClosure(entry));
+        const closure = component === 'web' ? [] : sourceClosure(entry);
+        const read = component === 'web' ? webNames : envNamesRead(closure);
+        const startsTracing = closure.includes(join(ROOT, 'engine/src/io/tracing.ts'));
         expect(read.size, `${component}: names read by ${entry}`).toBeGreaterThan(0);
         for (const variable of containerEnv(container, manifests).keys()) {
-          const known = read.has(variable) || (variable in RUNTIME_ENV && (component === 'web' || variable === 'NODE_EXTRA_CA_CERTS'));
+          const runtime = variable in RUNTIME_ENV && (component === 'web' || variable === 'NODE_EXTRA_CA_CERTS' || (variable.startsWith('OTEL_') && startsTracing));
+          const known = read.has(variable) || runtime;
           expect(known, `${component}/${container.name} sets ${variable}, which ${entry} never reads`).toBe(true);
           checked += 1;
         }
@@ -321,7 +353,10 @@ describe('the chart matches the code', () => {
         expect(env.has('PARTITION')).toBe(true);
         expect(env.get('ENGINE_HTTP_HOST')).toBe('0.0.0.0');
       }
-      if (component === 'settlement') for (const variable of ['DATABASE_URL', 'REDIS_URL']) expect(env.has(variable)).toBe(true);
+      if (component === 'settlement') {
+        for (const variable of ['DATABASE_URL', 'REDIS_URL']) expect(env.has(variable)).toBe(true);
+        expect(env.get('SETTLEMENT_HTTP_HOST')).toBe('0.0.0.0');
+      }
       if (component === 'payments') {
         for (const variable of ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET']) expect(env.has(variable)).toBe(true);
         expect(env.get('PAYMENTS_HTTP_HOST')).toBe('0.0.0.0');
@@ -336,8 +371,10 @@ describe('the chart matches the code', () => {
         http: { variable: 'GATEWAY_HTTP_PORT', files: sourceClosure(ENTRY_BY_COMPONENT['gateway'] as string) },
         ws: { variable: 'GATEWAY_WS_PORT', files: sourceClosure(ENTRY_BY_COMPONENT['gateway'] as string) },
         engine: { variable: 'ENGINE_HTTP_PORT', files: sourceClosure(ENTRY_BY_COMPONENT['gateway'] as string) },
+        metrics: { variable: 'GATEWAY_METRICS_PORT', files: sourceClosure(ENTRY_BY_COMPONENT['gateway'] as string) },
       },
       engine: { engine: { variable: 'ENGINE_HTTP_PORT', files: sourceClosure(ENTRY_BY_COMPONENT['engine'] as string) } },
+      settlement: { http: { variable: 'SETTLEMENT_HTTP_PORT', files: sourceClosure(ENTRY_BY_COMPONENT['settlement'] as string) } },
       payments: { http: { variable: 'PAYMENTS_HTTP_PORT', files: sourceClosure(ENTRY_BY_COMPONENT['payments'] as string) } },
     };
     let checked = 0;
@@ -358,7 +395,7 @@ describe('the chart matches the code', () => {
         checked += 1;
       }
     }
-    expect(checked).toBeGreaterThanOrEqual(4);
+    expect(checked).toBeGreaterThanOrEqual(5);
   });
 
   it.each(scenarios)('%s: HTTP probes hit paths the processes serve, on declared ports', (name) => {
@@ -366,6 +403,9 @@ describe('the chart matches the code', () => {
     const enginePaths = engineHttpPaths();
     expect(enginePaths).toContain('/healthz');
     expect(enginePaths).toContain('/readyz');
+    const settlementPaths = settlementHttpPaths();
+    expect([...settlementPaths].sort()).toEqual(['/healthz', '/metrics', '/readyz']);
+    let settlementProbes = 0;
     let checked = 0;
     for (const { component, containers } of workloads(manifests)) {
       for (const container of containers) {
@@ -385,11 +425,84 @@ describe('the chart matches the code', () => {
             expect.fail(`the engine probe ${probe.httpGet.path} is not on its engine port`);
           }
           if (probe?.httpGet && component === 'web') expect(existsSync(join(ROOT, 'web/src/routes/+page.svelte'))).toBe(true);
+          if (component === 'settlement') {
+            expect(named?.name).toBe('http');
+            expect(settlementPaths, `settlement probe ${probe?.httpGet?.path}`).toContain(probe?.httpGet?.path);
+            settlementProbes += 1;
+          }
           checked += 1;
         }
       }
     }
     expect(checked).toBeGreaterThanOrEqual(3);
+    expect(settlementProbes, 'the settlement worker is probed (liveness, readiness, startup)').toBe(3);
+  });
+
+  it.each(scenarios)('%s: the ServiceMonitor scrapes ports that the selected Services declare', (name) => {
+    const { manifests } = rendered.get(name) as { manifests: Manifest[] };
+    const monitor = manifests.find((m) => m.kind === 'ServiceMonitor');
+    expect(monitor).toBeDefined();
+    const spec = monitor?.spec as { selector: { matchExpressions: Array<{ key: string; values: string[] }> }; endpoints: Array<{ port: string; path: string }> };
+    const components = spec.selector.matchExpressions.find((e) => e.key === 'app.kubernetes.io/component')?.values ?? [];
+    expect(components).toContain('settlement');
+    const services = manifests.filter((m) => m.kind === 'Service' && components.includes(m.metadata.labels?.['app.kubernetes.io/component'] ?? ''));
+    const servicePorts = new Set(services.flatMap((service) => (service.spec as { ports: Array<{ name: string }> }).ports.map((port) => port.name)));
+    for (const endpoint of spec.endpoints) {
+      expect(servicePorts, `ServiceMonitor port ${endpoint.port}`).toContain(endpoint.port);
+      expect(endpoint.path).toBe('/metrics');
+    }
+    const settlement = services.find((service) => service.metadata.labels?.['app.kubernetes.io/component'] === 'settlement');
+    const port = (settlement?.spec as { ports: Array<{ name: string; targetPort: string }> }).ports.find((p) => p.name === 'metrics');
+    expect(port?.targetPort).toBe('http');
+    // The gateway's own metrics: scraped on their port, which no Ingress routes to.
+    const gateway = services.find((service) => service.metadata.name.endsWith('-gateway'));
+    expect((gateway?.spec as { ports: Array<{ name: string; targetPort: string }> }).ports.find((p) => p.name === 'metrics')?.targetPort).toBe('metrics');
+    const ingressPorts = manifests
+      .filter((m) => m.kind === 'Ingress')
+      .flatMap((m) => (m.spec as { rules: Array<{ http: { paths: Array<{ backend: { service: { port: { name?: string } } } }> } }> }).rules)
+      .flatMap((rule) => rule.http.paths.map((path) => path.backend.service.port.name));
+    expect(ingressPorts).not.toContain('metrics');
+    expect(ingressPorts).not.toContain('engine');
+  });
+
+  it.each(scenarios)('%s: the services export traces to the OTLP endpoint when tracing is on, and only then', (name) => {
+    const { manifests } = rendered.get(name) as { manifests: Manifest[] };
+    const jaegerService = manifests.find((m) => m.kind === 'Service' && m.metadata.name.endsWith('-jaeger'));
+    let traced = 0;
+    for (const { component, containers } of workloads(manifests)) {
+      if (!['gateway', 'engine', 'settlement'].includes(component)) continue;
+      const env = containerEnv(containers.at(-1) as Container, manifests);
+      if (jaegerService === undefined) {
+        expect([...env.keys()].filter((key) => key.startsWith('OTEL_')), `${component} without a collector`).toEqual([]);
+        continue;
+      }
+      const otlpHttp = (jaegerService.spec as { ports: Array<{ port: number }> }).ports.some((p) => p.port === 4318);
+      expect(otlpHttp).toBe(true);
+      expect(env.get('OTEL_EXPORTER_OTLP_ENDPOINT'), component).toBe(`http://${jaegerService.metadata.name}:4318`);
+      expect(env.get('OTEL_SERVICE_NAME')).toBe(component);
+      expect(env.get('OTEL_TRACES_SAMPLER')).toBe('parentbased_traceidratio');
+      traced += 1;
+    }
+    // Jaeger runs in development (gateway and settlement) and everything-on (the engine processes too).
+    expect(traced).toBe(({ development: 2, 'everything-on': 3 } as Record<string, number>)[name] ?? 0);
+  });
+
+  it.each(scenarios)('%s: a read replica host gives the gateway DATABASE_READ_URL from the Secret, and none without', (name) => {
+    const { manifests } = rendered.get(name) as { manifests: Manifest[] };
+    const externalSecret = manifests.find((m) => m.kind === 'ExternalSecret');
+    const templateData = (externalSecret?.spec as { target: { template: { data: Record<string, string> } } }).target.template.data;
+    for (const { component, containers } of workloads(manifests)) {
+      if (component !== 'gateway') continue;
+      const entry = (containers.at(-1) as Container).env?.find((e) => e.name === 'DATABASE_READ_URL');
+      if (name === 'everything-on') {
+        expect(entry?.valueFrom?.secretKeyRef?.key).toBe('database-read-url');
+        expect(templateData['database-read-url']).toContain(`@${READ_HOST}:`);
+        expect(templateData['database-read-url']).toContain('sslmode=verify-full');
+      } else {
+        expect(entry).toBeUndefined();
+        expect(templateData['database-read-url']).toBeUndefined();
+      }
+    }
   });
 
   it.each(scenarios)('%s: every image is built by a Dockerfile whose entry point exists', (name) => {
@@ -414,18 +527,20 @@ describe('the chart matches the code', () => {
     }
   });
 
-  it('the alerts and dashboards use metric names the engine registers', () => {
-    const { names, defaultPrefix } = engineMetrics();
+  it('the alerts and dashboards use metric names the services register', () => {
+    const { names, defaultPrefixes } = serviceMetrics();
     expect(names).toContain('exch_engine_leader');
+    expect(names).toContain('exch_settlement_consumer_lag_commands');
     const rule = rendered.get('production')?.manifests.find((m) => m.kind === 'PrometheusRule');
     const dashboards = readdirSync(join(CHART, 'dashboards')).map((file) => readFileSync(join(CHART, 'dashboards', file), 'utf8'));
     const texts = [JSON.stringify(rule), ...dashboards];
     const used = new Set(texts.flatMap((text) => [...text.matchAll(/\b(exch_[a-z0-9_]+)/g)].map((match) => match[1] as string)));
     expect(used.size).toBeGreaterThan(5);
+    expect(used).toContain('exch_settlement_consumer_lag_commands');
     for (const metric of used) {
       const base = metric.replace(/_(bucket|sum|count)$/, '');
-      const known = names.has(metric) || names.has(base) || (defaultPrefix !== '' && metric.startsWith(`${defaultPrefix}nodejs_`));
-      expect(known, `${metric} is not registered in engine/src/io/metrics.ts`).toBe(true);
+      const known = names.has(metric) || names.has(base) || defaultPrefixes.some((prefix) => metric.startsWith(`${prefix}nodejs_`));
+      expect(known, `${metric} is not registered in ${METRICS_FILES.join(', ')}`).toBe(true);
     }
   });
 

@@ -43,6 +43,7 @@ export async function startStack(options: { appendfsync: 'always' | 'everysec' }
       LOG_LEVEL: 'warn',
       GATEWAY_HTTP_PORT: String(httpPort),
       GATEWAY_WS_PORT: String(wsPort),
+      GATEWAY_METRICS_PORT: '0',
       ENGINE_HTTP_PORT: String(enginePort),
       SNAPSHOT_EVERY_COMMANDS: '100000000',
       REST_REQUESTS_PER_MINUTE: '100000000',

@@ -10,15 +10,17 @@ import { startEngineHttp } from './io/engine-http.js';
 import { DemoMarketMaker } from './io/demo-market.js';
 import { createEngineMetrics } from './io/metrics.js';
 import { openStorage, processPartition } from './io/storage.js';
+import { startTracing } from './io/tracing.js';
 
 const config = engineConfigFromEnv();
 const logger = pino({ level: config.logLevel, base: { svc: 'engine', partition: config.partition } });
 const metrics = createEngineMetrics(config.partition);
+const tracing = startTracing('engine');
 // On files no settlement worker runs in this process to read and trim an events log, so none is kept.
 const storage = await openStorage(config, logger, { eventLog: false });
 let demo: DemoMarketMaker | null = null;
 
-const partition = processPartition(config, storage, logger, metrics);
+const partition = processPartition(config, storage, logger, metrics, tracing.tracer);
 
 const server = await startEngineHttp({
   partition,
@@ -47,6 +49,7 @@ async function shutdown(signal: string): Promise<void> {
   demo?.stop();
   await partition.stop();
   await storage.close();
+  await tracing.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'trace export failed'));
   server.close(() => process.exit(0));
 }
 process.on('SIGINT', () => void shutdown('SIGINT'));

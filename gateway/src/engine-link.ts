@@ -38,8 +38,11 @@ export interface EngineFollower {
 }
 
 export interface EngineLink {
-  /** Sends a command; resolves with its events once the engine journaled it (rejects if it could not). */
-  submit(command: Command): Promise<readonly EngineEvent[]>;
+  /**
+   * Sends a command; resolves with its events once the engine journaled it (rejects if it could
+   * not). A traceparent (of the request's span) travels with the command to the engine and on.
+   */
+  submit(command: Command, traceparent?: string | null): Promise<readonly EngineEvent[]>;
   /** Follows the engine's durable state: one init, then every frame in order. Returns a stop function. */
   follow(follower: EngineFollower): () => void;
 }

@@ -5,10 +5,17 @@ import { envInteger } from '../../engine/src/io/engine-config.js';
 
 export interface GatewayConfig {
   readonly databaseUrl: string | null;
+  /**
+   * DATABASE_READ_URL: a read replica of DATABASE_URL for the public catalog and the wallet
+   * history; null (unset) reads the primary.
+   */
+  readonly databaseReadUrl: string | null;
   readonly redisUrl: string | null;
   readonly host: string;
   readonly httpPort: number;
   readonly wsPort: number;
+  /** Prometheus /metrics, on a port that is not exposed to the internet. */
+  readonly metricsPort: number;
   readonly jwtSecret: Uint8Array;
   /** False when JWT_SECRET was not set and a random one was drawn (tokens die with the process). */
   readonly jwtSecretFromEnv: boolean;
@@ -43,6 +50,8 @@ export interface GatewayConfig {
   readonly settlementInProcess: boolean;
   /** Total deposits an account may make until it is verified (KYC); null (unset) for no cap. */
   readonly kycDepositCapMinor: number | null;
+  /** DISPUTE_WINDOW_HOURS (default 72): how long after a market's result an account may dispute it. */
+  readonly disputeWindowHours: number;
   /** An OpenID Connect provider to log in through (OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, OIDC_REDIRECT_URI), or null. */
   readonly oidc: { readonly issuer: string; readonly clientId: string; readonly clientSecret: string; readonly redirectUri: string } | null;
 }
@@ -58,10 +67,12 @@ export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Gate
   if (secretText !== null && Buffer.byteLength(secretText) < 32) throw new Error('JWT_SECRET must be at least 32 bytes');
   return {
     databaseUrl: optional(env, 'DATABASE_URL'),
+    databaseReadUrl: optional(env, 'DATABASE_READ_URL'),
     redisUrl: optional(env, 'REDIS_URL'),
     host: env['GATEWAY_HOST'] ?? '127.0.0.1',
     httpPort: envInteger(env, 'GATEWAY_HTTP_PORT', 8080),
     wsPort: envInteger(env, 'GATEWAY_WS_PORT', 8082),
+    metricsPort: envInteger(env, 'GATEWAY_METRICS_PORT', 8083),
     jwtSecret: secretText === null ? randomBytes(32) : new TextEncoder().encode(secretText),
     jwtSecretFromEnv: secretText !== null,
     jwtIssuer: env['JWT_ISSUER'] ?? 'playchacha',
@@ -81,6 +92,7 @@ export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Gate
     trustProxy: optional(env, 'TRUST_PROXY'),
     settlementInProcess: (env['SETTLEMENT_IN_PROCESS'] ?? '1') === '1',
     kycDepositCapMinor: optional(env, 'KYC_DEPOSIT_CAP_MINOR') === null ? null : envInteger(env, 'KYC_DEPOSIT_CAP_MINOR', 0),
+    disputeWindowHours: envInteger(env, 'DISPUTE_WINDOW_HOURS', 72),
     oidc: oidcFromEnv(env),
   };
 }

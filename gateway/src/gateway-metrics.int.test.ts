@@ -1,8 +1,10 @@
 // The gateway's WebSocket metrics against a real server and real clients: connections by kind,
-// messages by type, error answers by code, and the order answer histogram.
+// messages by type, error answers by code, and the order answer histogram; served as Prometheus
+// text on the metrics listener of their own.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGatewayMetrics, type GatewayMetrics } from './gateway-metrics.js';
+import { startMetricsHttp } from './metrics-http.js';
 import { seed, sleep, startHarness, TestClient, type Harness } from './testing/ws-harness.js';
 
 let h: Harness;
@@ -45,5 +47,20 @@ describe('gateway metrics', () => {
     for (let i = 0; i < 100 && (await value('exch_gateway_ws_connections')) > 0; i++) await sleep(5);
     expect(await value('exch_gateway_ws_connections')).toBe(0);
     expect(await metrics.registry.metrics()).toMatch(/^exch_gateway_ws_messages_total\{type="place"\} 1$/m);
+  });
+
+  it('are served at /metrics on their own listener, and nothing else is', async () => {
+    const server = await startMetricsHttp({ metrics, host: '127.0.0.1', port: 0 });
+    try {
+      const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      const scraped = await fetch(`${base}/metrics`);
+      expect(scraped.status).toBe(200);
+      expect(scraped.headers.get('content-type')).toContain('text/plain');
+      expect(await scraped.text()).toMatch(/^# TYPE exch_gateway_ws_connections gauge$/m);
+      expect((await fetch(`${base}/`)).status).toBe(404);
+      expect((await fetch(`${base}/metrics/../healthz`)).status).toBe(404);
+    } finally {
+      server.close();
+    }
   });
 });

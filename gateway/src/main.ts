@@ -3,7 +3,8 @@
 // them), with the engine's status and metrics side door; or, with ENGINE_REMOTE=1, over engine
 // processes elsewhere, followed through Redis (a read-only replica and the partition's inbox).
 // On the embedded default the settlement worker runs here too, applying the events log to the
-// ledger in the same database (SETTLEMENT_IN_PROCESS=0 turns it off). Users, tokens and API keys live in PostgreSQL:
+// ledger in the same database (SETTLEMENT_IN_PROCESS=0 turns it off), and so do the payments
+// routes (withdrawals; TEST payouts without Stripe keys). Users, tokens and API keys live in PostgreSQL:
 // DATABASE_URL, or on the embedded default PGlite served over its socket server. Rate limits live
 // in Redis when REDIS_URL is set (per process otherwise). The catalog's scheduler drives catalog
 // markets through their life. DEMO=1 (the default without DATABASE_URL) seeds a demo market and
@@ -35,13 +36,17 @@ import { buildApp } from './rest/app.js';
 import { RestReadModels } from './rest/read-models.js';
 import { StoreAuthenticator } from './store-authenticator.js';
 import { WS_PATH, WsServer } from './ws-server.js';
+import { startMetricsHttp } from './metrics-http.js';
 import { DemoMarketMaker } from '../../engine/src/io/demo-market.js';
 import { startEngineHttp } from '../../engine/src/io/engine-http.js';
 import { createEngineMetrics } from '../../engine/src/io/metrics.js';
+import { startTracing } from '../../engine/src/io/tracing.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
+import { startEmbeddedPayments } from './embedded-payments.js';
 
 const config = gatewayConfigFromEnv();
 const logger = pino({ level: config.logLevel, base: { svc: 'gateway' } });
+const tracing = startTracing('gateway');
 if (!config.jwtSecretFromEnv) logger.warn('JWT_SECRET is not set: using a random secret; tokens will not survive a restart');
 
 // The in-process partition journals to Redis Streams when REDIS_URL is set (and then also takes
@@ -56,6 +61,8 @@ await migrate(databaseUrl);
 // concurrent connections (one connection's Bind can land on another's Parse), so on the embedded
 // default every user of the database shares one connection.
 const pool = createPool(databaseUrl, logger, embeddedPostgres === null ? 10 : 1);
+// A read replica for the public catalog and the wallet history (embedded: the one connection).
+const readPool = config.databaseReadUrl === null || embeddedPostgres !== null ? pool : createPool(config.databaseReadUrl, logger, 10);
 const redis = config.redisUrl === null ? undefined : new Redis(config.redisUrl, { connectTimeout: 500, maxRetriesPerRequest: 1 });
 redis?.on('error', (error) => logger.warn({ err: error }, 'redis'));
 
@@ -72,7 +79,7 @@ if (config.engineRemote) {
   link = remote.link;
 } else {
   storage = await openStorage(engineConfig, logger);
-  partition = processPartition(engineConfig, storage, logger, metrics);
+  partition = processPartition(engineConfig, storage, logger, metrics, tracing.tracer);
   await partition.start();
   while (partition.role !== 'leader') await new Promise((resolve) => setTimeout(resolve, 10));
   link = new PartitionLink(partition);
@@ -89,6 +96,7 @@ if (eventLog !== undefined && ledgerSql !== null) {
     source: eventLog,
     partition: engineConfig.partition,
     logger,
+    tracer: tracing.tracer,
     idleMs: 25,
     onFatal: (error) => {
       if (worker.ledgerSeq === 0) {
@@ -108,14 +116,22 @@ if (eventLog !== undefined && ledgerSql !== null) {
 
 const readModels = new RestReadModels(link);
 const jwt = { secret: config.jwtSecret, issuer: config.jwtIssuer, audience: config.jwtAudience };
-const catalog = new CatalogService(pool, link, readModels.markets, new AuditLog(pool));
+// With the partition and its ledger in this process no payments service can reach the partition:
+// the gateway serves the payments routes itself, paying out through the labelled TEST payouts
+// when no Stripe keys are set.
+const payments = settlement === null || ledgerSql === null ? null : startEmbeddedPayments({ db: ledgerSql, link, jwt, logger });
+if (payments?.test === true) logger.info('withdrawals are paid by TEST payouts (no Stripe keys): nothing is sent to a bank');
+const catalog = new CatalogService(pool, link, readModels.markets, new AuditLog(pool), undefined, readPool);
 const app = await buildApp({
   link,
   readModels,
   pool,
+  readPool,
   catalog,
   positions: corePositions(() => partition.core),
   kycDepositCapMinor: config.kycDepositCapMinor,
+  disputeWindowMs: config.disputeWindowHours * 3_600_000,
+  ...(payments === null ? {} : { payments: payments.routes }),
   ...(config.oidc === null ? {} : { oidc: config.oidc }),
   ...(redis === undefined ? {} : { redis }),
   accessTokens: { ...jwt, ttlSeconds: config.accessTokenTtlSeconds },
@@ -126,6 +142,9 @@ const app = await buildApp({
   rateLimit: { perWindow: config.restRequestsPerMinute, authPerWindow: config.authRequestsPerMinute, windowMs: 60_000 },
   logger,
   metrics: gatewayMetrics,
+  tracer: tracing.tracer,
+  ...(config.engineRemote ? {} : { engineSeq: () => partition.appliedSeq }),
+  ...(settlement === null ? {} : { settlementLag: () => Math.max(0, partition.appliedSeq - (settlement?.ledgerSeq ?? 0)) }),
   readiness: async () => {
     const failing: string[] = [];
     if (!config.engineRemote && partition.role !== 'leader') failing.push(`engine partition is ${partition.role}`);
@@ -137,10 +156,12 @@ const app = await buildApp({
 const ws = await WsServer.start({
   link,
   metrics: gatewayMetrics,
+  tracer: tracing.tracer,
   eventMarkets: async (eventId) => {
     if ((await catalog.store.event(pool, eventId)) === null) return null;
     return (await catalog.store.marketsOfEvents(pool, [eventId])).map((market) => market.marketId);
   },
+  marketEvent: async (marketId) => (await catalog.store.market(pool, marketId))?.eventId ?? null,
   authenticator: new StoreAuthenticator(jwt, new ApiKeyStore(pool)),
   port: config.wsPort,
   host: config.host,
@@ -152,6 +173,7 @@ const ws = await WsServer.start({
 });
 await app.listen({ port: config.httpPort, host: config.host });
 const engineHttp = config.engineRemote ? null : await startEngineHttp({ partition, metrics, host: engineConfig.httpHost, port: engineConfig.httpPort });
+const metricsHttp = await startMetricsHttp({ metrics: gatewayMetrics, host: config.host, port: config.metricsPort });
 const demoOn = (process.env['DEMO'] ?? (config.databaseUrl === null ? '1' : '0')) === '1';
 const scheduler = new CatalogScheduler(catalog, { logger });
 let demoCatalog: DemoCatalog | null = null;
@@ -172,7 +194,8 @@ const httpPort = (app.server.address() as { port: number }).port;
 const api = `http://${config.host}:${httpPort}`;
 const engineUrl = `http://${engineConfig.httpHost}:${engineConfig.httpPort}`;
 const engineLinks = engineHttp === null ? '' : ` engine=${engineUrl}/status metrics=${engineUrl}/metrics`;
-console.log(`READY api=${api} docs=${api}/docs/json ws=ws://${config.host}:${ws.port}${WS_PATH}${engineLinks} gateway-metrics=${api}/metrics`);
+const metricsPort = (metricsHttp.address() as { port: number }).port;
+console.log(`READY api=${api} docs=${api}/docs/json ws=ws://${config.host}:${ws.port}${WS_PATH}${engineLinks} gateway-metrics=http://${config.host}:${metricsPort}/metrics`);
 
 async function shutdown(signal: string): Promise<void> {
   logger.info({ signal }, 'shutting down');
@@ -181,17 +204,21 @@ async function shutdown(signal: string): Promise<void> {
   await scheduler.stop();
   clearInterval(profileTimer);
   engineHttp?.close();
+  metricsHttp.close();
   await app.close();
   await ws.close();
   readModels.stop();
+  await payments?.stop();
   await settlement?.stop();
   if (ledgerSql !== pool) await ledgerSql?.end();
   if (remote !== null) await remote.close();
   else await partition.stop();
   await storage?.close();
   await pool.end();
+  if (readPool !== pool) await readPool.end();
   await embeddedPostgres?.stop();
   redis?.disconnect();
+  await tracing.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'trace export failed'));
   process.exit(0);
 }
 process.on('SIGINT', () => void shutdown('SIGINT'));

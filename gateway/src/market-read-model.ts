@@ -1,16 +1,19 @@
 // Market data as the stream serves it: for every market, its price levels (totals per price), its
-// header and its seq, kept in step with the engine frame by frame; and the recent deltas, so a
-// client that reconnects can resume from the seq it last saw.
+// header, its seq and what has traded on it (each runner's last traded price and matched volume,
+// and the market's total), kept in step with the engine frame by frame; and the recent deltas, so
+// a client that reconnects can resume from the seq it last saw.
 //
 // After each frame the book sides of every market the frame touched are read from the engine and
 // compared with the copy kept here; the differences are the delta. Comparing whole sides costs a
-// scan of each touched side but is exact whatever the events were.
+// scan of each touched side but is exact whatever the events were. Trades are counted from the
+// frame's OrderMatched events (the engine keeps no traded totals), so they cover the frames this
+// read model followed: a gateway that starts on an engine with history counts from its start.
 
 import type { EngineEvent, MarketId, RunnerIndex, Side } from '@playchacha/protocol';
 import type { LevelView } from '@playchacha/engine';
 import type { EngineView, EventFrame } from './engine-link.js';
 import { MarketBook, type LevelChange, type RunnerLevels } from './market-book.js';
-import type { MarketHeader } from './ws-messages.js';
+import type { MarketHeader, RunnerTraded } from './ws-messages.js';
 
 export interface MarketDelta {
   readonly marketId: MarketId;
@@ -18,6 +21,10 @@ export interface MarketDelta {
   readonly seq: number;
   readonly levels: readonly LevelChange[];
   readonly market?: MarketHeader;
+  /** The runners whose trades changed, with their totals now; present with matchedMinor. */
+  readonly traded?: readonly RunnerTraded[];
+  /** The market's total matched volume now (backer's stake); present when anything matched. */
+  readonly matchedMinor?: number;
   readonly checksum: number;
   readonly publishTimeMs: number;
 }
@@ -26,6 +33,8 @@ export interface MarketSnapshot {
   readonly header: MarketHeader;
   readonly seq: number;
   readonly runners: readonly RunnerLevels[];
+  readonly traded: readonly RunnerTraded[];
+  readonly matchedMinor: number;
   readonly checksum: number;
 }
 
@@ -42,12 +51,17 @@ interface MarketState {
   ladderId: string;
   seq: number;
   readonly book: MarketBook;
+  readonly traded: RunnerTraded[];
+  matchedMinor: number;
   readonly recent: MarketDelta[];
 }
 
+/** A frame's matches on one market: the last price and the summed stake per runner. */
+type FrameTrades = Map<RunnerIndex, { lastPriceTicks: number; stakeMinor: number }>;
+
 const MARKET_EVENT_TYPES = new Set<EngineEvent['type']>([
   'MarketCreated', 'MarketSuspended', 'MarketResumed', 'MarketTurnedInPlay', 'MarketBetDelayChanged', 'MarketClosed',
-  'MarketSettled', 'MarketVoided', 'OrderAccepted', 'OrderDelayed', 'OrderMatched', 'OrderReduced', 'OrderClosed', 'InstructionRefused',
+  'MarketSettled', 'MarketVoided', 'MarketResettled', 'OrderAccepted', 'OrderDelayed', 'OrderMatched', 'OrderReduced', 'OrderClosed', 'InstructionRefused',
 ]);
 const SIDES: readonly Side[] = ['back', 'lay'];
 
@@ -62,26 +76,48 @@ export class MarketReadModel {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** Takes the engine's state; a market already known keeps what it traded (its book and seq are read afresh). */
   init(view: EngineView): void {
-    for (const marketId of view.marketIds()) this.refresh(marketId, view, null, []);
+    for (const marketId of view.marketIds()) {
+      const known = this.markets.get(marketId);
+      this.markets.delete(marketId);
+      this.refresh(marketId, view, null, [], new Map());
+      const state = this.markets.get(marketId);
+      if (known !== undefined && state !== undefined) {
+        state.traded.splice(0, known.traded.length, ...known.traded);
+        state.matchedMinor = known.matchedMinor;
+      }
+    }
   }
 
-  /** Brings every touched market up to date; returns its deltas and the levels that changed. */
-  applyFrame(frame: EventFrame, view: EngineView): { deltas: MarketDelta[]; touched: TouchedLevel[] } {
+  /** Brings every touched market up to date; returns its deltas, the levels that changed and the markets created. */
+  applyFrame(frame: EventFrame, view: EngineView): { deltas: MarketDelta[]; touched: TouchedLevel[]; created: MarketId[] } {
     const marketIds = new Set<MarketId>(this.withDelayed);
+    const trades = new Map<MarketId, FrameTrades>();
     for (const entry of frame.entries) {
-      for (const event of entry.events) if (MARKET_EVENT_TYPES.has(event.type)) marketIds.add((event as { marketId: MarketId }).marketId);
+      for (const event of entry.events) {
+        if (!MARKET_EVENT_TYPES.has(event.type)) continue;
+        marketIds.add((event as { marketId: MarketId }).marketId);
+        if (event.type !== 'OrderMatched') continue;
+        let market = trades.get(event.marketId);
+        if (market === undefined) trades.set(event.marketId, (market = new Map()));
+        const runner = market.get(event.runnerIndex);
+        market.set(event.runnerIndex, { lastPriceTicks: event.priceTicks, stakeMinor: (runner?.stakeMinor ?? 0) + event.stakeMinor });
+      }
     }
     const deltas: MarketDelta[] = [];
     const touched: TouchedLevel[] = [];
+    const created: MarketId[] = [];
     for (const marketId of [...marketIds].sort((a, b) => a - b)) {
-      const delta = this.refresh(marketId, view, this.markets.get(marketId) ?? null, touched);
+      const state = this.markets.get(marketId) ?? null;
+      const delta = this.refresh(marketId, view, state, touched, trades.get(marketId) ?? new Map());
       if (delta !== null) deltas.push(delta);
+      if (state === null && this.markets.has(marketId)) created.push(marketId);
     }
-    return { deltas, touched };
+    return { deltas, touched, created };
   }
 
-  private refresh(marketId: MarketId, view: EngineView, state: MarketState | null, touched: TouchedLevel[]): MarketDelta | null {
+  private refresh(marketId: MarketId, view: EngineView, state: MarketState | null, touched: TouchedLevel[], trades: FrameTrades): MarketDelta | null {
     const market = view.market(marketId);
     if (market === undefined) return null;
     if (market.delayedOrders > 0) this.withDelayed.add(marketId);
@@ -98,7 +134,9 @@ export class MarketReadModel {
       for (let runnerIndex = 0; runnerIndex < market.runnerCount; runnerIndex++) {
         for (const side of SIDES) for (const level of view.bookSide(marketId, runnerIndex, side)) book.set(runnerIndex, side, level.priceTicks, level.totalMinor);
       }
-      this.markets.set(marketId, { header, ladderId: market.ladderId, seq: market.seq, book, recent: [] });
+      const fresh: MarketState = { header, ladderId: market.ladderId, seq: market.seq, book, traded: [], matchedMinor: 0, recent: [] };
+      applyTrades(fresh, market.runnerCount, trades);
+      this.markets.set(marketId, fresh);
       return null;
     }
     const levels: LevelChange[] = [];
@@ -108,12 +146,14 @@ export class MarketReadModel {
     const headerChanged = !sameHeader(state.header, header);
     if (levels.length === 0 && !headerChanged && market.seq === state.seq) return null;
     state.book.apply(levels);
+    const traded = applyTrades(state, market.runnerCount, trades);
     const delta: MarketDelta = {
       marketId,
       prevSeq: state.seq,
       seq: market.seq,
       levels,
       ...(headerChanged ? { market: header } : {}),
+      ...(traded.length > 0 ? { traded, matchedMinor: state.matchedMinor } : {}),
       checksum: state.book.checksum(),
       publishTimeMs: this.now(),
     };
@@ -155,7 +195,14 @@ export class MarketReadModel {
   snapshot(marketId: MarketId): MarketSnapshot | undefined {
     const state = this.markets.get(marketId);
     if (state === undefined) return undefined;
-    return { header: state.header, seq: state.seq, runners: state.book.runners(), checksum: state.book.checksum() };
+    return {
+      header: state.header,
+      seq: state.seq,
+      runners: state.book.runners(),
+      traded: [...state.traded],
+      matchedMinor: state.matchedMinor,
+      checksum: state.book.checksum(),
+    };
   }
 
   /**
@@ -170,6 +217,21 @@ export class MarketReadModel {
     const index = state.recent.findIndex((delta) => delta.prevSeq === fromSeq);
     return index < 0 ? null : state.recent.slice(index);
   }
+}
+
+/** Adds a frame's trades to the market's totals; returns the runners that changed, ascending. */
+function applyTrades(state: MarketState, runnerCount: number, trades: FrameTrades): RunnerTraded[] {
+  while (state.traded.length < runnerCount) state.traded.push({ runnerIndex: state.traded.length, lastPriceTicks: null, matchedMinor: 0 });
+  const changed: RunnerTraded[] = [];
+  for (const [runnerIndex, trade] of [...trades].sort(([a], [b]) => a - b)) {
+    const before = state.traded[runnerIndex];
+    if (before === undefined) throw new RangeError(`a match on runner ${runnerIndex} of market ${state.header.marketId}, which has ${runnerCount}`);
+    const after: RunnerTraded = { runnerIndex, lastPriceTicks: trade.lastPriceTicks, matchedMinor: before.matchedMinor + trade.stakeMinor };
+    state.traded[runnerIndex] = after;
+    state.matchedMinor += trade.stakeMinor;
+    changed.push(after);
+  }
+  return changed;
 }
 
 function sameHeader(a: MarketHeader, b: MarketHeader): boolean {

@@ -50,7 +50,8 @@ export class PartitionLink implements EngineLink {
    */
   constructor(
     private readonly partition: EnginePartition,
-    private readonly submitCommand: (command: Command) => Promise<readonly EngineEvent[]> = (command) => partition.submit(command),
+    private readonly submitCommand: (command: Command, traceparent: string | null) => Promise<readonly EngineEvent[]> = (command, traceparent) =>
+      partition.submit(command, traceparent),
   ) {
     this.view = new CoreView(partition);
     partition.onFrame((frame) => this.deliver(frame));
@@ -63,8 +64,8 @@ export class PartitionLink implements EngineLink {
     });
   }
 
-  submit(command: Command): Promise<readonly EngineEvent[]> {
-    return this.submitCommand(command);
+  submit(command: Command, traceparent: string | null = null): Promise<readonly EngineEvent[]> {
+    return this.submitCommand(command, traceparent);
   }
 
   follow(follower: EngineFollower): () => void {
@@ -77,9 +78,17 @@ export class PartitionLink implements EngineLink {
   private deliver(frame: EventFrame): void {
     for (const entry of this.followers) {
       if (frame.lastSeq <= entry.afterSeq) continue;
-      const fresh = frame.firstSeq > entry.afterSeq ? frame : { ...frame, entries: frame.entries.filter((e) => e.seq > entry.afterSeq) };
+      const fresh = frame.firstSeq > entry.afterSeq ? frame : framePart(frame, entry.afterSeq);
       entry.afterSeq = frame.lastSeq;
       entry.follower.frame(fresh, this.view);
     }
   }
+}
+
+/** The entries of a frame after a seq (with their traceparents). */
+function framePart(frame: EventFrame, afterSeq: number): EventFrame {
+  const from = frame.entries.findIndex((e) => e.seq > afterSeq);
+  const { traceparents, ...rest } = frame;
+  const entries = frame.entries.slice(from);
+  return traceparents === undefined ? { ...rest, entries } : { ...rest, entries, traceparents: traceparents.slice(from) };
 }

@@ -70,8 +70,8 @@ export async function connectRedisLink(options: RedisLinkOptions): Promise<Redis
       waiters.add(waiter);
     });
   };
-  const submit = async (command: Command): Promise<readonly EngineEvent[]> => {
-    const answer = await client.submitForAnswer(command);
+  const submit = async (command: Command, traceparent: string | null): Promise<readonly EngineEvent[]> => {
+    const answer = await client.submitForAnswer(command, traceparent);
     await applied(answer.seq);
     return answer.events;
   };

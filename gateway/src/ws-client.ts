@@ -13,6 +13,7 @@ import type {
   MarketHeader,
   MessageIdValue,
   OrderUpdate,
+  RunnerTraded,
   ServerMessage,
   ServerMessageOf,
   ServerMessageType,
@@ -237,6 +238,10 @@ export class WsClient {
 export class MarketFeed {
   book = new MarketBook(0);
   header: MarketHeader | null = null;
+  /** Each runner's last traded price and matched volume, by runner index. */
+  traded: RunnerTraded[] = [];
+  /** The market's total matched volume. */
+  matchedMinor = 0;
   /** The seq of the last message applied; -1 before the first snapshot. */
   seq = -1;
   /** Resynchronisations caused by a broken seq chain or a checksum mismatch. */
@@ -275,6 +280,8 @@ export class MarketFeed {
   onSnapshot(snapshot: ServerMessageOf<'market_snapshot'>): void {
     this.book = MarketBook.fromRunners(snapshot.runnerCount, snapshot.runners);
     this.header = { marketId: snapshot.marketId, status: snapshot.status, inPlay: snapshot.inPlay, betDelayMs: snapshot.betDelayMs, runnerCount: snapshot.runnerCount };
+    this.traded = [...snapshot.traded];
+    this.matchedMinor = snapshot.matchedMinor;
     this.seq = snapshot.seq;
     this.emit();
   }
@@ -296,6 +303,8 @@ export class MarketFeed {
       this.book.resize(delta.market.runnerCount);
     }
     this.book.apply(delta.levels);
+    for (const runner of delta.traded ?? []) this.traded[runner.runnerIndex] = runner;
+    if (delta.matchedMinor !== undefined) this.matchedMinor = delta.matchedMinor;
     this.seq = delta.seq;
     if (this.book.checksum() !== delta.checksum) {
       this.resync(undefined);

@@ -100,6 +100,7 @@ export const ClientSchemas = {
     eventId: EntityId,
     conflateMs: Type.Optional(Type.Integer({ minimum: 0, maximum: CONFLATE_MS_MAX })),
   }),
+  unsubscribe_event: message('unsubscribe_event', { eventId: EntityId }),
   subscribe_orders: message('subscribe_orders', {}),
   unsubscribe_orders: message('unsubscribe_orders', {}),
   set_cancel_on_disconnect: message('set_cancel_on_disconnect', {
@@ -294,6 +295,14 @@ export interface MarketHeader {
   readonly runnerCount: number;
 }
 
+/** What has traded on a runner: the price of its last match and its total matched (backer's stake). */
+export interface RunnerTraded {
+  readonly runnerIndex: RunnerIndex;
+  /** null before the runner's first match. */
+  readonly lastPriceTicks: number | null;
+  readonly matchedMinor: number;
+}
+
 /** Present and true on a pushed message when the server's send queue for this connection is behind. */
 interface Lagging {
   readonly lagging?: true;
@@ -334,6 +343,10 @@ export type ServerMessage =
       readonly id: MessageIdValue;
       readonly seq: number;
       readonly runners: readonly RunnerLevels[];
+      /** Every runner's last traded price and matched volume. */
+      readonly traded: readonly RunnerTraded[];
+      /** The market's total matched volume (backer's stake). */
+      readonly matchedMinor: number;
       readonly checksum: number;
     } & MarketHeader & Lagging)
   | ({
@@ -352,18 +365,32 @@ export type ServerMessage =
       readonly levels: readonly LevelChange[];
       /** Present when the market's status, in-play flag or bet delay changed. */
       readonly market?: MarketHeader;
+      /** Present when something matched: the runners whose trades changed, with their totals now. */
+      readonly traded?: readonly RunnerTraded[];
+      /** Present with traded: the market's total matched volume now. */
+      readonly matchedMinor?: number;
       readonly checksum: number;
       /** Several engine updates merged by conflateMs. */
       readonly conflated?: true;
       readonly publishTimeMs: number;
     } & Lagging)
-  | { readonly type: 'unsubscribed'; readonly id: MessageIdValue; readonly topic: 'orders' | 'market'; readonly marketId?: MarketId }
+  | { readonly type: 'unsubscribed'; readonly id: MessageIdValue; readonly topic: 'orders' | 'market' | 'event'; readonly marketId?: MarketId; readonly eventId?: number }
   | {
       /** Follows the market_snapshot of every market of the event (each with the same id). */
       readonly type: 'event_subscribed';
       readonly id: MessageIdValue;
       readonly eventId: number;
       readonly marketIds: readonly MarketId[];
+    }
+  | {
+      /**
+       * A market the catalog added to a subscribed event. subscribed: its market_snapshot came
+       * just before; false when it would pass the subscription limit (nothing was subscribed).
+       */
+      readonly type: 'event_market_added';
+      readonly eventId: number;
+      readonly marketId: MarketId;
+      readonly subscribed: boolean;
     }
   | ({ readonly type: 'orders_snapshot'; readonly id: MessageIdValue; readonly open: readonly OrderState[]; readonly recentlyClosed: readonly OrderState[] } & Lagging)
   | ({ readonly type: 'order_updates'; readonly updates: readonly OrderUpdate[]; readonly publishTimeMs: number } & Lagging)

@@ -28,6 +28,7 @@ const Seq = Type.Integer({ minimum: 0 });
 const RejectCode = literals(Object.keys(REJECT_CODES), 'An engine reject code (see the reference, §7.1).');
 const CloseReason = literals(Object.keys(CLOSE_REASONS), 'Why an order closed (see the reference, §7.2).');
 const Lagging = Type.Optional(Type.Literal(true, { description: 'Present when the server\'s send queue for this connection is behind.' }));
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const Level = Type.Array(Type.Integer({ minimum: 0 }), { minItems: 2, maxItems: 2, description: '[priceTicks, totalMinor]' });
 const LevelChange = Type.Array(Type.Union([Type.Integer({ minimum: 0 }), Side]), {
   minItems: 4,
@@ -35,6 +36,14 @@ const LevelChange = Type.Array(Type.Union([Type.Integer({ minimum: 0 }), Side]),
   description: '[runnerIndex, side, priceTicks, totalMinor]; totalMinor 0 removes the level.',
 });
 const RunnerLevels = Type.Object({ runnerIndex: RunnerIndex, back: Type.Array(Level), lay: Type.Array(Level) }, strict);
+const RunnerTraded = Type.Object(
+  {
+    runnerIndex: RunnerIndex,
+    lastPriceTicks: Nullable(PriceTicks),
+    matchedMinor: Type.Integer({ minimum: 0, description: 'Total matched on the runner, in minor units of the backer\'s stake.' }),
+  },
+  { ...strict, description: 'What has traded on a runner; lastPriceTicks is null before its first match.' },
+);
 const MarketStatus = literals(['open', 'suspended', 'closed', 'settled', 'voided']);
 const marketHeaderFields = {
   marketId: EntityId,
@@ -45,7 +54,6 @@ const marketHeaderFields = {
 };
 const MarketHeader = Type.Object(marketHeaderFields, strict);
 const CancelledOrder = Type.Object({ orderId: EntityId, marketId: EntityId, matchedMinor: NonNegativeMinor, cancelledMinor: NonNegativeMinor }, strict);
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 const OrderState = Type.Object(
   {
@@ -194,6 +202,8 @@ export const ServerSchemas: Record<ServerMessageType, TSchema> = {
     ...marketHeaderFields,
     seq: Seq,
     runners: Type.Array(RunnerLevels),
+    traded: Type.Array(RunnerTraded, { description: 'Every runner\'s last traded price and matched volume.' }),
+    matchedMinor: Type.Integer({ minimum: 0, description: 'The market\'s total matched volume (backer\'s stake, minor units).' }),
     checksum: Type.Integer({ minimum: 0, description: 'CRC-32 of the top levels (see the reference).' }),
     lagging: Lagging,
   }),
@@ -209,6 +219,8 @@ export const ServerSchemas: Record<ServerMessageType, TSchema> = {
     seq: Seq,
     levels: Type.Array(LevelChange),
     market: Type.Optional(MarketHeader),
+    traded: Type.Optional(Type.Array(RunnerTraded, { description: 'Present when something matched: the runners whose trades changed, with their totals now.' })),
+    matchedMinor: Type.Optional(Type.Integer({ minimum: 0, description: 'Present with traded: the market\'s total matched volume now.' })),
     checksum: Type.Integer({ minimum: 0 }),
     conflated: Type.Optional(Type.Literal(true)),
     publishTimeMs: TimeMs,
@@ -216,14 +228,20 @@ export const ServerSchemas: Record<ServerMessageType, TSchema> = {
   }),
   unsubscribed: message('unsubscribed', 'A subscription ended.', {
     id: MessageId,
-    topic: literals(['orders', 'market']),
+    topic: literals(['orders', 'market', 'event']),
     marketId: Type.Optional(EntityId),
+    eventId: Type.Optional(EntityId),
   }),
   event_subscribed: message('event_subscribed', 'Answers subscribe_event, after a market_snapshot of each of its markets.', {
     id: MessageId,
     eventId: EntityId,
     marketIds: Type.Array(EntityId),
   }),
+  event_market_added: message(
+    'event_market_added',
+    'A market the catalog added to a subscribed event: subscribed (after its market_snapshot), or not for the subscription limit.',
+    { eventId: EntityId, marketId: EntityId, subscribed: Type.Boolean() },
+  ),
   orders_snapshot: message('orders_snapshot', 'The account\'s open and recently closed orders, answering subscribe_orders.', {
     id: MessageId,
     open: Type.Array(OrderState),

@@ -12,6 +12,7 @@ import type { Authenticator, UpgradeCredentials } from './auth.js';
 import { CancelOnDisconnect, type CancelOnDisconnectReport } from './cancel-on-disconnect.js';
 import type { EngineLink } from './engine-link.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
+import { endWithError, SpanKind, traceparentOf, type Span, type Tracer } from '../../engine/src/io/tracing.js';
 import { MarketReadModel, type MarketDelta } from './market-read-model.js';
 import { commandOf, instructionsOf, massCancelCommand, massCancelled, resultsOf, type OrderMessage } from './order-commands.js';
 import { OrderReadModel } from './order-read-model.js';
@@ -50,6 +51,10 @@ export interface WsServerOptions {
   readonly metrics?: GatewayMetrics;
   /** The engine markets of a catalog event, or null when there is no such event (subscribe_event). */
   readonly eventMarkets?: (eventId: number) => Promise<readonly MarketId[] | null>;
+  /** A span per order message, whose traceparent goes with the command to the engine. */
+  readonly tracer?: Tracer | null;
+  /** The catalog event of an engine market, or null; lets subscribe_event follow markets added later. */
+  readonly marketEvent?: (marketId: MarketId) => Promise<number | null>;
 }
 
 interface Settings {
@@ -65,7 +70,7 @@ interface Settings {
 }
 
 /** What a connection without credentials may send: market data and pings. */
-const ANONYMOUS_MESSAGES = new Set<ClientMessage['type']>(['subscribe_market', 'subscribe_event', 'unsubscribe_market', 'ping']);
+const ANONYMOUS_MESSAGES = new Set<ClientMessage['type']>(['subscribe_market', 'subscribe_event', 'unsubscribe_market', 'unsubscribe_event', 'ping']);
 
 interface CopiedUpgrade {
   readonly secWebSocketKey: string;
@@ -87,6 +92,7 @@ export class WsServer {
   private readonly connectionsByAccount = new Map<AccountId, number>();
   private readonly anonymousByAddress = new Map<string, number>();
   private readonly marketSubscribers = new Map<MarketId, Set<Session>>();
+  private readonly eventSubscribers = new Map<number, Set<Session>>();
   private readonly orderSubscribers = new Map<AccountId, Set<Session>>();
   private readonly cancelOnDisconnect: CancelOnDisconnect;
   private readonly settings: Settings;
@@ -124,7 +130,8 @@ export class WsServer {
         this.orders.init(view);
       },
       frame: (frame, view) => {
-        const { deltas, touched } = this.markets.applyFrame(frame, view);
+        const { deltas, touched, created } = this.markets.applyFrame(frame, view);
+        if (created.length > 0 && this.eventSubscribers.size > 0) void this.followCreatedMarkets(created);
         const updates = this.orders.applyFrame(frame);
         this.orders.applyQueues(touched, updates);
         for (const delta of deltas) this.publishDelta(delta);
@@ -346,6 +353,7 @@ export class WsServer {
     this.options.metrics?.wsConnections.dec({ kind: session.accountId === null ? 'anonymous' : 'account' });
     if (session.droppedForBackpressure) this.options.metrics?.wsSlowConsumersDropped.inc();
     for (const marketId of session.markets.keys()) this.marketSubscribers.get(marketId)?.delete(session);
+    for (const eventId of session.events.keys()) this.eventSubscribers.get(eventId)?.delete(session);
     const accountId = session.accountId;
     if (accountId === null) {
       const open = (this.anonymousByAddress.get(session.remoteAddress) ?? 1) - 1;
@@ -468,6 +476,21 @@ export class WsServer {
         session.send({ type: 'unsubscribed', id: message.id, topic: 'market', marketId: message.marketId }, nowMs);
         return;
       }
+      case 'unsubscribe_event': {
+        const followed = session.events.get(message.eventId);
+        if (followed === undefined) {
+          this.error(session, message.id, 'not_subscribed', `not subscribed to event ${message.eventId}`);
+          return;
+        }
+        session.events.delete(message.eventId);
+        this.eventSubscribers.get(message.eventId)?.delete(session);
+        for (const marketId of followed.marketIds) {
+          const subscription = session.markets.get(marketId);
+          if (subscription !== undefined) this.dropSubscription(session, subscription);
+        }
+        session.send({ type: 'unsubscribed', id: message.id, topic: 'event', eventId: message.eventId }, nowMs);
+        return;
+      }
       case 'ping':
         session.send({ type: 'pong', id: message.id, serverTimeMs: nowMs }, nowMs);
         return;
@@ -480,18 +503,32 @@ export class WsServer {
     const instructions = instructionsOf(message);
     const command = commandOf(message, accountId);
     const stopTimer = this.options.metrics?.orderAnswerSeconds.startTimer();
-    this.options.link.submit(command).then(
+    const span = this.orderSpan(message.type, accountId, instructions.length);
+    this.options.link.submit(command, traceparentOf(span)).then(
       (events: readonly EngineEvent[]) => {
         stopTimer?.();
         session.send({ type: 'result', id: message.id, results: resultsOf(instructions, events, accountId) }, this.now());
+        span?.end();
       },
-      (error: unknown) => this.engineFailed(session, message.id, error),
+      (error: unknown) => {
+        if (span !== null) endWithError(span, error);
+        this.engineFailed(session, message.id, error);
+      },
     );
   }
 
+  /** The span of one order message (null when tracing is off). */
+  private orderSpan(type: ClientMessage['type'], accountId: AccountId, instructions: number): Span | null {
+    const tracer = this.options.tracer ?? null;
+    if (tracer === null) return null;
+    return tracer.startSpan(`ws ${type}`, { kind: SpanKind.SERVER, attributes: { 'exch.account_id': accountId, 'exch.instructions': instructions } });
+  }
+
   private submitMassCancel(session: Session, accountId: AccountId, message: ClientMessageOf<'mass_cancel'>): void {
-    this.options.link.submit(massCancelCommand(message, accountId)).then(
+    const span = this.orderSpan(message.type, accountId, 1);
+    this.options.link.submit(massCancelCommand(message, accountId), traceparentOf(span)).then(
       (events) => {
+        span?.end();
         const rejected = events.find((event) => event.type === 'CommandRejected');
         const orders = massCancelled(events, accountId);
         session.send(
@@ -501,7 +538,10 @@ export class WsServer {
           this.now(),
         );
       },
-      (error: unknown) => this.engineFailed(session, message.id, error),
+      (error: unknown) => {
+        if (span !== null) endWithError(span, error);
+        this.engineFailed(session, message.id, error);
+      },
     );
   }
 
@@ -530,7 +570,38 @@ export class WsServer {
       return;
     }
     for (const marketId of live) this.subscribeMarket(session, { id: message.id, type: 'subscribe_market', marketId, ...(message.conflateMs === undefined ? {} : { conflateMs: message.conflateMs }) });
+    const followed = session.events.get(message.eventId);
+    if (followed === undefined) session.events.set(message.eventId, { id: message.id, conflateMs: message.conflateMs, marketIds: new Set(live) });
+    else for (const marketId of live) followed.marketIds.add(marketId);
+    let subscribers = this.eventSubscribers.get(message.eventId);
+    if (subscribers === undefined) this.eventSubscribers.set(message.eventId, (subscribers = new Set()));
+    subscribers.add(session);
     session.send({ type: 'event_subscribed', id: message.id, eventId: message.eventId, marketIds: live }, this.now());
+  }
+
+  /** Markets just created in the engine: each session following the market's event gets it too. */
+  private async followCreatedMarkets(marketIds: readonly MarketId[]): Promise<void> {
+    for (const marketId of marketIds) {
+      let eventId: number | null = null;
+      try {
+        eventId = (await this.options.marketEvent?.(marketId)) ?? null;
+      } catch (error) {
+        this.logger.warn({ err: error, marketId }, 'could not read the market\'s event');
+      }
+      if (eventId === null) continue;
+      for (const session of this.eventSubscribers.get(eventId) ?? []) {
+        const followed = session.events.get(eventId);
+        if (session.closed || followed === undefined || session.markets.has(marketId)) continue;
+        const nowMs = this.now();
+        if (session.markets.size >= this.settings.marketSubscriptionsMax) {
+          session.send({ type: 'event_market_added', eventId, marketId, subscribed: false }, nowMs);
+          continue;
+        }
+        followed.marketIds.add(marketId);
+        this.subscribeMarket(session, { id: followed.id, type: 'subscribe_market', marketId, ...(followed.conflateMs === undefined ? {} : { conflateMs: followed.conflateMs }) });
+        session.send({ type: 'event_market_added', eventId, marketId, subscribed: true }, nowMs);
+      }
+    }
   }
 
   private subscribeMarket(session: Session, message: ClientMessageOf<'subscribe_market'>): void {
@@ -559,7 +630,16 @@ export class WsServer {
       return;
     }
     session.send(
-      { type: 'market_snapshot', id: message.id, ...snapshot.header, seq: snapshot.seq, runners: snapshot.runners, checksum: snapshot.checksum },
+      {
+        type: 'market_snapshot',
+        id: message.id,
+        ...snapshot.header,
+        seq: snapshot.seq,
+        runners: snapshot.runners,
+        traded: snapshot.traded,
+        matchedMinor: snapshot.matchedMinor,
+        checksum: snapshot.checksum,
+      },
       nowMs,
     );
   }
@@ -590,12 +670,15 @@ export class WsServer {
   private conflate(session: Session, subscription: MarketSubscription, delta: MarketDelta): void {
     if (subscription.pending === null) {
       const levels = new Map(delta.levels.map((level) => [`${level[0]}:${level[1]}:${level[2]}`, level] as const));
-      subscription.pending = { prevSeq: delta.prevSeq, seq: delta.seq, levels, delta, merged: 1 };
+      const traded = new Map((delta.traded ?? []).map((runner) => [runner.runnerIndex, runner] as const));
+      subscription.pending = { prevSeq: delta.prevSeq, seq: delta.seq, levels, traded, matchedMinor: delta.matchedMinor ?? null, delta, merged: 1 };
       subscription.timer = setTimeout(() => this.flushConflated(session, subscription), subscription.conflateMs);
       return;
     }
     const pending = subscription.pending;
     for (const level of delta.levels) pending.levels.set(`${level[0]}:${level[1]}:${level[2]}`, level);
+    for (const runner of delta.traded ?? []) pending.traded.set(runner.runnerIndex, runner);
+    if (delta.matchedMinor !== undefined) pending.matchedMinor = delta.matchedMinor;
     pending.seq = delta.seq;
     pending.delta = { ...delta, ...(delta.market === undefined && pending.delta.market !== undefined ? { market: pending.delta.market } : {}) };
     pending.merged++;
@@ -613,6 +696,7 @@ export class WsServer {
         prevSeq: pending.prevSeq,
         seq: pending.seq,
         levels: [...pending.levels.values()],
+        ...(pending.matchedMinor === null ? {} : { traded: [...pending.traded.values()].sort((a, b) => a.runnerIndex - b.runnerIndex), matchedMinor: pending.matchedMinor }),
         ...(pending.merged > 1 ? { conflated: true as const } : {}),
       },
       this.now(),
@@ -640,6 +724,7 @@ function deltaMessage(delta: MarketDelta): Extract<ServerMessage, { type: 'marke
     seq: delta.seq,
     levels: delta.levels,
     ...(delta.market !== undefined ? { market: delta.market } : {}),
+    ...(delta.traded !== undefined && delta.matchedMinor !== undefined ? { traded: delta.traded, matchedMinor: delta.matchedMinor } : {}),
     checksum: delta.checksum,
     publishTimeMs: delta.publishTimeMs,
   };

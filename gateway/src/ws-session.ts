@@ -4,13 +4,13 @@
 // (4002) and so leaves the fan-out; the others are not slowed by it.
 
 import type { WebSocket } from 'uWebSockets.js';
-import type { AccountId, MarketId } from '@playchacha/protocol';
+import type { AccountId, MarketId, RunnerIndex } from '@playchacha/protocol';
 import type { LevelChange } from './market-book.js';
 import type { MarketDelta } from './market-read-model.js';
 import { TokenBucket } from './token-bucket.js';
 import { encodeMessage, type WireEncoding } from './wire-codec.js';
 import { WS_CLOSE_CODES } from './ws-errors.js';
-import type { ServerMessage } from './ws-messages.js';
+import type { MessageIdValue, RunnerTraded, ServerMessage } from './ws-messages.js';
 
 export interface SessionUserData {
   readonly session: Session;
@@ -25,7 +25,16 @@ export interface MarketSubscription {
   readonly marketId: MarketId;
   readonly conflateMs: number;
   /** Deltas merged while waiting for the conflation timer. */
-  pending: { prevSeq: number; seq: number; levels: Map<string, LevelChange>; delta: MarketDelta; merged: number } | null;
+  pending: {
+    prevSeq: number;
+    seq: number;
+    levels: Map<string, LevelChange>;
+    /** The latest trades per runner; matchedMinor null while nothing matched. */
+    traded: Map<RunnerIndex, RunnerTraded>;
+    matchedMinor: number | null;
+    delta: MarketDelta;
+    merged: number;
+  } | null;
   timer: NodeJS.Timeout | null;
 }
 
@@ -39,6 +48,8 @@ export class Session {
   /** Set when the server closed this connection because its send queue passed the limit. */
   droppedForBackpressure = false;
   readonly markets = new Map<MarketId, MarketSubscription>();
+  /** Events followed by subscribe_event: its id, the conflation asked for, the markets subscribed through it. */
+  readonly events = new Map<number, { readonly id: MessageIdValue; readonly conflateMs: number | undefined; readonly marketIds: Set<MarketId> }>();
   lastSentAtMs: number;
   expiryTimer: NodeJS.Timeout | null = null;
   readonly bucket: TokenBucket;

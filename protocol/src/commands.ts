@@ -28,6 +28,13 @@ export interface AccountLimits {
   readonly lossLimitPeriodMs?: number;
 }
 
+/**
+ * active trades normally; suspended may not place or replace orders (cancels work, open orders
+ * stay); frozen has every open order cancelled and may neither place orders nor withdraw
+ * (deposits still credit).
+ */
+export type AccountStatus = 'active' | 'suspended' | 'frozen';
+
 export interface PlaceInstruction {
   readonly kind: 'place';
   /** The account's permanent idempotency key for this order (1–32 characters). */
@@ -92,6 +99,7 @@ export type Command =
       readonly amountMinor: number;
     }
   | { readonly type: 'SetAccountLimits'; readonly accountId: AccountId; readonly limits: AccountLimits }
+  | { readonly type: 'SetAccountStatus'; readonly accountId: AccountId; readonly status: AccountStatus }
   | {
       readonly type: 'CreateMarket';
       readonly marketId: MarketId;
@@ -119,6 +127,17 @@ export type Command =
       readonly winners: readonly DeadHeat[];
     }
   | { readonly type: 'VoidMarket'; readonly marketId: MarketId; readonly reason: string }
+  | {
+      /**
+       * Replaces the result of a settled or void market: new winners (a resettlement, or an
+       * un-void of a void market) or null (a void of a settled market). Each account's previous
+       * result and commission are reversed and the new ones applied.
+       */
+      readonly type: 'ResettleMarket';
+      readonly marketId: MarketId;
+      readonly winners: readonly DeadHeat[] | null;
+      readonly reason: string;
+    }
   | ({ readonly type: 'PlaceOrder'; readonly accountId: AccountId } & Omit<PlaceInstruction, 'kind'>)
   | ({ readonly type: 'CancelOrder'; readonly accountId: AccountId } & Omit<CancelInstruction, 'kind'>)
   | ({ readonly type: 'ReplaceOrder'; readonly accountId: AccountId } & Omit<ReplaceInstruction, 'kind'>)

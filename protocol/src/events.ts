@@ -2,7 +2,7 @@
 // events the account's; each sequence starts at 1 and rises by exactly 1, so a consumer can detect
 // a gap. Control events answer a command without changing state.
 
-import type { AccountLimits, DeadHeat, Persistence, Side, TimeInForce } from './commands.js';
+import type { AccountLimits, AccountStatus, DeadHeat, Persistence, Side, TimeInForce } from './commands.js';
 import type { AccountId, FillId, MarketId, OrderId, RunnerIndex } from './ids.js';
 import type { CloseReason, RejectCode } from './reject-codes.js';
 
@@ -22,6 +22,8 @@ export interface MarketDefinition {
   readonly persistenceAllowed: boolean;
 }
 
+export type MarketResultStatus = 'settled' | 'voided';
+
 export type MarketEvent =
   | ({ readonly type: 'MarketCreated' } & MarketStream & MarketDefinition)
   | ({ readonly type: 'MarketSuspended' } & MarketStream)
@@ -35,6 +37,15 @@ export type MarketEvent =
       readonly commissionBps: number;
     } & MarketStream)
   | ({ readonly type: 'MarketVoided'; readonly reason: string } & MarketStream)
+  | ({
+      /** A settled or void market's result was replaced; winners null means it is void now. */
+      readonly type: 'MarketResettled';
+      readonly previousOutcome: MarketResultStatus;
+      readonly outcome: MarketResultStatus;
+      readonly winners: readonly DeadHeat[] | null;
+      readonly commissionBps: number;
+      readonly reason: string;
+    } & MarketStream)
   | ({
       readonly type: 'OrderAccepted';
       readonly orderId: OrderId;
@@ -131,6 +142,7 @@ export type AccountEvent =
       readonly balanceMinor: number;
     } & AccountStream)
   | ({ readonly type: 'AccountLimitsSet'; readonly limits: AccountLimits } & AccountStream)
+  | ({ readonly type: 'AccountStatusSet'; readonly status: AccountStatus } & AccountStream)
   | ({
       /** The definitive rejection of one instruction (from the risk stage, or relayed from the market). */
       readonly type: 'OrderRejected';
@@ -167,6 +179,23 @@ export type AccountEvent =
       readonly pnlMinor: number;
       readonly commissionMinor: number;
       readonly balanceMinor: number;
+    } & AccountStream)
+  | ({
+      /**
+       * A resettlement replaced the account's result on a market: the previous result and
+       * commission (zero when the market was void) are reversed and the new ones applied, so the
+       * balance changes by changeMinor = (pnlMinor − commissionMinor) − (previousPnlMinor −
+       * previousCommissionMinor), which may leave it below zero. For the house (account 0) the
+       * pnl figures are its take (commission and rounding) from the market.
+       */
+      readonly type: 'AccountResettled';
+      readonly marketId: MarketId;
+      readonly previousPnlMinor: number;
+      readonly previousCommissionMinor: number;
+      readonly pnlMinor: number;
+      readonly commissionMinor: number;
+      readonly changeMinor: number;
+      readonly balanceMinor: number;
     } & AccountStream);
 
 export type ControlEvent =
@@ -198,6 +227,7 @@ const MARKET_EVENT_TYPES: ReadonlySet<string> = new Set<MarketEvent['type']>([
   'MarketClosed',
   'MarketSettled',
   'MarketVoided',
+  'MarketResettled',
   'OrderAccepted',
   'OrderDelayed',
   'OrderReleased',
@@ -212,10 +242,12 @@ const ACCOUNT_EVENT_TYPES: ReadonlySet<string> = new Set<AccountEvent['type']>([
   'FundsDeposited',
   'FundsWithdrawn',
   'AccountLimitsSet',
+  'AccountStatusSet',
   'OrderRejected',
   'AccountUpdated',
   'PositionUpdated',
   'AccountSettled',
+  'AccountResettled',
 ]);
 
 /** Market events carry the market's seq; account events the account's; control events neither. */

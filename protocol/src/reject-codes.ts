@@ -1,5 +1,6 @@
 // Stable reject codes. A rejected command changes nothing but the idempotency record of its client
-// order id. Codes are snake_case strings and are never renamed; new codes may be added.
+// order id. Codes are snake_case strings and are never renamed; new codes are added at the end
+// (snapshots record a client order id's rejection by the code's position).
 
 export const REJECT_CODES = {
   invalid_command: 'The command is malformed: a field is missing, of the wrong type, or out of range.',
@@ -34,6 +35,8 @@ export const REJECT_CODES = {
   invalid_limits: 'The account limits are invalid.',
   invalid_transition: 'The market cannot make this transition from its current state.',
   invalid_settlement: 'The winners or dead-heat factors are invalid for this market.',
+  account_suspended: 'The account is suspended from trading: it may cancel orders but not place or replace them.',
+  account_frozen: 'The account is frozen: it may neither place orders nor withdraw.',
 } as const;
 
 export type RejectCode = keyof typeof REJECT_CODES;
@@ -60,6 +63,7 @@ export const CLOSE_REASONS = {
   immediate_or_cancel: 'The unfilled remainder of an immediate-or-cancel order.',
   min_fill_not_met: 'Less than the minimum fill was available at once.',
   post_only_would_match: 'A post-only order that would have matched on arrival.',
+  account_frozen: 'Cancelled because the account was frozen.',
 } as const;
 
 export type CloseReason = keyof typeof CLOSE_REASONS;

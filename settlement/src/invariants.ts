@@ -4,12 +4,15 @@
 //   I1  every transaction has at least two lines summing to zero; all lines sum to zero; each
 //       account's balance equals the sum of its lines; money held (users, house, pots) equals
 //       deposits − withdrawals (one currency: the exchange's minor unit).
-//   I2  no user or house balance is negative (available, held, escrow, commission, rounding).
+//   I2  no user or house balance is negative (available, held, escrow, commission, rounding); a
+//       debt account (what a user owes after a resettlement's clawback) is never positive, and
+//       is below zero only while the user's available is zero (credits repay the debt first).
 //   I3  after a market is settled or voided, its escrow, held and pot accounts are all zero, and
 //       every pot is zero at rest.
 //   I5  each stream entry is applied once and in order (the applied entries of a stream are
 //       contiguous and end at its cursor); each market is settled or voided once; each account is
-//       settled at most once per market; each transfer is posted once.
+//       settled at most once per market; each transfer is posted once; a market's resettlement
+//       transactions have a resettlement record, and a resettled market a settlement record.
 //   I8  the ledger's escrow and held per (account, market) equal the engine's last reported
 //       escrowMinor and exposureMinor − escrowMinor.
 
@@ -55,8 +58,15 @@ export async function checkInvariants(db: Db): Promise<Violation[]> {
 
   add('I2', await query(db, `
     SELECT code, balance_minor FROM ledger_accounts
-     WHERE kind NOT IN ('market_pot', 'payment_clearing') AND balance_minor < 0`),
+     WHERE kind NOT IN ('market_pot', 'payment_clearing', 'user_debt') AND balance_minor < 0`),
   (r) => `${r['code']} is negative: ${r['balance_minor']}`);
+  add('I2', await query(db, `SELECT code, balance_minor FROM ledger_accounts WHERE kind = 'user_debt' AND balance_minor > 0`),
+  (r) => `${r['code']} is positive: ${r['balance_minor']}`);
+  add('I2', await query(db, `
+    SELECT d.code, d.balance_minor AS debt_minor, a.balance_minor AS available_minor
+      FROM ledger_accounts d JOIN ledger_accounts a ON a.owner_account_id = d.owner_account_id AND a.kind = 'user_available'
+     WHERE d.kind = 'user_debt' AND d.balance_minor < 0 AND a.balance_minor > 0`),
+  (r) => `${r['code']} owes ${r['debt_minor']} while available holds ${r['available_minor']}`);
 
   add('I3', await query(db, `
     SELECT a.code, a.balance_minor, s.outcome FROM ledger_accounts a
@@ -86,6 +96,17 @@ export async function checkInvariants(db: Db): Promise<Violation[]> {
     SELECT t.market_id FROM ledger_transactions t LEFT JOIN market_settlements s ON s.market_id = t.market_id
      WHERE t.kind IN ('settlement', 'house_settlement') AND s.market_id IS NULL GROUP BY t.market_id`),
   (r) => `market ${r['market_id']} has settlement transactions but no settlement record`);
+  add('I5', await query(db, `
+    SELECT t.market_id FROM ledger_transactions t
+     WHERE t.kind IN ('resettlement', 'house_resettlement')
+       AND NOT EXISTS (SELECT 1 FROM market_resettlements r
+                        WHERE r.market_id = t.market_id AND r.partition = t.partition AND r.command_seq = t.command_seq)
+     GROUP BY t.market_id`),
+  (r) => `market ${r['market_id']} has resettlement transactions without a resettlement record`);
+  add('I5', await query(db, `
+    SELECT r.market_id FROM market_resettlements r LEFT JOIN market_settlements s ON s.market_id = r.market_id
+     WHERE s.market_id IS NULL GROUP BY r.market_id`),
+  (r) => `market ${r['market_id']} was resettled but never settled or voided`);
   add('I5', await query(db, `
     SELECT kind, account_id, reference, COUNT(*) AS times FROM ledger_transactions
      WHERE kind IN ('deposit', 'withdrawal') GROUP BY kind, account_id, reference HAVING COUNT(*) > 1`),

@@ -6,7 +6,7 @@
 
 import type { StreamItem } from './io/event-stream.js';
 import { identityOf } from './posting/ledger-codes.js';
-import { codesRead, postEntries, type CommandEntry, type Posting } from './posting/posting-rules.js';
+import { codesRead, debtCodesRead, postEntries, type CommandEntry, type Posting } from './posting/posting-rules.js';
 import { inTransaction, query, toMinor, type Db, type DbClient } from './db/database.js';
 
 /** The next frame does not follow the last one applied: entries are missing. Not retryable. */
@@ -53,7 +53,9 @@ export async function applyBatch(db: Db, items: readonly StreamItem[], options: 
     const entries: CommandEntry[] = fresh.flatMap((item) => item.frame.entries.map((e) => ({ seq: e.seq, events: e.events })));
     const codes = codesRead(entries);
     await ensureAccounts(tx, codes);
-    const rows = await query(tx, 'SELECT id, code, balance_minor FROM ledger_accounts WHERE code = ANY($1::text[]) ORDER BY id FOR UPDATE', [codes]);
+    // Debt accounts are read when they exist: an account without one owes nothing.
+    const read = [...new Set([...codes, ...debtCodesRead(entries)])];
+    const rows = await query(tx, 'SELECT id, code, balance_minor FROM ledger_accounts WHERE code = ANY($1::text[]) ORDER BY id FOR UPDATE', [read]);
     const balances = new Map(rows.map((row) => [row['code'] as string, toMinor(row['balance_minor'])]));
     const accountIds = new Map(rows.map((row) => [row['code'] as string, String(row['id'])]));
     const posting = postEntries(partition, entries, balances);
@@ -136,6 +138,23 @@ async function writePosting(tx: DbClient, posting: Posting, partition: string, a
         outcome.commandSeq,
         outcome.winners === null ? null : JSON.stringify(outcome.winners),
         outcome.commissionBps,
+      ],
+    );
+  }
+  for (const resettlement of posting.resettlements) {
+    await query(
+      tx,
+      `INSERT INTO market_resettlements (market_id, partition, command_seq, previous_outcome, outcome, winners, commission_bps, reason)
+       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)`,
+      [
+        resettlement.marketId,
+        partition,
+        resettlement.commandSeq,
+        resettlement.previousOutcome,
+        resettlement.outcome,
+        resettlement.winners === null ? null : JSON.stringify(resettlement.winners),
+        resettlement.commissionBps,
+        resettlement.reason,
       ],
     );
   }

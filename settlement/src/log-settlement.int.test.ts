@@ -19,7 +19,7 @@ import { LogSettlement } from './log-settlement.js';
 import { compareFigures, ledgerFigures } from './reconcile.js';
 import type { EngineHarness } from './testing/engine-harness.js';
 import { freshDatabase } from './testing/fresh-database.js';
-import { runExchangeDay, runSeededLoad } from './testing/scenario.js';
+import { runExchangeDay, runResettlements, runSeededLoad } from './testing/scenario.js';
 
 const logger = pino({ level: 'silent' });
 let postgres: SharedServer;
@@ -114,6 +114,41 @@ describe('settlement from the embedded events log', () => {
       await expectLedgerEqualsEngine(sql, engine);
       const [applied] = await query(sql, 'SELECT COUNT(*) AS n, MAX(last_seq) AS last FROM applied_stream_entries');
       expect(toMinor(applied?.['last'])).toBe(engineSeq);
+      await worker.stop();
+      await engine.stop();
+    } finally {
+      await sql.end();
+    }
+  });
+
+  it('posts resettlements, a void after settlement and an un-void, and a debt, through a restart', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'log-settlement-resettle-'));
+    dirs.push(dataDir);
+    const databaseUrl = await freshDatabase(postgres.url);
+    await migrate(databaseUrl, 'up');
+    const sql = connectDatabase(databaseUrl);
+    try {
+      let engine = await startEngine(dataDir);
+      let worker = settlement(engine, sql);
+      await runExchangeDay(engine);
+      await caughtUp(worker, engine);
+      await worker.stop();
+      // The resettlements happen while the ledger is stopped; both restart.
+      await runResettlements(engine);
+      const engineSeq = engine.partition.appliedSeq;
+      const owedMinor = engine.partition.core.account(1)?.availableMinor ?? 0;
+      await engine.stop();
+      engine = await startEngine(dataDir);
+      expect(engine.partition.core.account(1)?.availableMinor).toBe(owedMinor);
+      worker = settlement(engine, sql);
+      await caughtUp(worker, engine);
+      expect(worker.ledgerSeq).toBe(engineSeq);
+      await expectLedgerEqualsEngine(sql, engine);
+      expect(owedMinor).toBeLessThan(0);
+      const [debt] = await query(sql, "SELECT balance_minor FROM ledger_accounts WHERE code = 'debt:1'");
+      expect(toMinor(debt?.['balance_minor'])).toBe(owedMinor);
+      const [resettled] = await query(sql, 'SELECT COUNT(*) AS n FROM market_resettlements');
+      expect(toMinor(resettled?.['n'])).toBe(3);
       await worker.stop();
       await engine.stop();
     } finally {

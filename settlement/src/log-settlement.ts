@@ -7,6 +7,8 @@
 import type { Logger } from 'pino';
 import type { EventFrame } from '../../engine/src/io/frame-codec.js';
 import { eventsKey } from '../../engine/src/io/redis-streams.js';
+import { endWithError, type Tracer } from '../../engine/src/io/tracing.js';
+import { startBatchSpan } from './batch-span.js';
 import { isTransient, query, toMinor, type Db } from './db/database.js';
 import { applyBatch, StreamGapError } from './ledger-store.js';
 
@@ -29,6 +31,8 @@ export interface LogSettlementOptions {
   readonly trimEveryFrames?: number;
   /** A gap between the ledger and the log: events are missing and the ledger cannot go on. */
   readonly onFatal: (error: Error) => void;
+  /** A span per batch, linked to the spans of the commands it posts; null or absent: none. */
+  readonly tracer?: Tracer | null;
 }
 
 export class LogSettlement {
@@ -75,7 +79,13 @@ export class LogSettlement {
           continue;
         }
         const items = frames.map((frame) => ({ entryId: `${frame.lastSeq}-0`, frame }));
-        const result = await applyBatch(sql, items, { streamKey: this.streamKey, partition: this.options.partition });
+        const span = startBatchSpan(this.options.tracer ?? null, this.options.partition, frames);
+        const result = await applyBatch(sql, items, { streamKey: this.streamKey, partition: this.options.partition }).catch((error: unknown) => {
+          if (span !== null) endWithError(span, error);
+          throw error;
+        });
+        span?.setAttribute('exch.transactions', result.transactions);
+        span?.end();
         this.ledgerSeq = result.lastSeq;
         this.appliedSinceTrim += result.appliedEntryIds.length;
         if (this.appliedSinceTrim >= (this.options.trimEveryFrames ?? 10_000)) {

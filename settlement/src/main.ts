@@ -1,13 +1,21 @@
 // The settlement worker process. Environment: DATABASE_URL, REDIS_URL, PARTITION (default p0),
 // CONSUMER (default settlement-<hostname>), BATCH_ENTRIES_MAX (default 64), MIGRATE (default 1:
-// apply pending migrations at start), LOG_LEVEL. SIGTERM or SIGINT finishes the batch in hand and
+// apply pending migrations at start), SETTLEMENT_HTTP_HOST / SETTLEMENT_HTTP_PORT (default
+// 127.0.0.1 / 8084: /healthz, /readyz, /metrics), LOG_LEVEL, and the OpenTelemetry variables
+// (OTEL_EXPORTER_OTLP_ENDPOINT turns tracing on). SIGTERM or SIGINT finishes the batch in hand and
 // exits 0; a failure that retrying cannot fix exits 1.
 
+import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
+import { envInteger } from '../../engine/src/io/engine-config.js';
+import { eventsKey } from '../../engine/src/io/redis-streams.js';
+import { startTracing } from '../../engine/src/io/tracing.js';
 import { connectDatabase } from './db/database.js';
 import { migrate } from './db/migrate.js';
+import { startSettlementHttp } from './io/settlement-http.js';
+import { createSettlementMetrics } from './settlement-metrics.js';
 import { SettlementWorker, type WorkerFaults } from './worker.js';
 
 function required(name: string): string {
@@ -25,10 +33,15 @@ function optionalInteger(name: string): number | undefined {
 }
 
 async function main(): Promise<void> {
-  const logger = pino({ level: process.env['LOG_LEVEL'] ?? 'info', base: { svc: 'settlement' } });
+  const env = process.env;
+  const logger = pino({ level: env['LOG_LEVEL'] ?? 'info', base: { svc: 'settlement' } });
   const databaseUrl = required('DATABASE_URL');
   const redisUrl = required('REDIS_URL');
-  const partition = process.env['PARTITION'] ?? 'p0';
+  const partition = env['PARTITION'] ?? 'p0';
+  const httpHost = env['SETTLEMENT_HTTP_HOST'] ?? '127.0.0.1';
+  const httpPort = envInteger(env, 'SETTLEMENT_HTTP_PORT', 8084);
+  const tracing = startTracing('settlement');
+  const metrics = createSettlementMetrics(partition);
   // Signals are handled from the first moment: one that arrives before the worker runs stops it at once.
   let stopSignal: string | null = null;
   let worker: SettlementWorker | null = null;
@@ -45,27 +58,52 @@ async function main(): Promise<void> {
   }
   const sql = connectDatabase(databaseUrl, { onIdleError: (error) => logger.warn({ err: error }, 'idle database connection lost') });
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
-  redis.on('error', (error) => logger.warn({ err: error }, 'redis'));
+  // Health checks and the lag gauge: the worker's own connection waits in blocking reads.
+  const monitorRedis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  for (const client of [redis, monitorRedis]) client.on('error', (error) => logger.warn({ err: error }, 'redis'));
   const faults: WorkerFaults = {
     ...(optionalInteger('FAULT_PAUSE_BEFORE_COMMIT_MS') === undefined ? {} : { pauseBeforeCommitMs: optionalInteger('FAULT_PAUSE_BEFORE_COMMIT_MS') as number }),
     ...(optionalInteger('FAULT_PAUSE_AFTER_COMMIT_MS') === undefined ? {} : { pauseAfterCommitMs: optionalInteger('FAULT_PAUSE_AFTER_COMMIT_MS') as number }),
   };
   const batchEntriesMax = optionalInteger('BATCH_ENTRIES_MAX');
-  worker = new SettlementWorker({
+  const settlementWorker = new SettlementWorker({
     sql,
     redis,
     partition,
     logger,
     consumer: process.env['CONSUMER'] ?? `settlement-${hostname()}`,
     faults,
+    metrics,
+    tracer: tracing.tracer,
     ...(batchEntriesMax === undefined ? {} : { batchEntriesMax }),
   });
-  if (stopSignal !== null) void worker.stop();
+  worker = settlementWorker;
+  let failed = false;
+  let server: Server | null = null;
+  if (stopSignal !== null) void settlementWorker.stop();
   try {
-    await worker.run();
+    server = await startSettlementHttp({
+      host: httpHost,
+      port: httpPort,
+      sql,
+      redis: monitorRedis,
+      streamKey: eventsKey(partition),
+      metrics,
+      consuming: () => settlementWorker.consuming,
+      healthy: () => !failed,
+    });
+    const address = server.address();
+    logger.info({ url: `http://${httpHost}:${typeof address === 'object' && address !== null ? address.port : httpPort}` }, 'settlement http listening');
+    await settlementWorker.run().catch((error: unknown) => {
+      failed = true;
+      throw error;
+    });
   } finally {
+    server?.close();
     await sql.end();
     redis.disconnect();
+    monitorRedis.disconnect();
+    await tracing.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'trace export failed'));
   }
 }
 

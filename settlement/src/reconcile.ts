@@ -1,6 +1,7 @@
 // Reconciliation: the engine's balances per account against the ledger's. For a user the ledger's
-// available is its available account, its exposure the sum of its held and escrow accounts, its
-// balance the sum of all three; for the house (account 0) the balance is commission + rounding.
+// available is its available account plus its debt account (≤ 0, what it owes after a
+// resettlement's clawback), its exposure the sum of its held and escrow accounts, its balance the
+// sum of all four; for the house (account 0) the balance is commission + rounding.
 // The engine's figures come from its AccountUpdated events (read from the events stream up to the
 // seq the ledger has applied) or from a live engine state.
 
@@ -26,14 +27,14 @@ export interface Difference {
 
 export async function ledgerFigures(db: Db): Promise<Map<number, AccountFigures>> {
   const figures = new Map<number, AccountFigures>();
-  const users = await query(db, 'SELECT account_id, available_minor, held_minor, escrow_minor, total_minor FROM user_balances');
+  const users = await query(db, 'SELECT account_id, available_minor, held_minor, escrow_minor, debt_minor, total_minor FROM user_balances');
   for (const row of users) {
     const accountId = toMinor(row['account_id']);
     figures.set(accountId, {
       accountId,
       balanceMinor: toMinor(row['total_minor']),
       exposureMinor: toMinor(row['held_minor']) + toMinor(row['escrow_minor']),
-      availableMinor: toMinor(row['available_minor'] ?? 0),
+      availableMinor: toMinor(row['available_minor'] ?? 0) + toMinor(row['debt_minor'] ?? 0),
     });
   }
   const [house] = await query(

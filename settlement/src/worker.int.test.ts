@@ -12,11 +12,11 @@ import { migrate } from './db/migrate.js';
 import { EventStream } from './io/event-stream.js';
 import { checkInvariants } from './invariants.js';
 import { applyBatch } from './ledger-store.js';
-import { availableCode, escrowCode, heldCode, HOUSE_COMMISSION_CODE, potCode } from './posting/ledger-codes.js';
+import { availableCode, debtCode, escrowCode, heldCode, HOUSE_COMMISSION_CODE, potCode } from './posting/ledger-codes.js';
 import { appliedSeq, compareFigures, engineFiguresFromStream, ledgerFigures } from './reconcile.js';
 import { startEngine, type EngineHarness } from './testing/engine-harness.js';
 import { freshDatabase } from './testing/fresh-database.js';
-import { runExchangeDay, runSeededLoad } from './testing/scenario.js';
+import { runExchangeDay, runResettlements, runSeededLoad } from './testing/scenario.js';
 import { SettlementWorker } from './worker.js';
 
 let redisServer: SharedServer;
@@ -99,6 +99,77 @@ describe('settlement worker', () => {
     expect(await balanceOf(availableCode(5))).toBe(engine.partition.core.account(5)?.availableMinor);
     const outcomes = await query(sql, `SELECT market_id, outcome FROM market_settlements ORDER BY market_id`);
     expect(outcomes.map((r) => [toMinor(r['market_id']), r['outcome']])).toEqual([[10, 'settled'], [11, 'settled'], [12, 'voided']]);
+  });
+
+  it('resettles, voids a settled market and un-voids a void one as new entries, booking a clawback beyond available as debt', async () => {
+    const engine = await startEngine(redisServer.url, 'resettle');
+    cleanups.push(() => engine.stop());
+    const databaseUrl = await freshDatabase(postgresServer.url);
+    await migrate(databaseUrl, 'up');
+    const own = connectDatabase(databaseUrl, { maxConnections: 2 });
+    cleanups.push(() => own.end());
+    const workerRedis = new Redis(redisServer.url, { maxRetriesPerRequest: 2 });
+    const worker = new SettlementWorker({ sql: own, redis: workerRedis, partition: 'resettle', logger: pino({ level: 'silent' }), blockMs: 100, batchEntriesMax: 4 });
+    const running = worker.run();
+    cleanups.push(async () => {
+      await worker.stop();
+      await running;
+      workerRedis.disconnect();
+    });
+    const caughtUp = async (): Promise<void> => {
+      const deadline = Date.now() + 30_000;
+      while ((await appliedSeq(own, 'resettle')) < engine.partition.appliedSeq) {
+        if (Date.now() > deadline) throw new Error('the worker did not catch up');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    const linesOf = async (kinds: string[]) =>
+      query(own, `SELECT t.idempotency_key, a.code, l.amount_minor FROM ledger_lines l JOIN ledger_transactions t ON t.id = l.transaction_id
+                   JOIN ledger_accounts a ON a.id = l.ledger_account_id WHERE t.kind = ANY($1::text[]) ORDER BY l.id`, [kinds]);
+    const balance = async (code: string): Promise<number> => {
+      const [row] = await query(own, 'SELECT balance_minor FROM ledger_accounts WHERE code = $1', [code]);
+      return row === undefined ? 0 : toMinor(row['balance_minor']);
+    };
+
+    await runExchangeDay(engine);
+    await caughtUp();
+    const settlementLines = await linesOf(['settlement', 'house_settlement']);
+    const commissionBefore = await balance(HOUSE_COMMISSION_CODE);
+
+    await runResettlements(engine);
+    await caughtUp();
+    const core = engine.partition.core;
+    expect(compareFigures(core.accounts(), await ledgerFigures(own))).toEqual([]);
+    const fromStream = await engineFiguresFromStream(redis, 'resettle', await appliedSeq(own, 'resettle'));
+    expect(compareFigures(fromStream, await ledgerFigures(own))).toEqual([]);
+    expect(await checkInvariants(own)).toEqual([]);
+
+    // Account 1 withdrew everything, then lost its win on market 10 and its bet: it owes.
+    const owed = core.account(1)?.availableMinor ?? 0;
+    expect(owed).toBeLessThan(0);
+    expect(await balance(debtCode(1))).toBe(owed);
+    expect(await balance(availableCode(1))).toBe(0);
+    // The first settlements' lines are untouched; the corrections are new transactions.
+    expect(await linesOf(['settlement', 'house_settlement'])).toEqual(settlementLines);
+    const kinds = await query(own, `SELECT kind, COUNT(*)::int AS n FROM ledger_transactions
+                                     WHERE kind IN ('resettlement', 'house_resettlement', 'debt_repayment') GROUP BY kind ORDER BY kind`);
+    expect(kinds.map((r) => r['kind'])).toEqual(expect.arrayContaining(['resettlement', 'debt_repayment']));
+    const resettlements = await query(own, 'SELECT market_id, previous_outcome, outcome, reason FROM market_resettlements ORDER BY command_seq');
+    expect(resettlements.map((r) => [toMinor(r['market_id']), r['previous_outcome'], r['outcome'], r['reason']])).toEqual([
+      [10, 'settled', 'settled', 'wrong winner'],
+      [11, 'settled', 'voided', 'event abandoned'],
+      [12, 'voided', 'settled', 'result confirmed'],
+    ]);
+    for (const marketId of [10, 11, 12]) expect(await balance(potCode(marketId))).toBe(0);
+    // Market 10's commission moved from account 1 (300 on a win of 6 000) to the winners of runner 1.
+    expect(await balance(HOUSE_COMMISSION_CODE)).not.toBe(commissionBefore);
+
+    // A later deposit large enough clears the debt, and the rest becomes available.
+    await engine.submit({ type: 'Deposit', accountId: 1, transferId: 'dep-1-clear', amountMinor: -owed + 2_500 });
+    await caughtUp();
+    expect([await balance(debtCode(1)), await balance(availableCode(1))]).toEqual([0, 2_500]);
+    expect(compareFigures(core.accounts(), await ledgerFigures(own))).toEqual([]);
+    expect(await checkInvariants(own)).toEqual([]);
   });
 
   it('applies a seeded random load exactly once, and a redelivered batch changes nothing', async () => {

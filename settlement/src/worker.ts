@@ -12,9 +12,13 @@
 
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { Tracer } from '../../engine/src/io/tracing.js';
+import { endWithError } from '../../engine/src/io/tracing.js';
+import { startBatchSpan } from './batch-span.js';
 import { isTransient, type Db } from './db/database.js';
 import { EventStream, type StreamItem } from './io/event-stream.js';
 import { applyBatch, StreamGapError, type BatchResult } from './ledger-store.js';
+import type { SettlementMetrics } from './settlement-metrics.js';
 
 export interface WorkerFaults {
   /** Sleep inside the database transaction, after all writes, before COMMIT. */
@@ -39,6 +43,9 @@ export interface WorkerOptions {
   readonly faults?: WorkerFaults;
   /** Called after each committed and acknowledged batch. */
   readonly onBatch?: (result: BatchResult) => void;
+  readonly metrics?: SettlementMetrics;
+  /** A span per batch, linked to the spans of the commands it posts; null or absent: none. */
+  readonly tracer?: Tracer | null;
 }
 
 const RETRY_DELAY_MS_MAX = 1_000;
@@ -49,6 +56,8 @@ export class SettlementWorker {
   private running: Promise<void> | null = null;
   private lastClaimAtMs = 0;
   appliedEntries = 0;
+  /** True while the worker reads the stream (its group exists and what was pending at the start is applied). */
+  consuming = false;
 
   constructor(private readonly options: WorkerOptions) {
     this.stream = new EventStream(options.redis, options.partition, options.group ?? 'settlement', options.consumer ?? 'settlement-1');
@@ -56,7 +65,16 @@ export class SettlementWorker {
 
   /** Runs until stop(); rejects on a failure that retrying cannot fix (the process should exit). */
   run(): Promise<void> {
-    this.running ??= this.loop();
+    this.running ??= this.loop().then(
+      () => {
+        this.consuming = false;
+      },
+      (error: unknown) => {
+        this.consuming = false;
+        this.options.metrics?.errors.inc({ kind: 'fatal' });
+        throw error;
+      },
+    );
     return this.running;
   }
 
@@ -70,6 +88,7 @@ export class SettlementWorker {
     const { logger } = this.options;
     await this.untilDone('create the consumer group', () => this.stream.ensureGroup());
     await this.claimAll(0);
+    this.consuming = !this.stopping;
     logger.info({ stream: this.stream.key, group: this.stream.group, consumer: this.stream.consumer }, 'settlement worker running');
     while (!this.stopping) {
       if (Date.now() - this.lastClaimAtMs >= (this.options.claimEveryMs ?? 10_000)) {
@@ -102,7 +121,9 @@ export class SettlementWorker {
   }
 
   private async process(items: readonly StreamItem[], mayRecoverGap: boolean): Promise<void> {
-    const { faults, logger, partition } = this.options;
+    const { faults, logger, partition, metrics } = this.options;
+    const stopTimer = metrics?.batchSeconds.startTimer();
+    const span = startBatchSpan(this.options.tracer ?? null, partition, items.map((item) => item.frame));
     let result: BatchResult | undefined;
     try {
       result = await this.untilDone('apply a batch', () =>
@@ -120,15 +141,20 @@ export class SettlementWorker {
         }),
       );
     } catch (error) {
+      if (span !== null) endWithError(span, error);
       // Entries pending elsewhere may come before these: claim everything pending, in order, once.
       if (error instanceof StreamGapError && mayRecoverGap) {
+        metrics?.errors.inc({ kind: 'gap' });
         logger.warn({ err: error }, 'gap before the entries read; claiming every pending entry');
         await this.claimAll(0);
         return;
       }
       throw error;
     }
-    if (result === undefined) return;
+    if (result === undefined) {
+      span?.end();
+      return;
+    }
     if (faults?.pauseAfterCommitMs !== undefined && result.appliedEntryIds.length > 0) {
       logger.warn({ entries: result.appliedEntryIds, lastSeq: result.lastSeq }, 'fault: committed, pausing before ack');
       await sleep(faults.pauseAfterCommitMs);
@@ -137,6 +163,19 @@ export class SettlementWorker {
     await this.untilDone('acknowledge entries', () => this.stream.ack(ids));
     this.appliedEntries += result.appliedEntryIds.length;
     if (result.skippedEntryIds.length > 0) logger.info({ entries: result.skippedEntryIds }, 'skipped entries already applied');
+    if (metrics !== undefined) {
+      const applied = new Set(result.appliedEntryIds);
+      let events = 0;
+      for (const item of items) if (applied.has(item.entryId)) for (const entry of item.frame.entries) events += entry.events.length;
+      metrics.batches.inc();
+      metrics.entriesApplied.inc(result.appliedEntryIds.length);
+      metrics.entriesSkipped.inc(result.skippedEntryIds.length);
+      metrics.eventsApplied.inc(events);
+      metrics.ledgerSeq.set(result.lastSeq);
+      stopTimer?.();
+    }
+    span?.setAttribute('exch.transactions', result.transactions);
+    span?.end();
     this.options.onBatch?.(result);
   }
 
@@ -152,6 +191,7 @@ export class SettlementWorker {
       } catch (error) {
         if (!isTransient(error) && !isRedisError(error)) throw error;
         if (this.stopping) return undefined;
+        this.options.metrics?.retries.inc({ operation: what });
         this.options.logger.warn({ err: error, delayMs }, `could not ${what}; retrying`);
         await sleep(delayMs);
         delayMs = Math.min(delayMs * 2, RETRY_DELAY_MS_MAX);

@@ -1,7 +1,8 @@
 // The web app end to end, in a real browser against the real stack: the gateway process (REST,
 // WebSocket and the engine partition in process, on its embedded defaults with a temp DATA_DIR) and
-// the built web server in front of it, driven by headless Chromium through playwright-core.
-// Screenshots of the main pages go to test-artifacts/web/.
+// the built web server in front of it, driven by headless Chromium through playwright-core; and a
+// local OpenID Connect provider the gateway logs in through. Screenshots of the main pages go to
+// test-artifacts/web/.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
@@ -14,7 +15,8 @@ import { chromium, type Browser, type BrowserContext, type Page, type WebSocketR
 import { freePort } from '@playchacha/engine/testing';
 import { liabilityMinor, STANDARD_LADDER, tickOfDecimalOdds, priceX100OfTick } from '@playchacha/protocol';
 import { CHROMIUM_ARGS, chromiumPath } from '../../scripts/chromium.js';
-import { formatMinor, parseAmountMinor } from './lib/money';
+import { startOidcTestProvider, type OidcTestProvider } from '../../scripts/oidc-test-provider.js';
+import { formatMinor, formatMinorCompact, parseAmountMinor } from './lib/money';
 import { commissionMinor } from './lib/pnl';
 
 const webRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -93,12 +95,14 @@ let gateway: ChildProcess | undefined;
 let web: ChildProcess | undefined;
 let webUrl = '';
 let browser: Browser;
+let oidcProvider: OidcTestProvider | undefined;
 
 beforeAll(async () => {
   buildIfNeeded();
   mkdirSync(artifacts, { recursive: true });
   dataDir = await mkdtemp(join(tmpdir(), 'web-e2e-'));
   const [httpPort, wsPort, enginePort, webPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  oidcProvider = await startOidcTestProvider(`http://127.0.0.1:${webPort}/session/oidc/callback`);
   const started = await startProcess(['--import', 'tsx', join(repoRoot, 'gateway', 'src', 'main.ts')], {
     cwd: repoRoot,
     env: {
@@ -114,10 +118,15 @@ beforeAll(async () => {
       GATEWAY_HOST: '127.0.0.1',
       GATEWAY_HTTP_PORT: String(httpPort),
       GATEWAY_WS_PORT: String(wsPort),
+      GATEWAY_METRICS_PORT: '0',
       ENGINE_HTTP_PORT: String(enginePort),
       // Every browser request reaches the gateway from the web server's one address.
       REST_REQUESTS_PER_MINUTE: '100000',
       AUTH_REQUESTS_PER_MINUTE: '100000',
+      OIDC_ISSUER: oidcProvider.issuer,
+      OIDC_CLIENT_ID: oidcProvider.clientId,
+      OIDC_CLIENT_SECRET: oidcProvider.clientSecret,
+      OIDC_REDIRECT_URI: `http://127.0.0.1:${webPort}/session/oidc/callback`,
     },
     ready: /READY api=\S+/,
     logFile: join(artifacts, 'gateway.log'),
@@ -132,6 +141,7 @@ beforeAll(async () => {
       ORIGIN: `http://127.0.0.1:${webPort}`,
       GATEWAY_URL: `http://127.0.0.1:${httpPort}`,
       GATEWAY_WS_URL: `ws://127.0.0.1:${wsPort}/v1/ws`,
+      OIDC_LOGIN: '1',
     },
     ready: /Listening on \S+/,
   });
@@ -144,6 +154,7 @@ afterAll(async () => {
   await browser?.close();
   await stopProcess(web);
   await stopProcess(gateway);
+  await oidcProvider?.stop();
   if (dataDir !== '') await rm(dataDir, { recursive: true, force: true });
 }, 60_000);
 
@@ -261,6 +272,13 @@ describe('the exchange in a browser', () => {
     await expect.poll(() => backer.getByTestId('pnl-1').getByTestId('pnl-amount').textContent(), WAIT).toBe(`−${formatMinor(stakeMinor)}`);
     await expect.poll(() => layer.getByTestId('pnl-0').getByTestId('pnl-amount').textContent(), WAIT).toBe(`−${formatMinor(profitMinor)}`);
     await expect.poll(() => layer.getByTestId('pnl-1').getByTestId('pnl-amount').textContent(), WAIT).toBe(`+${formatMinor(stakeMinor)}`);
+    // The market data shows what traded: the last price and the volume on runner 0, and the total.
+    for (const page of [backer, layer]) {
+      await expect.poll(text(page, 'ltp-0'), WAIT).toBe('Last 2');
+      await expect.poll(text(page, 'matched-0'), WAIT).toBe(`${formatMinor(stakeMinor)} matched`);
+      await expect.poll(text(page, 'ltp-1'), WAIT).toBe('No trades yet');
+      await expect.poll(text(page, 'market-matched'), WAIT).toBe(`${formatMinor(stakeMinor)} matched`);
+    }
     await backer.screenshot({ path: join(artifacts, 'market-matched.png'), fullPage: true });
 
     await backer.goto(`${webUrl}/bets`);
@@ -315,6 +333,44 @@ describe('the exchange in a browser', () => {
     });
     expect(await settledRow.getByTestId('history-available').textContent()).toBe(`+${formatMinor(backerExpectedMinor - depositMinor + stakeMinor)}`);
     await backer.screenshot({ path: join(artifacts, 'wallet-settled.png'), fullPage: true });
+
+    // My bets lists the settled market with its result, gross, commission and net, from the ledger.
+    const backerCommissionMinor = commissionMinor(backerResultMinor, commissionBps);
+    for (const [page, grossMinor, chargedMinor] of [[backer, backerResultMinor, backerCommissionMinor], [layer, -profitMinor, 0]] as const) {
+      await page.goto(`${webUrl}/bets`);
+      const settled = page.getByTestId(`settled-${marketId}`);
+      await settled.waitFor(WAIT);
+      expect(await settled.getByTestId(`settled-result-${marketId}`).textContent()).toBe('Won by Runner 1');
+      expect(await settled.getByTestId(`settled-gross-${marketId}`).textContent()).toBe(grossMinor > 0 ? `+${formatMinor(grossMinor)}` : formatMinor(grossMinor));
+      expect(await settled.getByTestId(`settled-commission-${marketId}`).textContent()).toBe(formatMinor(chargedMinor));
+      const netMinor = grossMinor - chargedMinor;
+      expect(await settled.getByTestId(`settled-net-${marketId}`).textContent()).toBe(netMinor > 0 ? `+${formatMinor(netMinor)}` : formatMinor(netMinor));
+    }
+    await backer.screenshot({ path: join(artifacts, 'my-bets-settled.png'), fullPage: true });
+
+    // A withdrawal: this deployment has no payments service, which the wallet says plainly, and
+    // nothing moves.
+    await backer.goto(`${webUrl}/wallet`);
+    await expect.poll(text(backer, 'balance'), WAIT).toBe(formatMinor(backerExpectedMinor));
+    await backer.getByTestId('withdraw-unavailable').waitFor(WAIT);
+    await backer.fill('[data-testid=withdraw-amount]', '5');
+    await backer.getByTestId('withdraw').click();
+    await expect.poll(text(backer, 'withdraw-error'), WAIT).toBe('Withdrawals are not available here: the payments service is not connected to this exchange.');
+    expect(await backer.getByTestId('balance').textContent()).toBe(formatMinor(backerExpectedMinor));
+    await backer.screenshot({ path: join(artifacts, 'wallet-withdraw.png'), fullPage: true });
+
+    // The admin's system panel: health tiles and the exposure and matched volume charts, the match among them.
+    await admin.goto(`${webUrl}/admin`);
+    const system = admin.getByTestId('system-panel');
+    await system.getByTestId('health-engine').waitFor(WAIT);
+    await expect.poll(() => system.getByTestId('health-settlement').locator('strong').textContent(), WAIT).toMatch(/^(up to date|\d+ behind)$/);
+    await expect.poll(() => system.getByTestId('health-connections').locator('strong').textContent(), WAIT).toMatch(/^[1-9]\d*$/);
+    await system.getByTestId('chart-exposure-line').waitFor(WAIT);
+    await expect.poll(() => system.getByTestId('chart-matched-bar').count(), WAIT).toBeGreaterThan(0);
+    const barTitles = await system.getByTestId('chart-matched-bar').locator('title').allTextContents();
+    expect(barTitles.some((title) => / ([1-9]\d*)$/.test(title))).toBe(true);
+    await expect.poll(() => admin.getByTestId(`admin-market-${marketId}`).getByTestId('admin-matched').textContent(), WAIT).toBe(formatMinorCompact(stakeMinor));
+    await admin.screenshot({ path: join(artifacts, 'admin-system.png') });
 
     await admin.goto(`${webUrl}/admin/audit`);
     const audit = admin.getByTestId('audit-log');
@@ -533,6 +589,34 @@ describe('the exchange in a browser', () => {
 
     await layer.goto(`${webUrl}/account`);
     await expect.poll(text(layer, 'kyc-status'), WAIT).toBe('Verified');
+  }, 120_000);
+
+  it('signs a new user in through the OpenID Connect provider, and refuses a callback this browser did not start', async () => {
+    const { context, page } = await newPage();
+    await page.goto(`${webUrl}/login`);
+    const button = page.getByTestId('oidc-login');
+    await button.waitFor(WAIT);
+    expect(await button.textContent()).toBe('Sign in with OpenID Connect');
+    await page.screenshot({ path: join(artifacts, 'login-oidc.png') });
+    await button.click();
+    // The provider's own login and consent pages.
+    await page.waitForURL(`${oidcProvider?.issuer ?? ''}/**`, WAIT);
+    await page.fill('input[name=login]', 'oidc.bettor');
+    await page.fill('input[name=password]', 'anything');
+    await page.click('button[type=submit]');
+    await page.locator('button[type=submit]', { hasText: /continue/i }).click(WAIT);
+    await page.waitForURL(`${webUrl}/`, WAIT);
+    await page.getByTestId('logout').waitFor(WAIT);
+    await page.goto(`${webUrl}/wallet`);
+    await expect.poll(text(page, 'balance'), WAIT).toBe(formatMinor(0));
+    await context.close();
+
+    const other = await newPage();
+    await other.page.goto(`${webUrl}/session/oidc/callback?code=stolen&state=not-mine`);
+    await other.page.waitForURL(/\/login\?oidc_error=oidc_state$/, WAIT);
+    await expect.poll(text(other.page, 'oidc-error'), WAIT).toBe('That sign-in link was not started here or has expired; start again.');
+    expect(await other.page.getByTestId('logout').count()).toBe(0);
+    await other.context.close();
   }, 120_000);
 
   it('raised no script error and no Content-Security-Policy violation on any page', () => {

@@ -128,6 +128,8 @@ export class ExchangeCore implements ExchangeModel {
         return this.risk.transfer('withdraw', command.accountId, command.transferId, command.amountMinor);
       case 'SetAccountLimits':
         return this.risk.setLimits(command.accountId, command.limits);
+      case 'SetAccountStatus':
+        return this.setAccountStatus(command);
       case 'CreateMarket':
         return this.matching.createMarket(command);
       case 'SuspendMarket':
@@ -137,6 +139,7 @@ export class ExchangeCore implements ExchangeModel {
       case 'CloseMarket':
       case 'SettleMarket':
       case 'VoidMarket':
+      case 'ResettleMarket':
         return this.matching.lifecycle(command);
       case 'PlaceOrder':
         return this.single(commandSeq, command, 'place');
@@ -318,6 +321,15 @@ export class ExchangeCore implements ExchangeModel {
     );
   }
 
+  /** Freezing an account also closes all its open orders, in ascending order id. */
+  private setAccountStatus(command: Extract<Command, { type: 'SetAccountStatus' }>): ReturnType<RiskStage['openAccount']> {
+    const code = this.risk.setAccountStatus(command.accountId, command.status);
+    if (code === null && command.status === 'frozen') {
+      this.matching.massCancel(command.accountId, undefined, undefined, undefined, 'account_frozen');
+    }
+    return code;
+  }
+
   private massCancel(command: Extract<Command, { type: 'MassCancel' }>): ReturnType<RiskStage['openAccount']> {
     const { accountId, marketId, runnerIndex, side } = command as Record<string, unknown> & typeof command;
     if (accountId !== undefined && !isId(accountId)) return 'invalid_command';
@@ -428,9 +440,11 @@ export class ExchangeCore implements ExchangeModel {
     }
     for (const account of this.risk.accounts.values()) {
       hasher.number(account.accountId).number(account.balanceMinor).number(account.exposureMinor);
-      hasher.number(account.seq).number(account.openOrders).number(account.clientOrders.size);
+      hasher.number(account.seq).number(account.openOrders).number(account.clientOrders.size).string(account.status);
+      hasher.number(account.limitsSetAtMs).number(account.lossPeriodIndex).number(account.lossPeriodResultMinor);
       for (const position of account.positions.values()) {
         hasher.number(position.marketId).number(position.exposureMinor);
+        hasher.number(position.settledResultMinor).number(position.settledCommissionMinor);
         for (let i = 0; i < position.runnerCount; i++) {
           hasher.number(position.ifWinMinor[i] as number).number(position.ifLoseMinor[i] as number);
           hasher.number(position.openBackMinor[i] as number).number(position.openLayMinor[i] as number);

@@ -246,6 +246,29 @@ export class MatchingStage implements MatchSink {
         this.emitMarketEvent({ type: 'MarketVoided', marketId, seq: this.next(market), reason: command.reason });
         this.closeAll(market, () => true, 'market_voided');
         return null;
+      case 'ResettleMarket': {
+        if (typeof command.reason !== 'string' || command.reason.length < 1 || command.reason.length > REASON_LENGTH_MAX) {
+          return 'invalid_command';
+        }
+        if (command.winners !== null && !Array.isArray(command.winners)) return 'invalid_command';
+        const winners = command.winners === null ? null : checkedWinners(market, command.winners);
+        if (command.winners !== null && winners === null) return 'invalid_settlement';
+        if (market.status !== 'settled' && market.status !== 'voided') return 'invalid_transition';
+        if (winners === null && market.status === 'voided') return 'invalid_transition';
+        const previousOutcome = market.status;
+        market.status = winners === null ? 'voided' : 'settled';
+        this.emitMarketEvent({
+          type: 'MarketResettled',
+          marketId,
+          seq: this.next(market),
+          previousOutcome,
+          outcome: market.status,
+          winners,
+          commissionBps: market.commissionBps,
+          reason: command.reason,
+        });
+        return null;
+      }
       default:
         assert(false, `not a lifecycle command: ${command.type}`);
     }
@@ -382,7 +405,13 @@ export class MatchingStage implements MatchSink {
   }
 
   /** Closes every open order of an account (optionally of one market, runner, side) or of a market. */
-  massCancel(accountId: number | undefined, marketId: MarketId | undefined, runnerIndex: number | undefined, side: Side | undefined): void {
+  massCancel(
+    accountId: number | undefined,
+    marketId: MarketId | undefined,
+    runnerIndex: number | undefined,
+    side: Side | undefined,
+    reason: CloseReason = 'mass_cancelled',
+  ): void {
     const pool = this.pool;
     const sideCode = side === undefined ? -1 : side === 'back' ? SIDE_BACK : SIDE_LAY;
     const market = marketId === undefined ? undefined : this.markets.get(marketId);
@@ -392,14 +421,14 @@ export class MatchingStage implements MatchSink {
       (sideCode === -1 || pool.side[slot] === sideCode);
     if (accountId === undefined) {
       assert(market !== undefined, 'an operator mass cancel names a market');
-      this.closeAll(market, matches, 'mass_cancelled');
+      this.closeAll(market, matches, reason);
       return;
     }
     const slots: number[] = [];
     for (let slot = this.accountHead.get(accountId) ?? NONE; slot !== NONE; slot = pool.accountNext[slot] as number) {
       if (matches(slot)) slots.push(slot);
     }
-    this.closeSlots(slots, 'mass_cancelled');
+    this.closeSlots(slots, reason);
   }
 
   private newOrder(market: MatchMarket, orderId: OrderId, accountId: number, runnerIndex: number, side: number, priceTicks: number, sizeMinor: number): number {

@@ -185,7 +185,7 @@ describe('ReferenceCore on its own', () => {
     }
     expect(envelopeCount).toBeGreaterThan(200 * 50);
     expect([...closeReasons].sort()).toEqual(Object.keys(CLOSE_REASONS).sort());
-    for (const type of ['OrderDelayed', 'OrderReduced', 'OrderDuplicate', 'AccountSettled', 'MarketVoided', 'FundsWithdrawn']) {
+    for (const type of ['OrderDelayed', 'OrderReduced', 'OrderDuplicate', 'AccountSettled', 'MarketVoided', 'FundsWithdrawn', 'MarketResettled', 'AccountResettled']) {
       expect(types, type).toContain(type);
     }
     const expectedCodes: RejectCode[] = [

@@ -21,6 +21,7 @@ import {
   REJECT_CODES,
   type AccountId,
   type AccountLimits,
+  type AccountStatus,
   type DeadHeat,
   type InstructionKind,
   type Ladder,
@@ -64,6 +65,8 @@ export class RiskAccount {
   seq = 0;
   openOrders = 0;
   limits: AccountLimits = {};
+  status: AccountStatus = 'active';
+  /** When the loss-limit periods are counted from (see setLimits). */
   limitsSetAtMs = 0;
   lossPeriodIndex = 0;
   lossPeriodResultMinor = 0;
@@ -125,6 +128,8 @@ export interface RiskSnapshot {
     readonly balanceMinor: number;
     readonly seq: number;
     readonly limits: AccountLimits;
+    /** Absent in snapshots taken before account statuses existed: active. */
+    readonly status?: AccountStatus;
     readonly limitsSetAtMs: number;
     readonly lossPeriodIndex: number;
     readonly lossPeriodResultMinor: number;
@@ -168,6 +173,8 @@ export class RiskStage {
   private readonly touchedPositions: Position[] = [];
   private commandSeq = 0;
   private nowMs = 0;
+  /** The current command replaces a market's result: the one way an available balance may fall below zero. */
+  private resettling = false;
 
   constructor(
     private readonly out: EventOutput,
@@ -201,6 +208,7 @@ export class RiskStage {
         balanceMinor: account.balanceMinor,
         seq: account.seq,
         limits: account.limits,
+        status: account.status,
         limitsSetAtMs: account.limitsSetAtMs,
         lossPeriodIndex: account.lossPeriodIndex,
         lossPeriodResultMinor: account.lossPeriodResultMinor,
@@ -236,6 +244,7 @@ export class RiskStage {
       account.balanceMinor = saved.balanceMinor;
       account.seq = saved.seq;
       account.limits = saved.limits;
+      account.status = saved.status ?? 'active';
       account.limitsSetAtMs = saved.limitsSetAtMs;
       account.lossPeriodIndex = saved.lossPeriodIndex;
       account.lossPeriodResultMinor = saved.lossPeriodResultMinor;
@@ -302,9 +311,17 @@ export class RiskStage {
       }
       this.touchedPositions.length = 0;
     }
-    if (this.touched.length === 0) return;
+    if (this.touched.length === 0) {
+      this.resettling = false;
+      return;
+    }
     if (this.touched.length > 1) this.touched.sort((a, b) => a.accountId - b.accountId);
     for (const account of this.touched) {
+      const availableBeforeMinor = account.balanceBeforeMinor - account.exposureBeforeMinor;
+      assert(
+        this.resettling || account.availableMinor >= Math.min(0, availableBeforeMinor),
+        `account ${account.accountId}: only a resettlement takes available below zero, or lower once it is`,
+      );
       if (account.balanceMinor !== account.balanceBeforeMinor || account.exposureMinor !== account.exposureBeforeMinor) {
         this.out.emit({
           type: 'AccountUpdated',
@@ -317,6 +334,7 @@ export class RiskStage {
       }
     }
     this.touched.length = 0;
+    this.resettling = false;
   }
 
   private touch(account: RiskAccount): void {
@@ -349,6 +367,7 @@ export class RiskStage {
     if (account === undefined || accountId === HOUSE_ACCOUNT_ID) return 'unknown_account';
     if (!Number.isSafeInteger(amountMinor) || amountMinor < 1 || amountMinor > TRANSFER_MINOR_MAX) return 'invalid_amount';
     if (account.transferIds.has(transferId)) return 'duplicate_transfer';
+    if (kind === 'withdraw' && account.status === 'frozen') return 'account_frozen';
     if (kind === 'deposit') {
       if (account.balanceMinor + amountMinor > BALANCE_MINOR_MAX) return 'balance_limit';
     } else if (amountMinor > account.availableMinor) {
@@ -376,11 +395,35 @@ export class RiskStage {
     if (checked === null) return 'invalid_limits';
     const account = this.accounts.get(accountId);
     if (account === undefined) return 'unknown_account';
+    // A change of limits never forgets what was lost in the period in progress: a loss limit set
+    // where there was none starts a period with nothing realised; a new amount keeps the period;
+    // a new period length starts a period now that carries the realised result so far.
+    if (checked.lossLimitMinor !== undefined) {
+      if (account.limits.lossLimitMinor === undefined) {
+        account.limitsSetAtMs = this.nowMs;
+        account.lossPeriodIndex = 0;
+        account.lossPeriodResultMinor = 0;
+      } else if (checked.lossLimitPeriodMs !== account.limits.lossLimitPeriodMs) {
+        this.periodResult(account);
+        account.limitsSetAtMs = this.nowMs;
+        account.lossPeriodIndex = 0;
+      }
+    }
     account.limits = checked;
-    account.limitsSetAtMs = this.nowMs;
-    account.lossPeriodIndex = 0;
-    account.lossPeriodResultMinor = 0;
     this.out.emit({ type: 'AccountLimitsSet', accountId, seq: ++account.seq, limits: checked });
+    return null;
+  }
+
+  /**
+   * Sets the account's trading status. The caller cancels a frozen account's open orders after
+   * this returns null.
+   */
+  setAccountStatus(accountId: unknown, status: unknown): RejectCode | null {
+    if (!isId(accountId) || (status !== 'active' && status !== 'suspended' && status !== 'frozen')) return 'invalid_command';
+    const account = this.accounts.get(accountId);
+    if (account === undefined) return 'unknown_account';
+    account.status = status;
+    this.out.emit({ type: 'AccountStatusSet', accountId, seq: ++account.seq, status });
     return null;
   }
 
@@ -453,6 +496,8 @@ export class RiskStage {
     changes: OpenChange[],
     openOrdersDelta: { value: number },
   ): RejectCode | null {
+    const tradingCode = tradingStatusRejectCode(account.status);
+    if (tradingCode !== null) return tradingCode;
     const market = this.markets.get(place.marketId);
     if (market === undefined) return 'unknown_market';
     if (!Number.isInteger(place.runnerIndex) || place.runnerIndex < 0 || place.runnerIndex >= market.runnerCount) {
@@ -537,6 +582,8 @@ export class RiskStage {
   }
 
   private checkReplace(account: RiskAccount, replace: ReplaceInstruction, changes: OpenChange[]): RejectCode | null {
+    const tradingCode = tradingStatusRejectCode(account.status);
+    if (tradingCode !== null) return tradingCode;
     if (!this.markets.has(replace.marketId)) return 'unknown_market';
     const order = this.ownOpenOrder(account, replace.orderId, replace.marketId);
     if (order === null) return 'unknown_order';
@@ -810,6 +857,9 @@ export class RiskStage {
       case 'MarketVoided':
         this.setStatus(event.marketId, 'voided');
         return this.finish(event.marketId);
+      case 'MarketResettled':
+        this.setStatus(event.marketId, event.outcome);
+        return this.resettle(event.marketId, event.winners, event.commissionBps);
       case 'OrderMatched':
         this.onFill(event.backOrderId, event.stakeMinor, event.liabilityMinor);
         this.onFill(event.layOrderId, event.stakeMinor, event.liabilityMinor);
@@ -941,6 +991,84 @@ export class RiskStage {
       commissionMinor: 0,
       balanceMinor: house.balanceMinor,
     });
+  }
+
+  /**
+   * Replaces every account's result on a settled or void market (winners null: void). The previous
+   * result net of commission is reversed and the new one applied; the house's take moves by the
+   * opposite of the accounts' changes, so money is conserved. A balance may go below zero (a
+   * clawback): the account then owes the difference and can only lower its risk until deposits
+   * or later results repay it.
+   */
+  private resettle(marketId: MarketId, winners: readonly DeadHeat[] | null, commissionBps: number): void {
+    const market = this.markets.get(marketId) as RiskMarket;
+    const house = this.accounts.get(HOUSE_ACCOUNT_ID) as RiskAccount;
+    const accountIds = [...market.positions.keys()].sort((a, b) => a - b);
+    let previousNetSum = 0;
+    let netSum = 0;
+    let resultsSum = 0;
+    this.resettling = true;
+    for (const accountId of accountIds) {
+      const position = market.positions.get(accountId) as Position;
+      const account = this.accounts.get(accountId) as RiskAccount;
+      assert(position.finished && position.exposureMinor === 0, 'a resettled position is finished');
+      this.touch(account);
+      const previousCommission = position.settledCommissionMinor;
+      const previousNet = position.settledResultMinor;
+      const result = winners === null ? 0 : settledResultMinor(position, winners);
+      const commission = result > 0 ? mulDivFloor(result, commissionBps, 10_000) : 0;
+      const change = result - commission - previousNet;
+      position.settledResultMinor = result - commission;
+      position.settledCommissionMinor = commission;
+      account.balanceMinor += change;
+      this.periodResult(account);
+      account.lossPeriodResultMinor += change;
+      previousNetSum += previousNet;
+      netSum += result - commission;
+      resultsSum += result;
+      this.out.emit({
+        type: 'AccountResettled',
+        accountId,
+        seq: ++account.seq,
+        marketId,
+        previousPnlMinor: previousNet + previousCommission,
+        previousCommissionMinor: previousCommission,
+        pnlMinor: result,
+        commissionMinor: commission,
+        changeMinor: change,
+        balanceMinor: account.balanceMinor,
+      });
+    }
+    assert(resultsSum <= 0, 'resettlement never creates money');
+    // The house's take from a market is the opposite of the accounts' results net of commission.
+    const houseChangeMinor = previousNetSum - netSum;
+    this.touch(house);
+    house.balanceMinor += houseChangeMinor;
+    assert(house.balanceMinor >= 0, 'the house balance is never negative');
+    this.out.emit({
+      type: 'AccountResettled',
+      accountId: HOUSE_ACCOUNT_ID,
+      seq: ++house.seq,
+      marketId,
+      previousPnlMinor: -previousNetSum,
+      previousCommissionMinor: 0,
+      pnlMinor: -netSum,
+      commissionMinor: 0,
+      changeMinor: houseChangeMinor,
+      balanceMinor: house.balanceMinor,
+    });
+  }
+}
+
+/** Why an account in this status may not place or replace an order; null when it may. */
+export function tradingStatusRejectCode(status: AccountStatus): RejectCode | null {
+  switch (status) {
+    case 'active':
+      return null;
+    case 'suspended':
+      return 'account_suspended';
+    case 'frozen':
+      return 'account_frozen';
   }
 }
 

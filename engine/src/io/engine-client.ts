@@ -58,13 +58,16 @@ export class EngineClient {
   }
 
   /** Sends a command; resolves with its events once durable, or rejects after the timeout. */
-  async submit(command: Command): Promise<readonly EngineEvent[]> {
-    return (await this.submitForAnswer(command)).events;
+  async submit(command: Command, traceparent: string | null = null): Promise<readonly EngineEvent[]> {
+    return (await this.submitForAnswer(command, traceparent)).events;
   }
 
-  /** Sends a command; resolves with its seq and events once durable, or rejects after the timeout. */
-  async submitForAnswer(command: Command): Promise<Answer> {
-    const id = await sendToInbox(this.writer, this.partition, command);
+  /**
+   * Sends a command (with the traceparent of the request that sent it, if traced); resolves with
+   * its seq and events once durable, or rejects after the timeout.
+   */
+  async submitForAnswer(command: Command, traceparent: string | null = null): Promise<Answer> {
+    const id = await sendToInbox(this.writer, this.partition, command, traceparent);
     const early = this.seen.get(id);
     if (early !== undefined) {
       this.seen.delete(id);

@@ -17,6 +17,11 @@ export interface FrameBody {
   readonly envelopes: readonly CommandEnvelope[];
   /** Inbox ids parallel to envelopes; null for commands the engine made itself (Clock). */
   readonly inboxIds: ReadonlyArray<string | null>;
+  /**
+   * W3C traceparents parallel to envelopes (null for a command sent without one); absent when no
+   * command of the frame had one, and in frames written before tracing. Never given to the core.
+   */
+  readonly traceparents?: ReadonlyArray<string | null>;
 }
 
 /** What the leader publishes after a frame is durable: the events of each of its commands. */
@@ -28,6 +33,8 @@ export interface EventFrame {
     readonly inboxId: string | null;
     readonly events: readonly EngineEvent[];
   }>;
+  /** The traceparents of the entries' commands, parallel to entries, as in FrameBody. */
+  readonly traceparents?: ReadonlyArray<string | null>;
 }
 
 export function encodeFrameBody(body: FrameBody): Uint8Array {

@@ -12,6 +12,7 @@ import { ExchangeCore, type CoreSnapshot } from '../core/index.js';
 import { decodeFrameBody, decodeValue, encodeFrameBody, encodeValue, type EventFrame } from './frame-codec.js';
 import { FencedError, JournalCorruptError, type Journal, type JournalFrame, type Leadership } from './journal.js';
 import type { EngineMetrics } from './metrics.js';
+import { contextOf, SpanKind, type Tracer } from './tracing.js';
 
 export interface SnapshotStore {
   save(seq: number, data: Uint8Array): Promise<void>;
@@ -27,10 +28,17 @@ export interface EventSink {
   lastPublishedSeq(): Promise<number>;
 }
 
+/** One command in the inbox, with the traceparent of the request that sent it (or null). */
+export interface InboxEntry {
+  readonly id: string;
+  readonly command: Command;
+  readonly traceparent: string | null;
+}
+
 /** Where commands from gateways arrive, in order, each with an id the journal records. */
 export interface CommandInbox {
   /** Entries after `afterId` (all when null), waiting up to blockMs for the first. */
-  next(afterId: string | null, max: number, blockMs: number): Promise<Array<{ id: string; command: Command }>>;
+  next(afterId: string | null, max: number, blockMs: number): Promise<InboxEntry[]>;
   close(): Promise<void>;
 }
 
@@ -59,11 +67,14 @@ export interface PartitionOptions {
   /** Called once when the partition halts (the process should exit). */
   readonly onHalt?: (reason: string) => void;
   readonly now?: () => number;
+  /** The leader makes a span per command that arrived with a traceparent; null or absent: none. */
+  readonly tracer?: Tracer | null;
 }
 
 interface Pending {
   readonly command: Command;
   readonly inboxId: string | null;
+  readonly traceparent: string | null;
   readonly resolve: ((events: readonly EngineEvent[]) => void) | null;
   readonly reject: ((error: Error) => void) | null;
 }
@@ -125,11 +136,14 @@ export class EnginePartition {
     void this.standbyLoop();
   }
 
-  /** Submits a command (leader only); resolves with its events once its frame is durable. */
-  submit(command: Command): Promise<readonly EngineEvent[]> {
+  /**
+   * Submits a command (leader only); resolves with its events once its frame is durable. The
+   * traceparent of the request that sent it travels with it through the journal and the events.
+   */
+  submit(command: Command, traceparent: string | null = null): Promise<readonly EngineEvent[]> {
     if (this.role !== 'leader') return Promise.reject(new NotLeaderError(`partition ${this.options.partition} is ${this.role}`));
     return new Promise((resolve, reject) => {
-      this.pending.push({ command, inboxId: null, resolve, reject });
+      this.pending.push({ command, inboxId: null, traceparent, resolve, reject });
       this.scheduleFlush();
     });
   }
@@ -223,7 +237,10 @@ export class EnginePartition {
       entries.push({ seq: envelope.seq, inboxId, events });
     });
     this.lastTimestampMs = Math.max(this.lastTimestampMs, body.envelopes.at(-1)?.timestampMs ?? 0);
-    const eventFrame: EventFrame = { firstSeq: frame.firstSeq, lastSeq: frame.lastSeq, entries };
+    const eventFrame: EventFrame =
+      body.traceparents === undefined
+        ? { firstSeq: frame.firstSeq, lastSeq: frame.lastSeq, entries }
+        : { firstSeq: frame.firstSeq, lastSeq: frame.lastSeq, entries, traceparents: body.traceparents };
     this.remember(eventFrame);
     // Frames replayed while restoring are the starting state; after it, listeners see every frame.
     if (this.role !== 'starting') for (const listener of this.listeners) listener(eventFrame);
@@ -317,7 +334,7 @@ export class EnginePartition {
         const entries = await inbox.next(after, 1024, 50);
         if (this.role !== 'leader') return;
         for (const entry of entries) {
-          this.pending.push({ command: entry.command, inboxId: entry.id, resolve: null, reject: null });
+          this.pending.push({ command: entry.command, inboxId: entry.id, traceparent: entry.traceparent, resolve: null, reject: null });
           this.lastQueuedInboxId = entry.id;
         }
         if (entries.length > 0) this.scheduleFlush();
@@ -347,9 +364,13 @@ export class EnginePartition {
     const envelopes: CommandEnvelope[] = [];
     const inboxIds: Array<string | null> = [];
     const entries: Array<{ seq: number; inboxId: string | null; events: readonly EngineEvent[] }> = [];
+    // Traceparents stay beside the envelopes, never in them: the core and its state never see them.
+    let traceparents: Array<string | null> | null = null;
     const firstSeq = this.appliedSeq + 1;
     const appliedAt = process.hrtime.bigint();
-    for (const item of batch) {
+    const appliedAtMs = Date.now();
+    for (let index = 0; index < batch.length; index++) {
+      const item = batch[index] as Pending;
       const timestampMs = Math.max(this.now(), this.lastTimestampMs);
       this.lastTimestampMs = timestampMs;
       const envelope: CommandEnvelope = { seq: this.appliedSeq + 1, timestampMs, command: item.command };
@@ -358,13 +379,14 @@ export class EnginePartition {
       envelopes.push(envelope);
       inboxIds.push(item.inboxId);
       entries.push({ seq: envelope.seq, inboxId: item.inboxId, events });
+      if (item.traceparent !== null) (traceparents ??= new Array<string | null>(batch.length).fill(null))[index] = item.traceparent;
     }
     this.options.metrics?.applySeconds.observe(Number(process.hrtime.bigint() - appliedAt) / 1e9 / batch.length);
     const frame: JournalFrame = {
       firstSeq,
       lastSeq: this.appliedSeq,
       epoch: this.epoch,
-      payload: encodeFrameBody({ envelopes, inboxIds }),
+      payload: encodeFrameBody(traceparents === null ? { envelopes, inboxIds } : { envelopes, inboxIds, traceparents }),
     };
     const durable = await this.appendUntilDurable(frame);
     if (!durable) {
@@ -372,18 +394,42 @@ export class EnginePartition {
       this.writing = false;
       return;
     }
+    const durableAtMs = traceparents === null ? 0 : Date.now();
     for (const id of inboxIds) if (id !== null) this.lastInboxId = id;
-    const eventFrame: EventFrame = { firstSeq, lastSeq: frame.lastSeq, entries };
+    const eventFrame: EventFrame = traceparents === null ? { firstSeq, lastSeq: frame.lastSeq, entries } : { firstSeq, lastSeq: frame.lastSeq, entries, traceparents };
     this.remember(eventFrame);
     this.options.metrics?.commands.inc(batch.length);
     batch.forEach((item, index) => item.resolve?.((entries[index] as { events: readonly EngineEvent[] }).events));
     for (const listener of this.listeners) listener(eventFrame);
+    const tracer = this.options.tracer ?? null;
+    if (traceparents !== null && tracer !== null) this.traceCommands(tracer, envelopes, traceparents, appliedAtMs, durableAtMs);
     this.commandsSinceSnapshot += batch.length;
     if (this.options.sink !== undefined) await this.publishUntilDone(this.options.sink, eventFrame);
     this.writing = false;
     await this.maybeSnapshot(false);
     this.scheduleClock();
     if (this.pending.length > 0) this.scheduleFlush();
+  }
+
+  /**
+   * One span per traced command, parented to the span of the request that sent it: from when its
+   * frame was applied to when the frame was durable (what the engine added to its answer's latency).
+   */
+  private traceCommands(tracer: Tracer, envelopes: readonly CommandEnvelope[], traceparents: ReadonlyArray<string | null>, appliedAtMs: number, durableAtMs: number): void {
+    traceparents.forEach((traceparent, index) => {
+      if (traceparent === null) return;
+      const envelope = envelopes[index] as CommandEnvelope;
+      const span = tracer.startSpan(
+        `engine ${envelope.command.type}`,
+        {
+          kind: SpanKind.CONSUMER,
+          startTime: appliedAtMs,
+          attributes: { 'exch.partition': this.options.partition, 'exch.seq': envelope.seq, 'exch.frame.commands': envelopes.length, 'exch.epoch': this.epoch },
+        },
+        contextOf(traceparent),
+      );
+      span.end(durableAtMs);
+    });
   }
 
   /** Retries the same frame until it is durable; false when fenced (the caller must stop). */
@@ -431,7 +477,7 @@ export class EnginePartition {
     this.clockTimer = setTimeout(() => {
       this.clockTimer = null;
       if (this.role !== 'leader') return;
-      this.pending.push({ command: { type: 'Clock' }, inboxId: null, resolve: null, reject: null });
+      this.pending.push({ command: { type: 'Clock' }, inboxId: null, traceparent: null, resolve: null, reject: null });
       this.scheduleFlush();
     }, waitMs);
   }

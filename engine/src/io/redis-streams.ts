@@ -1,11 +1,12 @@
-// The partition's Redis streams besides the journal: the inbox gateways write commands to, and the
-// events stream the leader publishes durable frames to (id = the frame's lastSeq, so a frame
-// published twice is stored once).
+// The partition's Redis streams besides the journal: the inbox gateways write commands to (field
+// `c` = the msgpack command, and `t` = the W3C traceparent of the request that sent it, when it was
+// traced), and the events stream the leader publishes durable frames to (id = the frame's lastSeq,
+// so a frame published twice is stored once).
 
 import type { Redis } from 'ioredis';
 import type { Command } from '@playchacha/protocol';
 import { decodeEventFrame, decodeValue, encodeEventFrame, encodeValue, type EventFrame } from './frame-codec.js';
-import type { CommandInbox, EventSink } from './partition.js';
+import type { CommandInbox, EventSink, InboxEntry } from './partition.js';
 
 export function inboxKey(partition: string): string {
   return `inbox:{${partition}}`;
@@ -21,15 +22,16 @@ export class RedisInbox implements CommandInbox {
     private readonly partition: string,
   ) {}
 
-  async next(afterId: string | null, max: number, blockMs: number): Promise<Array<{ id: string; command: Command }>> {
+  async next(afterId: string | null, max: number, blockMs: number): Promise<InboxEntry[]> {
     const reply = await this.redis.xreadBuffer('COUNT', max, 'BLOCK', blockMs, 'STREAMS', inboxKey(this.partition), afterId ?? '0-0');
     if (reply === null) return [];
-    const entries: Array<{ id: string; command: Command }> = [];
+    const entries: InboxEntry[] = [];
     for (const [, messages] of reply) {
       for (const [id, fields] of messages) {
         const payload = fields[1];
         if (payload === undefined) continue;
-        entries.push({ id: id.toString(), command: decodeValue<Command>(payload) });
+        const traceparent = fields[3] !== undefined && fields[2]?.toString() === 't' ? fields[3].toString() : null;
+        entries.push({ id: id.toString(), command: decodeValue<Command>(payload), traceparent });
       }
     }
     return entries;
@@ -41,8 +43,12 @@ export class RedisInbox implements CommandInbox {
 }
 
 /** Appends a command to a partition's inbox; returns the inbox id the events will carry. */
-export async function sendToInbox(redis: Redis, partition: string, command: Command): Promise<string> {
-  const id = await redis.xadd(inboxKey(partition), '*', 'c', Buffer.from(encodeValue(command)));
+export async function sendToInbox(redis: Redis, partition: string, command: Command, traceparent: string | null = null): Promise<string> {
+  const payload = Buffer.from(encodeValue(command));
+  const id =
+    traceparent === null
+      ? await redis.xadd(inboxKey(partition), '*', 'c', payload)
+      : await redis.xadd(inboxKey(partition), '*', 'c', payload, 't', traceparent);
   if (id === null) throw new Error('XADD returned no id');
   return id;
 }

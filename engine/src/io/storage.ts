@@ -14,6 +14,7 @@ import { EnginePartition, type CommandInbox, type EventSink, type SnapshotStore 
 import { connectJournalRedis, RedisJournal, RedisLeadership } from './redis-journal.js';
 import { RedisEventSink, RedisInbox } from './redis-streams.js';
 import { FileSnapshotStore, RedisSnapshotStore } from './snapshot-stores.js';
+import type { Tracer } from './tracing.js';
 
 export interface EngineStorage {
   readonly journal: Journal;
@@ -73,7 +74,7 @@ export async function openStorage(config: EngineConfig, logger: Logger, options:
  * The partition an engine process (or a gateway hosting one) runs over its storage; a halt exits
  * the process, so that a supervisor restarts it from snapshot and journal.
  */
-export function processPartition(config: EngineConfig, storage: EngineStorage, logger: Logger, metrics: EngineMetrics): EnginePartition {
+export function processPartition(config: EngineConfig, storage: EngineStorage, logger: Logger, metrics: EngineMetrics, tracer: Tracer | null = null): EnginePartition {
   return new EnginePartition({
     partition: config.partition,
     journal: storage.journal,
@@ -86,6 +87,7 @@ export function processPartition(config: EngineConfig, storage: EngineStorage, l
     snapshotEveryCommands: config.snapshotEveryCommands,
     snapshotEveryMs: config.snapshotEveryMs,
     standbyPollMs: config.standbyPollMs,
+    tracer,
     onHalt: (reason) => {
       logger.fatal({ reason }, 'exiting: the partition halted');
       setTimeout(() => process.exit(3), 50);

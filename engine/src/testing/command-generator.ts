@@ -14,6 +14,7 @@ import fc from 'fast-check';
 import type {
   AccountId,
   AccountLimits,
+  AccountStatus,
   Command,
   CommandEnvelope,
   DeadHeat,
@@ -380,6 +381,18 @@ function limitsStepArbitrary(universe: Universe): fc.Arbitrary<GeneratedStep> {
     .map(({ accountId, limits }): GeneratedStep => ({ kind: 'command', command: { type: 'SetAccountLimits', accountId, limits } }));
 }
 
+function statusStepArbitrary(universe: Universe): fc.Arbitrary<GeneratedStep> {
+  return fc
+    .record({
+      accountId: fc.constantFrom(...universe.accountIds),
+      status: fc.oneof(
+        { weight: 4, arbitrary: fc.constantFrom<AccountStatus>('active', 'active', 'suspended', 'frozen') },
+        { weight: 1, arbitrary: fc.constant('closed' as AccountStatus) },
+      ),
+    })
+    .map(({ accountId, status }): GeneratedStep => ({ kind: 'command', command: { type: 'SetAccountStatus', accountId, status } }));
+}
+
 function winnersArbitrary(spec: MarketSpec): fc.Arbitrary<DeadHeat[]> {
   const runners = Array.from({ length: spec.runnerCount }, (_, i) => i);
   const heat = (runnerIndex: number, factorNumerator: number, factorDenominator: number): DeadHeat => ({
@@ -430,6 +443,14 @@ function lifecycleStepArbitrary(universe: Universe): fc.Arbitrary<GeneratedStep>
     },
     { weight: 1, arbitrary: marketId.map((id) => command({ type: 'CloseMarket', marketId: id })) },
     { weight: 1, arbitrary: marketId.map((id) => command({ type: 'VoidMarket', marketId: id, reason: 'abandoned' })) },
+    {
+      weight: 2,
+      arbitrary: marketId.chain((id) =>
+        fc
+          .oneof({ weight: 3, arbitrary: winnersArbitrary(specOf(universe, id)) }, { weight: 1, arbitrary: fc.constant(null) })
+          .map((winners) => command({ type: 'ResettleMarket', marketId: id, winners, reason: 'result corrected' })),
+      ),
+    },
     {
       weight: 2,
       arbitrary: fc.constantFrom(...MARKET_IDS).map((id) => {
@@ -505,6 +526,7 @@ export function stepArbitrary(universe: Universe): fc.Arbitrary<GeneratedStep> {
     { weight: 6, arbitrary: fc.constant<GeneratedStep>({ kind: 'command', command: { type: 'Clock' } }) },
     { weight: 6, arbitrary: transferStepArbitrary(universe) },
     { weight: 3, arbitrary: limitsStepArbitrary(universe) },
+    { weight: 2, arbitrary: statusStepArbitrary(universe) },
     { weight: 10, arbitrary: lifecycleStepArbitrary(universe) },
     { weight: 4, arbitrary: invalidStepArbitrary(universe) },
   );

@@ -274,6 +274,11 @@ export class Harness {
     return this.apply({ type: 'VoidMarket', marketId, reason });
   }
 
+  /** Replaces a settled or void market's result: new winners, or null to void it. */
+  resettle(winners: readonly DeadHeat[] | null, marketId: MarketId = MARKET_ID, reason = 'result corrected'): readonly EngineEvent[] {
+    return this.apply({ type: 'ResettleMarket', marketId, winners, reason });
+  }
+
   clock(): readonly EngineEvent[] {
     return this.apply({ type: 'Clock' });
   }

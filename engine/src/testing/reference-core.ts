@@ -29,17 +29,21 @@
 //  6. Transfer ids are unique per account, shared by deposits and withdrawals, and only applied
 //     transfers are recorded (a rejected transfer id may be used again).
 //     Deposit: invalid_command → unknown_account → invalid_amount → duplicate_transfer →
-//     balance_limit. Withdraw: the same with insufficient_funds (amount > available) last.
+//     balance_limit. Withdraw: the same with account_frozen, then insufficient_funds (amount >
+//     available) last.
 //  7. OpenAccount: invalid_command → account_exists → invalid_limits. SetAccountLimits:
 //     invalid_command → unknown_account → invalid_limits. Limits are all safe integers;
 //     stakeMinorMax, openOrdersMax and lossLimitPeriodMs must be ≥ 1, the others ≥ 0. A
 //     SetAccountLimits replaces the whole limits object (an absent field means no limit; the
 //     open-order cap is then OPEN_ORDERS_PER_ACCOUNT_DEFAULT). Limits are not checked against
 //     orders already open.
-//  8. Loss-limit windows are anchored at the timestamp of the latest OpenAccount or
-//     SetAccountLimits whose limits carry lossLimitMinor. Without lossLimitPeriodMs the window
-//     never ends. The realised net loss sums (pnl − commission) of the settlements whose command
-//     timestamp is in the current window [anchor + k·period, now].
+//  8. Loss-limit windows are anchored at OpenAccount, at a SetAccountLimits that sets a loss limit
+//     where there was none, and at one that changes lossLimitPeriodMs of an existing loss limit;
+//     a change of the amount alone keeps the anchor. Without lossLimitPeriodMs the window never
+//     ends. The realised net result sums (pnl − commission) of the settlements since the anchor
+//     whose command timestamp is in the current window [anchor + k·period, now]; in the first
+//     window (k = 0) it adds what was carried over at a period change: the realised net result of
+//     the window in progress when the period changed. So no change of limits forgets a loss.
 //  9. The house (account 0) cannot be named by any command (0 is not an `isId`), so it never
 //     trades; it receives commission and rounding, gets AccountUpdated when its balance changes,
 //     and no AccountSettled.
@@ -49,7 +53,8 @@
 // 11. Market transitions: Suspend from open; Resume from suspended; TurnInPlay from open or
 //     suspended and not yet in play (the status is kept); SetBetDelay only on an in-play market
 //     that is open or suspended (it does not move the release time of orders already delayed);
-//     Close from open or suspended; Settle from closed; Void from open, suspended or closed.
+//     Close from open or suspended; Settle from closed; Void from open, suspended or closed;
+//     Resettle from settled (new winners, or null to void) or voided (new winners only).
 //     Anything else is invalid_transition. A bet delay outside 0..BET_DELAY_MS_MAX is
 //     invalid_market_definition. Order of checks: invalid_command → unknown_market → value
 //     checks (delay, settlement) → invalid_transition.
@@ -90,6 +95,17 @@
 // 22. OrderRejected echoes the instruction's marketId when it is a number (else 0), its client
 //     order id when it is a valid one (else null; always null for cancel) and, for cancel and
 //     replace, the named order id when it is a number (else null).
+// 23. ResettleMarket: invalid_command (marketId, reason 1–200, winners neither null nor an
+//     array) → unknown_market → invalid_settlement → invalid_transition. AccountResettled goes to
+//     every account with a fill on the market, by ascending id, after MarketResettled; the house
+//     gets none (as with AccountSettled). The change counts toward the loss limit at the
+//     ResettleMarket timestamp. A balance may go below zero; while available is below zero every
+//     order that raises exposure is insufficient_funds, as is every withdrawal.
+// 24. SetAccountStatus: invalid_command (accountId, status not active/suspended/frozen) →
+//     unknown_account; AccountStatusSet is emitted even when the status does not change. Freezing
+//     closes every open order of the account (account_frozen) after AccountStatusSet. A place or
+//     replace of a suspended or frozen account is rejected account_suspended / account_frozen
+//     right after the duplicate check, before any other rule; cancels and mass cancels work.
 
 import {
   BALANCE_MINOR_MAX,
@@ -116,6 +132,7 @@ import {
   type AccountEvent,
   type AccountId,
   type AccountLimits,
+  type AccountStatus,
   type CloseReason,
   type CommandEnvelope,
   type DeadHeat,
@@ -155,7 +172,12 @@ interface AccountRec {
   readonly accountId: AccountId;
   balanceMinor: number;
   limits: AccountLimits;
+  status: AccountStatus;
   lossLimitAnchorMs: number;
+  /** Settlements before this index happened before the anchor. */
+  lossLimitAnchorIndex: number;
+  /** The realised net result carried into the first window at a period change. */
+  lossCarriedMinor: number;
   readonly settlements: SettlementRecord[];
   seq: number;
   readonly transferIds: Set<string>;
@@ -171,6 +193,8 @@ interface MarketRec {
   readonly numberOfWinners: number;
   readonly persistenceAllowed: boolean;
   status: MarketStatus;
+  /** The winners of the current settlement; null unless the market is settled. */
+  winners: readonly DeadHeat[] | null;
   inPlay: boolean;
   betDelayMs: number;
   seq: number;
@@ -474,6 +498,8 @@ export class ReferenceCore implements ExchangeModel {
         return this.withdraw(command);
       case 'SetAccountLimits':
         return this.setAccountLimits(command);
+      case 'SetAccountStatus':
+        return this.setAccountStatus(command);
       case 'CreateMarket':
         return this.createMarket(command);
       case 'SuspendMarket':
@@ -487,6 +513,8 @@ export class ReferenceCore implements ExchangeModel {
         return this.settleMarket(command);
       case 'VoidMarket':
         return this.voidMarket(command);
+      case 'ResettleMarket':
+        return this.resettleMarket(command);
       case 'PlaceOrder':
       case 'CancelOrder':
       case 'ReplaceOrder':
@@ -529,6 +557,7 @@ export class ReferenceCore implements ExchangeModel {
     if (checked === null) return;
     const { account, transferId, amountMinor } = checked;
     const available = account.balanceMinor - this.totalExposureMinor(account.accountId, this.state.openOrders);
+    if (account.status === 'frozen') return this.rejectCommand('Withdraw', 'account_frozen');
     if (amountMinor > available) return this.rejectCommand('Withdraw', 'insufficient_funds');
     account.transferIds.add(transferId);
     account.balanceMinor -= amountMinor;
@@ -568,9 +597,33 @@ export class ReferenceCore implements ExchangeModel {
     if (account === undefined) return this.rejectCommand('SetAccountLimits', 'unknown_account');
     const limits = parseLimits(command.limits);
     if (limits === null) return this.rejectCommand('SetAccountLimits', 'invalid_limits');
+    if (limits.lossLimitMinor !== undefined) {
+      if (account.limits.lossLimitMinor === undefined) {
+        this.anchorLossWindow(account, 0);
+      } else if (limits.lossLimitPeriodMs !== account.limits.lossLimitPeriodMs) {
+        this.anchorLossWindow(account, this.realisedNetMinor(account));
+      }
+    }
     account.limits = limits;
-    if (limits.lossLimitMinor !== undefined) account.lossLimitAnchorMs = this.nowMs;
     this.emitAccount(account, { type: 'AccountLimitsSet', limits });
+  }
+
+  private anchorLossWindow(account: AccountRec, carriedMinor: number): void {
+    account.lossLimitAnchorMs = this.nowMs;
+    account.lossLimitAnchorIndex = account.settlements.length;
+    account.lossCarriedMinor = carriedMinor;
+  }
+
+  private setAccountStatus(command: Raw): void {
+    const status = command.status;
+    if (!isId(command.accountId) || !isOneOf(status, ['active', 'suspended', 'frozen'])) {
+      return this.rejectCommand('SetAccountStatus', 'invalid_command');
+    }
+    const account = this.state.accounts.get(command.accountId);
+    if (account === undefined) return this.rejectCommand('SetAccountStatus', 'unknown_account');
+    account.status = status as AccountStatus;
+    this.emitAccount(account, { type: 'AccountStatusSet', status: account.status });
+    if (account.status === 'frozen') this.closeOrdersWhere((o) => o.accountId === account.accountId, 'account_frozen');
   }
 
   private createMarket(command: Raw): void {
@@ -607,6 +660,7 @@ export class ReferenceCore implements ExchangeModel {
       numberOfWinners,
       persistenceAllowed,
       status: 'open',
+      winners: null,
       inPlay: false,
       betDelayMs: 0,
       seq: 0,
@@ -703,6 +757,7 @@ export class ReferenceCore implements ExchangeModel {
     });
 
     market.status = 'settled';
+    market.winners = winners;
     this.emitMarket(market, {
       type: 'MarketSettled',
       winners: winners.map((w) => ({ ...w })),
@@ -730,6 +785,68 @@ export class ReferenceCore implements ExchangeModel {
     const house = this.state.accounts.get(HOUSE_ACCOUNT_ID);
     assert(house !== undefined, 'the house account is missing');
     house.balanceMinor += commissionSumMinor - resultsSumMinor;
+  }
+
+  /**
+   * Every account with a fill on the market gets its result under the new winners (0 when the
+   * market becomes void) in place of its result under the old ones, both net of commission; the
+   * house's balance moves by the opposite of their sum.
+   */
+  private resettleMarket(command: Raw): void {
+    if (!isId(command.marketId) || !isText(command.reason, REASON_LENGTH_MAX) || (command.winners !== null && !Array.isArray(command.winners))) {
+      return this.rejectCommand('ResettleMarket', 'invalid_command');
+    }
+    const market = this.state.markets.get(command.marketId);
+    if (market === undefined) return this.rejectCommand('ResettleMarket', 'unknown_market');
+    const winners = command.winners === null ? null : this.parseWinners(market, command.winners as unknown[]);
+    if (command.winners !== null && winners === null) return this.rejectCommand('ResettleMarket', 'invalid_settlement');
+    if (market.status !== 'settled' && market.status !== 'voided') return this.rejectCommand('ResettleMarket', 'invalid_transition');
+    if (winners === null && market.status === 'voided') return this.rejectCommand('ResettleMarket', 'invalid_transition');
+
+    const netOf = (accountId: AccountId, under: readonly DeadHeat[] | null): { pnlMinor: number; commissionMinor: number } => {
+      if (under === null) return { pnlMinor: 0, commissionMinor: 0 };
+      const pnlMinor = this.settlementResultMinor(accountId, market, under);
+      return { pnlMinor, commissionMinor: pnlMinor > 0 ? mulDivFloor(pnlMinor, market.commissionBps, 10_000) : 0 };
+    };
+    const previousOutcome = market.status;
+    const previousWinners = market.winners;
+    market.status = winners === null ? 'voided' : 'settled';
+    market.winners = winners;
+    this.emitMarket(market, {
+      type: 'MarketResettled',
+      previousOutcome,
+      outcome: market.status,
+      winners: winners === null ? null : winners.map((w) => ({ ...w })),
+      commissionBps: market.commissionBps,
+      reason: command.reason,
+    });
+    const fills = this.state.fills.filter((f) => f.marketId === market.marketId);
+    const accountIds = [...new Set(fills.flatMap((f) => [f.backAccountId, f.layAccountId]))].sort((a, b) => a - b);
+    let changeSumMinor = 0;
+    for (const accountId of accountIds) {
+      const account = this.state.accounts.get(accountId);
+      assert(account !== undefined, `resettling unknown account ${accountId}`);
+      const before = netOf(accountId, previousWinners);
+      const after = netOf(accountId, winners);
+      const changeMinor = after.pnlMinor - after.commissionMinor - (before.pnlMinor - before.commissionMinor);
+      account.balanceMinor += changeMinor;
+      account.settlements.push({ timestampMs: this.nowMs, netMinor: changeMinor });
+      changeSumMinor += changeMinor;
+      this.emitAccount(account, {
+        type: 'AccountResettled',
+        marketId: market.marketId,
+        previousPnlMinor: before.pnlMinor,
+        previousCommissionMinor: before.commissionMinor,
+        pnlMinor: after.pnlMinor,
+        commissionMinor: after.commissionMinor,
+        changeMinor,
+        balanceMinor: account.balanceMinor,
+      });
+    }
+    const house = this.state.accounts.get(HOUSE_ACCOUNT_ID);
+    assert(house !== undefined, 'the house account is missing');
+    house.balanceMinor -= changeSumMinor;
+    assert(house.balanceMinor >= 0, 'the house balance went below zero');
   }
 
   private parseWinners(market: MarketRec, raw: readonly unknown[]): DeadHeat[] | null {
@@ -930,6 +1047,7 @@ export class ReferenceCore implements ExchangeModel {
       account.clientOrders.set(clientOrderId, { orderId: null, code });
       return rejected(code);
     };
+    if (account.status !== 'active') return reject(account.status === 'suspended' ? 'account_suspended' : 'account_frozen');
 
     const market = this.state.markets.get(marketId);
     if (market === undefined) return reject('unknown_market');
@@ -1028,6 +1146,7 @@ export class ReferenceCore implements ExchangeModel {
       account.clientOrders.set(clientOrderId, { orderId: null, code });
       return rejected(code);
     };
+    if (account.status !== 'active') return reject(account.status === 'suspended' ? 'account_suspended' : 'account_frozen');
     const market = this.state.markets.get(raw.marketId);
     if (market === undefined) return reject('unknown_market');
     const old = this.findOpenOrder(accountId, market.marketId, raw.orderId);
@@ -1084,16 +1203,21 @@ export class ReferenceCore implements ExchangeModel {
     return null;
   }
 
-  /** max(0, −(Σ settled results net of commission in the current loss-limit window)). */
+  /** max(0, −(the realised net result of the current loss-limit window)). */
   private realisedLossMinor(account: AccountRec): number {
+    return Math.max(0, -this.realisedNetMinor(account));
+  }
+
+  /** Σ settled results net of commission in the current loss-limit window, plus any carry (rule 8). */
+  private realisedNetMinor(account: AccountRec): number {
     const anchor = account.lossLimitAnchorMs;
     const period = account.limits.lossLimitPeriodMs;
     const windowStartMs =
       period === undefined ? anchor : anchor + Math.floor((this.nowMs - anchor) / period) * period;
-    const net = account.settlements
-      .filter((s) => s.timestampMs >= windowStartMs)
+    const settled = account.settlements
+      .filter((s, index) => index >= account.lossLimitAnchorIndex && s.timestampMs >= windowStartMs)
       .reduce((acc, s) => acc + s.netMinor, 0);
-    return Math.max(0, -net);
+    return settled + (windowStartMs === anchor ? account.lossCarriedMinor : 0);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1441,7 +1565,10 @@ export class ReferenceCore implements ExchangeModel {
       accountId,
       balanceMinor: 0,
       limits,
+      status: 'active',
       lossLimitAnchorMs: this.nowMs,
+      lossLimitAnchorIndex: 0,
+      lossCarriedMinor: 0,
       settlements: [],
       seq: 0,
       transferIds: new Set(),

@@ -32,9 +32,11 @@ const ACCOUNT_EVENT_TYPES: ReadonlySet<string> = new Set([
   'FundsDeposited',
   'FundsWithdrawn',
   'AccountLimitsSet',
+  'AccountStatusSet',
   'OrderRejected',
   'AccountUpdated',
   'AccountSettled',
+  'AccountResettled',
 ]);
 
 interface MarketFacts {
@@ -53,6 +55,8 @@ export class EventLedger {
   withdrawnMinor = 0;
   readonly markets = new Map<MarketId, MarketFacts>();
   readonly fills: EventOf<'OrderMatched'>[] = [];
+  /** Accounts a resettlement took money from: the only ones whose available may be below zero. */
+  readonly clawedBack = new Set<AccountId>();
   private readonly marketSeq = new Map<MarketId, number>();
   private readonly accountSeq = new Map<AccountId, number>();
   private readonly openOrderIds = new Set<OrderId>();
@@ -141,11 +145,13 @@ export class EventLedger {
     this.accountSeq.set(event.accountId, event.seq);
     if (event.type === 'FundsDeposited') this.depositedMinor += event.amountMinor;
     if (event.type === 'FundsWithdrawn') this.withdrawnMinor += event.amountMinor;
+    if (event.type === 'AccountResettled' && event.changeMinor < 0) this.clawedBack.add(event.accountId);
   }
 }
 
-/** Checks the settlement events of one command: commission and rounding. */
+/** Checks the settlement and resettlement events of one command: commission, rounding and changes. */
 export function checkSettlementEvents(events: readonly EngineEvent[], ledger: EventLedger): void {
+  checkResettlementEvents(events, ledger);
   const settled = events.filter((e): e is EventOf<'AccountSettled'> => e.type === 'AccountSettled');
   if (settled.length === 0) return;
   const marketId = settled[0]?.marketId ?? 0;
@@ -160,6 +166,41 @@ export function checkSettlementEvents(events: readonly EngineEvent[], ledger: Ev
   }
   // Each account's result is rounded down once, so the results sum to zero or just below.
   check(sum <= 0 && sum > -settled.length - 1, `settlement results sum to ${sum} over ${settled.length} accounts`);
+}
+
+function checkResettlementEvents(events: readonly EngineEvent[], ledger: EventLedger): void {
+  const resettled = events.filter((e): e is EventOf<'AccountResettled'> => e.type === 'AccountResettled');
+  const market = events.find((e): e is EventOf<'MarketResettled'> => e.type === 'MarketResettled');
+  if (market === undefined) {
+    check(resettled.length === 0, 'AccountResettled without MarketResettled');
+    return;
+  }
+  const facts = ledger.markets.get(market.marketId);
+  check(facts !== undefined, `MarketResettled on unknown market ${market.marketId}`);
+  check(market.outcome === (market.winners === null ? 'voided' : 'settled'), `market ${market.marketId}: outcome ${market.outcome} with winners ${JSON.stringify(market.winners)}`);
+  let pnlSum = 0;
+  let changeSum = 0;
+  let houseChange: number | null = null;
+  for (const e of resettled) {
+    check(e.marketId === market.marketId, 'one command resettled two markets');
+    if (e.accountId === 0) {
+      houseChange = e.changeMinor;
+      continue;
+    }
+    const commission = (pnl: number): number => (pnl > 0 ? mulDivFloor(pnl, facts.commissionBps, 10_000) : 0);
+    check(e.commissionMinor === commission(e.pnlMinor), `account ${e.accountId}: commission ${e.commissionMinor} on ${e.pnlMinor}`);
+    check(e.previousCommissionMinor === commission(e.previousPnlMinor), `account ${e.accountId}: previous commission ${e.previousCommissionMinor}`);
+    check(
+      e.changeMinor === e.pnlMinor - e.commissionMinor - (e.previousPnlMinor - e.previousCommissionMinor),
+      `account ${e.accountId}: change ${e.changeMinor} is not the new result less the old`,
+    );
+    if (market.winners === null) check(e.pnlMinor === 0 && e.commissionMinor === 0, `account ${e.accountId} has a result on a void market`);
+    if (market.previousOutcome === 'voided') check(e.previousPnlMinor === 0, `account ${e.accountId} had a result on a void market`);
+    pnlSum += e.pnlMinor;
+    changeSum += e.changeMinor;
+  }
+  check(pnlSum <= 0, `resettled results sum to ${pnlSum}`);
+  if (houseChange !== null) check(houseChange === -changeSum, `house change ${houseChange} ≠ −${changeSum}`);
 }
 
 function outcomes(runnerCount: number, numberOfWinners: number): boolean[][] {
@@ -277,7 +318,7 @@ export function checkModelInvariants(model: ExchangeModel, ledger: EventLedger):
   for (const a of accounts) {
     balances += a.balanceMinor;
     check(a.balanceMinor === a.availableMinor + a.exposureMinor, `account ${a.accountId}: balance ≠ available + exposure`);
-    check(a.availableMinor >= 0, `account ${a.accountId}: available ${a.availableMinor} is negative`);
+    check(a.availableMinor >= 0 || ledger.clawedBack.has(a.accountId), `account ${a.accountId}: available ${a.availableMinor} is negative`);
     check(a.exposureMinor >= 0, `account ${a.accountId}: exposure ${a.exposureMinor} is negative`);
     let exposure = 0;
     for (const [marketId, market] of ledger.markets) {

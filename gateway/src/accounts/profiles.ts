@@ -1,6 +1,7 @@
 // Profiles, KYC and responsible gambling in PostgreSQL (migration 1764400000000), with the limits
-// the engine must enforce sent to it (SetAccountLimits): the loss limit, or a loss limit of 0
-// while the account is self-excluded, so that no order can add risk. The rules are in
+// the engine must enforce sent to it (SetAccountLimits): the account's trading limits (the user's
+// trading_limits) with the loss limit, or a loss limit of 0 while the account is self-excluded,
+// so that no order can add risk. The rules are in
 // responsible-gambling.ts. Every change is audited, by the account itself or by the admin.
 
 import type pg from 'pg';
@@ -83,6 +84,7 @@ interface ProfileRow {
   loss_limit_period: LimitPeriod | null;
   loss_limit_pending: PendingLimit | null;
   engine_limits: AccountLimits;
+  trading_limits: AccountLimits;
   self_excluded_until: Date | null;
 }
 
@@ -92,8 +94,10 @@ function limitOf(amount: string | null, period: LimitPeriod | null): Limit | nul
   return amount === null || period === null ? null : { amountMinor: Number(amount), period };
 }
 
+const LIMIT_KEYS = ['stakeMinorMax', 'marketExposureMinorMax', 'openOrdersMax', 'lossLimitMinor', 'lossLimitPeriodMs'] as const;
+
 function sameLimits(a: AccountLimits, b: AccountLimits): boolean {
-  return a.lossLimitMinor === b.lossLimitMinor && a.lossLimitPeriodMs === b.lossLimitPeriodMs && Object.keys(a).length === Object.keys(b).length;
+  return LIMIT_KEYS.every((key) => a[key] === b[key]) && Object.keys(a).length === Object.keys(b).length;
 }
 
 export class ProfileService {
@@ -109,7 +113,7 @@ export class ProfileService {
   private async row(db: Queryable, accountId: AccountId, lock = false): Promise<ProfileRow> {
     await db.query(`INSERT INTO gateway_profiles (account_id) SELECT account_id FROM gateway_users WHERE account_id = $1 ON CONFLICT DO NOTHING`, [accountId]);
     const { rows } = await db.query<ProfileRow>(
-      `SELECT p.*, to_char(p.date_of_birth, 'YYYY-MM-DD') AS date_of_birth, u.email
+      `SELECT p.*, to_char(p.date_of_birth, 'YYYY-MM-DD') AS date_of_birth, u.email, u.trading_limits
          FROM gateway_profiles p JOIN gateway_users u USING (account_id) WHERE p.account_id = $1${lock ? ' FOR UPDATE OF p' : ''}`,
       [accountId],
     );
@@ -289,7 +293,7 @@ export class ProfileService {
   async syncEngine(accountId: AccountId, nowMs: number = this.now()): Promise<void> {
     const row = await this.row(this.pool, accountId);
     const loss = limitInForce(limitOf(row.loss_limit_minor, row.loss_limit_period), row.loss_limit_pending, nowMs);
-    const wanted: AccountLimits = engineLimits(loss.limit, row.self_excluded_until?.getTime() ?? null, nowMs);
+    const wanted: AccountLimits = { ...row.trading_limits, ...engineLimits(loss.limit, row.self_excluded_until?.getTime() ?? null, nowMs) };
     if (sameLimits(wanted, row.engine_limits)) return;
     let events;
     try {

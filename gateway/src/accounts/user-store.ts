@@ -3,7 +3,7 @@
 // transaction that creates the user, so a user row exists only for an account the engine opened.
 
 import type pg from 'pg';
-import type { AccountId } from '@playchacha/protocol';
+import type { AccountId, AccountLimits } from '@playchacha/protocol';
 import { isRole, type Role } from './roles.js';
 import { inTransaction } from '../../../settlement/src/db/database.js';
 
@@ -36,17 +36,23 @@ export class UserStore {
   constructor(private readonly pool: pg.Pool) {}
 
   /**
-   * Creates the user and calls `openAccount` with its new account id before committing; if that
-   * throws, nothing is kept (the account id is skipped).
+   * Creates the user with its trading limits and calls `openAccount` with its new account id
+   * before committing; if that throws, nothing is kept (the account id is skipped).
    */
-  async create(email: string, passwordHash: string, role: Role, openAccount: (accountId: AccountId) => Promise<void>): Promise<User> {
+  async create(
+    email: string,
+    passwordHash: string,
+    role: Role,
+    tradingLimits: AccountLimits,
+    openAccount: (accountId: AccountId) => Promise<void>,
+  ): Promise<User> {
     return inTransaction(this.pool, async (client) => {
       const inserted = await client.query<UserRow>(
-        `INSERT INTO gateway_users (account_id, email, password_hash, role)
-         VALUES (nextval('gateway_account_ids'), $1, $2, $3)
+        `INSERT INTO gateway_users (account_id, email, password_hash, role, trading_limits)
+         VALUES (nextval('gateway_account_ids'), $1, $2, $3, $4)
          ON CONFLICT ((lower(email))) DO NOTHING
          RETURNING account_id, email, password_hash, role`,
-        [email, passwordHash, role],
+        [email, passwordHash, role, JSON.stringify(tradingLimits)],
       );
       const row = inserted.rows[0];
       if (row === undefined) throw new EmailTakenError();

@@ -17,7 +17,6 @@ import type { MarketReadModel } from '../market-read-model.js';
 import { ApiError } from '../rest/errors.js';
 import {
   CatalogStore,
-  DEFAULT_MARKET_PARAMETERS,
   type CatalogEvent,
   type CatalogMarket,
   type EventStatus,
@@ -94,8 +93,10 @@ export class CatalogService {
     private readonly audit: AuditLog,
     /** The catalog's clock: event starts are compared with it. */
     readonly now: () => number = Date.now,
+    /** A read replica for the public browse queries (the primary by default). */
+    readPool: ConstructorParameters<typeof CatalogStore>[0] = pool,
   ) {
-    this.store = new CatalogStore(pool);
+    this.store = new CatalogStore(pool, readPool);
   }
 
   /** Runs catalog changes that drive the engine one at a time (in this process). */
@@ -135,7 +136,7 @@ export class CatalogService {
         } else await this.store.upsertSport(db, { sportId: input.sportId, name: sportName });
         const competitionId = await this.store.upsertCompetition(db, input.competition);
         const inserted = await this.store.insertEvent(db, { feedKey: input.key, competitionId, home: input.home, away: input.away, startsAtMs: input.startsAtMs });
-        const parameters = { ...DEFAULT_MARKET_PARAMETERS, ...input.parameters };
+        const parameters = { ...(await this.store.marketDefaults(db)), ...input.parameters };
         if (inserted.created) for (const type of input.marketTypes) await this.store.insertMarket(db, inserted.eventId, input.home, input.away, type, parameters);
         return inserted;
       });
@@ -158,7 +159,8 @@ export class CatalogService {
       const event = await this.store.event(this.store.pool, eventId);
       if (event === null) throw new ApiError('event_not_found');
       if (FINAL_EVENT.has(event.status)) throw new ApiError('event_finished');
-      const outcome = await this.store.insertMarket(this.store.pool, eventId, event.home, event.away, marketType, { ...DEFAULT_MARKET_PARAMETERS, ...parameters });
+      const defaults = await this.store.marketDefaults(this.store.pool);
+      const outcome = await this.store.insertMarket(this.store.pool, eventId, event.home, event.away, marketType, { ...defaults, ...parameters });
       await this.audit.record({ actorAccountId: actor.accountId, action: 'AddMarket', target: `market:${outcome.marketId}`, reason: actor.reason, details: { eventId, marketType, ...parameters, created: outcome.created }, outcome: 'ok' });
       await this.syncNow(actor);
       return outcome;
@@ -201,7 +203,7 @@ export class CatalogService {
         const event = locked.rowCount === 0 ? null : await this.store.event(db, eventId);
         if (event === null) throw new ApiError('event_not_found');
         const recorded = await recordResult(this.store, db, event, result);
-        if (recorded === 'conflict') throw new ApiError('result_conflict', `The event already has a result (${describeResult(event)}); resettlement is not supported.`);
+        if (recorded === 'conflict') throw new ApiError('result_conflict', `The event already has a result (${describeResult(event)}); a market's result is corrected with its resettle route.`);
         return recorded;
       });
       await this.audit.record({ actorAccountId: actor.accountId, action: 'SetResult', target: `event:${eventId}`, reason: actor.reason, details: { ...result }, outcome: outcome === 'applied' ? 'ok' : 'unchanged' });
@@ -388,6 +390,7 @@ function winnersOf(market: CatalogMarket, event: CatalogEvent): DeadHeat[] {
 export async function importIntoCatalog(store: CatalogStore, feed: Feed): Promise<ImportReport> {
   const report: ImportReport = { eventsCreated: 0, eventsRescheduled: 0, eventsUnchanged: 0, marketsCreated: 0, resultsApplied: 0, resultsUnchanged: 0 };
   await store.transaction(async (db) => {
+    const defaults = await store.marketDefaults(db);
     for (const sport of feed.sports) await store.upsertSport(db, sport);
     const competitionIds = new Map<string, number>();
     for (const fixture of feed.fixtures) {
@@ -407,7 +410,7 @@ export async function importIntoCatalog(store: CatalogStore, feed: Feed): Promis
         } else report.eventsUnchanged++;
       }
       for (const marketType of fixture.marketTypes) {
-        if ((await store.insertMarket(db, eventId, fixture.home, fixture.away, marketType, DEFAULT_MARKET_PARAMETERS)).created) report.marketsCreated++;
+        if ((await store.insertMarket(db, eventId, fixture.home, fixture.away, marketType, defaults)).created) report.marketsCreated++;
       }
     }
     const errors: FeedRowError[] = [];

@@ -6,6 +6,7 @@ import type pg from 'pg';
 import type { DeadHeat } from '@playchacha/protocol';
 import type { FeedCompetition, FeedSport } from './feed.js';
 import { MARKET_TYPE_DEFINITIONS, type MarketType } from './market-types.js';
+import { currentPlatformConfig } from '../admin/platform-config.js';
 import { inTransaction } from '../../../settlement/src/db/database.js';
 
 export const EVENT_STATUSES = ['scheduled', 'in_play', 'finished', 'postponed', 'abandoned'] as const;
@@ -173,7 +174,14 @@ function likePattern(text: string): string {
 }
 
 export class CatalogStore {
-  constructor(readonly pool: pg.Pool) {}
+  /**
+   * `readPool` (a read replica; the primary by default) serves the public browse queries, which
+   * may lag the primary a little; everything that writes, or reads to decide, uses `pool`.
+   */
+  constructor(
+    readonly pool: pg.Pool,
+    readonly readPool: pg.Pool = pool,
+  ) {}
 
   transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     return inTransaction(this.pool, work);
@@ -228,6 +236,11 @@ export class CatalogStore {
     if (fields.home !== undefined || fields.away !== undefined) {
       await db.query(`UPDATE catalog_events SET name = home_name || ' v ' || away_name WHERE event_id = $1`, [eventId]);
     }
+  }
+
+  /** The parameters of a new market: the defaults, with the platform configuration's commission. */
+  async marketDefaults(db: Queryable): Promise<MarketParameters> {
+    return { ...DEFAULT_MARKET_PARAMETERS, commissionBps: (await currentPlatformConfig(db)).defaultCommissionBps };
   }
 
   /**
@@ -296,13 +309,13 @@ export class CatalogStore {
       where.push(`(e.name ILIKE ${pattern} OR e.home_name ILIKE ${pattern} OR e.away_name ILIKE ${pattern} OR c.name ILIKE ${pattern})`);
     }
     const conditions = `WHERE ${where.join(' AND ')}`;
-    const total = await this.pool.query<{ count: string }>(
+    const total = await this.readPool.query<{ count: string }>(
       `SELECT count(*) FROM catalog_events e JOIN catalog_competitions c ON c.competition_id = e.competition_id JOIN catalog_sports s ON s.sport_id = c.sport_id ${conditions}`,
       values,
     );
     const limit = `$${values.push(filter.limit)}`;
     const offset = `$${values.push(filter.offset)}`;
-    const { rows } = await this.pool.query<EventRow>(`${EVENT_SELECT} ${conditions} ORDER BY e.starts_at, e.event_id LIMIT ${limit} OFFSET ${offset}`, values);
+    const { rows } = await this.readPool.query<EventRow>(`${EVENT_SELECT} ${conditions} ORDER BY e.starts_at, e.event_id LIMIT ${limit} OFFSET ${offset}`, values);
     return { events: rows.map(toEvent), total: Number(total.rows[0]?.count ?? 0) };
   }
 
@@ -339,7 +352,7 @@ export class CatalogStore {
 
   /** Sports with their competitions and counts of events open for betting (scheduled or in play). */
   async sports(): Promise<Array<CatalogSport & { eventCount: number; inPlayCount: number; competitions: Array<CatalogCompetition & { eventCount: number; inPlayCount: number }> }>> {
-    const { rows } = await this.pool.query<{
+    const { rows } = await this.readPool.query<{
       sport_id: string; sport_name: string; competition_id: string; code: string; name: string; country: string | null; event_count: string; in_play_count: string;
     }>(
       `SELECT s.sport_id, s.name AS sport_name, c.competition_id, c.code, c.name, c.country,

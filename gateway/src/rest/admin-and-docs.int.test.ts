@@ -1,9 +1,9 @@
 // Admin routes (403 for everyone else), the OpenAPI document and the WebSocket reference, the
 // error format, security headers, the body limit, and the migrations down and up again.
 
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate, MIGRATIONS_TABLE } from '../db/migrate.js';
+import { migrate, MIGRATIONS_DIR, MIGRATIONS_TABLE } from '../db/migrate.js';
 import { ADMIN_EMAIL, freshDatabase, registerAndLogin, startRestHarness, type RestHarness, type Session } from '../testing/rest-harness.js';
 import { sharedPostgres } from '../../../scripts/test-context.js';
 import { WEBSOCKET_DOC_PATH } from './routes/docs-routes.js';
@@ -23,7 +23,7 @@ const ADMIN_ROUTES: ReadonlyArray<readonly ['GET' | 'POST', string, Record<strin
   ['POST', '/v1/admin/markets/50/settle', { winners: [{ runnerIndex: 0 }], reason: 'r' }],
   ['POST', '/v1/admin/markets/50/void', { reason: 'r' }],
   ['GET', '/v1/admin/accounts/1000000', undefined],
-  ['POST', '/v1/admin/users/1000000/role', { role: 'admin' }],
+  ['POST', '/v1/admin/users/1000000/role', { role: 'admin', reason: 'r' }],
   ['GET', '/v1/admin/audit', undefined],
 ];
 
@@ -120,7 +120,7 @@ describe('admin routes', () => {
   it('read any account\'s wallet and set roles', async () => {
     const wallet = await h.app.inject({ method: 'GET', url: `/v1/admin/accounts/${bettor.accountId}`, headers: admin.headers });
     expect(wallet.json()).toMatchObject({ accountId: bettor.accountId, balanceMinor: 100_00 });
-    expect((await h.app.inject({ method: 'POST', url: '/v1/admin/users/42/role', headers: admin.headers, payload: { role: 'admin' } })).statusCode).toBe(404);
+    expect((await h.app.inject({ method: 'POST', url: '/v1/admin/users/42/role', headers: admin.headers, payload: { role: 'admin', reason: 'r' } })).statusCode).toBe(404);
     expect((await h.app.inject({ method: 'POST', url: `/v1/admin/users/${bettor.accountId}/role`, headers: admin.headers, payload: { role: 'root' } })).statusCode).toBe(400);
   });
 });
@@ -135,7 +135,7 @@ describe('documentation and HTTP behaviour', () => {
     const expected = [
       'POST /v1/auth/register', 'POST /v1/auth/login', 'POST /v1/auth/refresh', 'POST /v1/auth/logout',
       'POST /v1/api-keys', 'DELETE /v1/api-keys/{apiKeyId}',
-      'GET /v1/markets', 'GET /v1/markets/{marketId}', 'GET /v1/account', 'GET /v1/account/history', 'POST /v1/deposits/test',
+      'GET /v1/markets', 'GET /v1/markets/{marketId}', 'GET /v1/account', 'GET /v1/account/history', 'GET /v1/account/settlements', 'POST /v1/deposits/test',
       'GET /v1/orders', 'POST /v1/orders', 'DELETE /v1/orders/{orderId}',
       'POST /v1/admin/markets', 'POST /v1/admin/markets/{marketId}/suspend', 'POST /v1/admin/markets/{marketId}/resume',
       'POST /v1/admin/markets/{marketId}/in-play', 'POST /v1/admin/markets/{marketId}/bet-delay', 'POST /v1/admin/markets/{marketId}/close',
@@ -144,10 +144,15 @@ describe('documentation and HTTP behaviour', () => {
       'GET /v1/catalog/sports', 'GET /v1/catalog/events', 'GET /v1/catalog/events/{eventId}', 'GET /v1/catalog/markets/{marketId}',
       'POST /v1/admin/catalog/events', 'PATCH /v1/admin/catalog/events/{eventId}', 'POST /v1/admin/catalog/events/{eventId}/result',
       'POST /v1/admin/catalog/events/{eventId}/markets', 'PATCH /v1/admin/catalog/markets/{marketId}', 'POST /v1/admin/catalog/markets/{marketId}/result',
-      'POST /v1/admin/catalog/feeds', 'GET /v1/admin/markets/{marketId}/risk', 'GET /v1/admin/risk',
+      'POST /v1/admin/catalog/feeds', 'GET /v1/admin/markets/{marketId}/risk', 'GET /v1/admin/risk', 'GET /v1/admin/system',
       'GET /v1/account/profile', 'PATCH /v1/account/profile', 'POST /v1/account/kyc/documents', 'PUT /v1/account/limits/deposit',
       'PUT /v1/account/limits/loss', 'POST /v1/account/self-exclusion', 'GET /v1/admin/kyc', 'GET /v1/admin/users/{accountId}/profile',
       'POST /v1/admin/users/{accountId}/kyc',
+      'GET /v1/admin/users', 'GET /v1/admin/users/{accountId}', 'POST /v1/admin/users/{accountId}/suspend', 'POST /v1/admin/users/{accountId}/freeze',
+      'POST /v1/admin/users/{accountId}/reactivate', 'PUT /v1/admin/users/{accountId}/limits', 'GET /v1/admin/config', 'GET /v1/admin/config/history',
+      'PUT /v1/admin/config',
+      'POST /v1/admin/markets/{marketId}/resettle', 'POST /v1/account/disputes', 'GET /v1/account/disputes', 'GET /v1/account/disputes/{disputeId}',
+      'GET /v1/admin/disputes', 'POST /v1/admin/disputes/{disputeId}/resolve',
     ];
     expect(listed.sort()).toEqual(expected.sort());
     const placeOrder = doc.paths['/v1/orders']?.['post'] as { responses: Record<string, unknown>; parameters: Array<{ name: string; in: string; required: boolean }> };
@@ -192,15 +197,17 @@ describe('migrations', () => {
   it('go down and up again on an empty database, in their own table', async () => {
     const server = await sharedPostgres();
     const url = await freshDatabase(server.url);
-    expect(await migrate(url)).toHaveLength(5);
+    const count = readdirSync(MIGRATIONS_DIR).filter((name) => name.endsWith('.js')).length;
+    expect(count).toBeGreaterThanOrEqual(6);
+    expect(await migrate(url)).toHaveLength(count);
     expect(await migrate(url)).toHaveLength(0);
-    expect(await migrate(url, 'down')).toHaveLength(5);
-    expect(await migrate(url)).toHaveLength(5);
+    expect(await migrate(url, 'down')).toHaveLength(count);
+    expect(await migrate(url)).toHaveLength(count);
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     const tables = await client.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name");
     await client.end();
-    expect(tables.rows.map((row) => row.table_name)).toEqual(['catalog_competitions', 'catalog_events', 'catalog_markets', 'catalog_runners', 'catalog_sports', 'gateway_api_keys', 'gateway_audit_log', 'gateway_deposits', 'gateway_idempotency_keys', 'gateway_kyc_documents', 'gateway_oidc_identities', 'gateway_oidc_logins', 'gateway_profiles', 'gateway_refresh_tokens', 'gateway_users', MIGRATIONS_TABLE].sort());
+    expect(tables.rows.map((row) => row.table_name)).toEqual(['catalog_competitions', 'catalog_events', 'catalog_markets', 'catalog_runners', 'catalog_sports', 'gateway_api_keys', 'gateway_audit_log', 'gateway_deposits', 'gateway_disputes', 'gateway_idempotency_keys', 'gateway_kyc_documents', 'gateway_oidc_identities', 'gateway_oidc_logins', 'gateway_platform_config', 'gateway_profiles', 'gateway_refresh_tokens', 'gateway_users', MIGRATIONS_TABLE].sort());
     await server.release();
   });
 });

@@ -3,7 +3,7 @@
 // security headers, a body limit, rate limits in Redis and the OpenAPI document at /docs/json.
 // buildApp does not listen; the caller does (or tests call app.inject()).
 
-import Fastify from 'fastify';
+import Fastify, { type FastifyPluginAsync } from 'fastify';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -20,6 +20,8 @@ import { OidcLogin, type OidcOptions } from '../accounts/oidc.js';
 import { ProfileService } from '../accounts/profiles.js';
 import { RefreshTokenStore } from '../accounts/refresh-token-store.js';
 import { UserStore } from '../accounts/user-store.js';
+import { PlatformConfigStore } from '../admin/platform-config.js';
+import { UserAdmin } from '../admin/user-admin.js';
 import { CatalogService } from '../catalog/catalog-service.js';
 import { RiskReadModel, type PositionSource } from '../catalog/risk-read-model.js';
 import type { EngineLink } from '../engine-link.js';
@@ -29,13 +31,19 @@ import type { RestReadModels } from './read-models.js';
 import { accountRoutes } from './routes/account-routes.js';
 import { adminCatalogRoutes } from './routes/admin-catalog-routes.js';
 import { adminRoutes } from './routes/admin-routes.js';
+import { adminUserRoutes } from './routes/admin-user-routes.js';
+import { adminSystemRoutes } from './routes/admin-system-routes.js';
+import { SystemStats } from '../system-stats.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { catalogRoutes } from './routes/catalog-routes.js';
 import { docsRoutes } from './routes/docs-routes.js';
 import { opsRoutes } from './routes/ops-routes.js';
 import { historyRoutes } from './routes/history-routes.js';
 import { LedgerHistory } from '../accounts/ledger-history.js';
+import { DisputeStore } from '../accounts/dispute-store.js';
+import { DISPUTE_WINDOW_MS_DEFAULT, disputeRoutes } from './routes/dispute-routes.js';
 import type { GatewayMetrics } from '../gateway-metrics.js';
+import type { Tracer } from '../../../engine/src/io/tracing.js';
 import { marketRoutes } from './routes/market-routes.js';
 import { oidcRoutes } from './routes/oidc-routes.js';
 import { orderRoutes } from './routes/order-routes.js';
@@ -51,6 +59,11 @@ export interface AppDeps {
   readonly link: EngineLink;
   readonly readModels: RestReadModels;
   readonly pool: pg.Pool;
+  /**
+   * A read replica for the read-heavy public catalog and the wallet history (they may lag the
+   * primary a little); `pool` when absent. Everything that writes, or reads to decide, uses `pool`.
+   */
+  readonly readPool?: pg.Pool;
   /** The rate limits' store; without it they are counted per process. */
   readonly redis?: Redis;
   readonly accessTokens: AccessTokenOptions;
@@ -81,6 +94,16 @@ export interface AppDeps {
   readonly now?: () => number;
   /** The engine's positions, for the admin risk views (in process only); without it they answer 404. */
   readonly positions?: PositionSource;
+  /** Traces order requests (a span each, its traceparent sent with the command); off when absent. */
+  readonly tracer?: Tracer | null;
+  /** For the admin system panel: the engine's applied seq, where this process can read it. */
+  readonly engineSeq?: () => number;
+  /** For the admin system panel: commands the in-process ledger has not posted yet. */
+  readonly settlementLag?: () => number;
+  /** How long after a market's result an account may dispute it; 72 hours by default. */
+  readonly disputeWindowMs?: number;
+  /** The payments routes (/v1/payments/*, /v1/stripe/webhook), where this process hosts them (embedded-payments.ts). */
+  readonly payments?: FastifyPluginAsync;
 }
 
 export async function buildApp(deps: AppDeps): Promise<RestApp> {
@@ -94,6 +117,7 @@ export async function buildApp(deps: AppDeps): Promise<RestApp> {
   const windowMs = deps.rateLimit?.windowMs ?? 60_000;
   const audit = new AuditLog(deps.pool);
   const risk = deps.positions === undefined ? null : new RiskReadModel(deps.link, deps.positions);
+  const profiles = new ProfileService(deps.pool, deps.link, audit, deps.kycDepositCapMinor ?? null, deps.now);
   const services: Services = {
     link: deps.link,
     readModels: deps.readModels,
@@ -106,11 +130,22 @@ export async function buildApp(deps: AppDeps): Promise<RestApp> {
     accessTokens: new AccessTokens(deps.accessTokens),
     adminEmails: new Set((deps.adminEmails ?? []).map((email) => email.toLowerCase())),
     limits: { authPerWindow: deps.rateLimit?.authPerWindow ?? 10, windowMs },
-    catalog: deps.catalog ?? new CatalogService(deps.pool, deps.link, deps.readModels.markets, audit, deps.now),
+    catalog: deps.catalog ?? new CatalogService(deps.pool, deps.link, deps.readModels.markets, audit, deps.now, deps.readPool ?? deps.pool),
     risk,
-    profiles: new ProfileService(deps.pool, deps.link, audit, deps.kycDepositCapMinor ?? null, deps.now),
+    profiles,
+    platformConfig: new PlatformConfigStore(deps.pool),
+    userAdmin: new UserAdmin(deps.pool, deps.link, audit, profiles, deps.now),
+    tracer: deps.tracer ?? null,
   };
   app.addHook('onClose', async () => risk?.stop());
+  const system = new SystemStats({
+    link: deps.link,
+    ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
+    ...(deps.engineSeq === undefined ? {} : { engineSeq: deps.engineSeq }),
+    ...(deps.settlementLag === undefined ? {} : { settlementLag: deps.settlementLag }),
+    ...(deps.now === undefined ? {} : { now: deps.now }),
+  });
+  app.addHook('onClose', async () => system.stop());
 
   // JSON only: a text/plain body is 415, not a string for the schema to refuse.
   app.removeContentTypeParser('text/plain');
@@ -155,7 +190,14 @@ export async function buildApp(deps: AppDeps): Promise<RestApp> {
   catalogRoutes(app, services);
   profileRoutes(app, services);
   adminCatalogRoutes(app, services);
-  historyRoutes(app, services, new LedgerHistory(deps.ledgerPool ?? deps.pool));
+  adminUserRoutes(app, services);
+  historyRoutes(app, services, new LedgerHistory(deps.ledgerPool ?? deps.readPool ?? deps.pool));
+  disputeRoutes(app, services, new DisputeStore(deps.pool, deps.ledgerPool ?? deps.pool), {
+    windowMs: deps.disputeWindowMs ?? DISPUTE_WINDOW_MS_DEFAULT,
+    now: deps.now ?? Date.now,
+  });
+  adminSystemRoutes(app, services, system);
+  if (deps.payments !== undefined) await app.register(deps.payments);
   docsRoutes(app);
   opsRoutes(app, { ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }), ...(deps.readiness === undefined ? {} : { readiness: deps.readiness }) });
   await app.ready();

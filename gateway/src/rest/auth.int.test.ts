@@ -139,7 +139,7 @@ describe('API keys', () => {
     expect((await post('/v1/api-keys', {}, bettor.headers)).statusCode).toBe(403);
 
     const admin = await login(h.app, ADMIN_EMAIL);
-    const promoted = await post(`/v1/admin/users/${bettor.accountId}/role`, { role: 'market_maker' }, admin.headers);
+    const promoted = await post(`/v1/admin/users/${bettor.accountId}/role`, { role: 'market_maker', reason: 'quotes the football markets' }, admin.headers);
     expect(promoted.json()).toMatchObject({ role: 'market_maker' });
     const refreshed = (await post('/v1/auth/refresh', { refreshToken: bettor.refreshToken })).json() as { accessToken: string; role: string };
     expect(refreshed.role).toBe('market_maker');

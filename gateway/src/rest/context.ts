@@ -13,9 +13,12 @@ import type { ProfileService } from '../accounts/profiles.js';
 import type { RefreshTokenStore } from '../accounts/refresh-token-store.js';
 import type { Role } from '../accounts/roles.js';
 import type { UserStore } from '../accounts/user-store.js';
+import type { PlatformConfigStore } from '../admin/platform-config.js';
+import type { UserAdmin } from '../admin/user-admin.js';
 import type { CatalogService } from '../catalog/catalog-service.js';
 import type { RiskReadModel } from '../catalog/risk-read-model.js';
 import type { EngineLink } from '../engine-link.js';
+import type { Tracer } from '../../../engine/src/io/tracing.js';
 import { ApiError } from './errors.js';
 import type { RestReadModels } from './read-models.js';
 
@@ -40,6 +43,12 @@ export interface Services {
   readonly risk: RiskReadModel | null;
   /** Profiles, KYC and responsible-gambling limits. */
   readonly profiles: ProfileService;
+  /** The platform configuration's versions (default commission and account limits, feature flags). */
+  readonly platformConfig: PlatformConfigStore;
+  /** Admin user management: search, trading status and limits. */
+  readonly userAdmin: UserAdmin;
+  /** Order requests are traced when set (see request-spans.ts). */
+  readonly tracer: Tracer | null;
 }
 
 export interface RestPrincipal {
@@ -86,10 +95,10 @@ export function requireRole(...roles: Role[]) {
   };
 }
 
-/** Submits a command; a failure to journal it is engine_unavailable. */
-export async function submit(link: EngineLink, command: Command): Promise<readonly EngineEvent[]> {
+/** Submits a command (with the request's traceparent, if traced); a failure to journal it is engine_unavailable. */
+export async function submit(link: EngineLink, command: Command, traceparent: string | null = null): Promise<readonly EngineEvent[]> {
   try {
-    return await link.submit(command);
+    return await link.submit(command, traceparent);
   } catch {
     throw new ApiError('engine_unavailable');
   }

@@ -11,7 +11,7 @@ import { migrate as migrateLedger } from '../../../settlement/src/db/migrate.js'
 import { LogSettlement } from '../../../settlement/src/log-settlement.js';
 import { sharedPostgres } from '../../../scripts/test-context.js';
 import { createPool } from '../db/pool.js';
-import { ADMIN_EMAIL, freshDatabase, registerAndLogin, startRestHarness, type RestHarness, type Session } from '../testing/rest-harness.js';
+import { ADMIN_EMAIL, freshDatabase, login, registerAndLogin, startRestHarness, type RestHarness, type Session } from '../testing/rest-harness.js';
 
 interface HistoryEntry {
   transactionId: number;
@@ -97,6 +97,78 @@ describe('GET /v1/account/history', () => {
     expect(await history(carol)).toEqual([]);
     expect((await h.app.inject({ method: 'GET', url: '/v1/account/history?limit=0', headers: alice.headers })).statusCode).toBe(400);
     expect((await h.app.inject({ method: 'GET', url: '/v1/account/history' })).statusCode).toBe(401);
+  });
+
+  it('lists the caller\'s settled and void markets with gross, commission and net, and no one else\'s', async () => {
+    const admin = await login(h.app, ADMIN_EMAIL);
+    const erin = await registerAndLogin(h.app, 'erin.settled@example.com');
+    const frank = await registerAndLogin(h.app, 'frank.settled@example.com');
+    const grace = await registerAndLogin(h.app, 'grace.settled@example.com');
+    for (const session of [erin, frank, grace]) expect((await post(session, '/v1/deposits/test', { amountMinor: 100_00 }, `dep-s-${session.accountId}`)).statusCode).toBe(201);
+    for (const marketId of [80, 81, 82]) expect((await post(admin, '/v1/admin/markets', { marketId, runnerCount: 2, commissionBps: 500 })).statusCode).toBe(201);
+    const priceTicks = tickOfPriceX100(STANDARD_LADDER, 300);
+    const bet = async (session: Session, marketId: number, side: 'back' | 'lay', key: string) =>
+      expect((await post(session, '/v1/orders', { marketId, runnerIndex: 0, side, priceTicks, stakeMinor: 10_00 }, key)).statusCode).toBe(201);
+    await bet(erin, 80, 'back', 'e80');
+    await bet(frank, 80, 'lay', 'f80');
+    await bet(erin, 81, 'back', 'e81');
+    await bet(frank, 81, 'lay', 'f81');
+    await bet(frank, 82, 'back', 'f82');
+    await bet(grace, 82, 'lay', 'g82');
+    for (const marketId of [80, 82]) {
+      expect((await post(admin, `/v1/admin/markets/${marketId}/close`, { reason: 'full time' })).statusCode).toBe(200);
+      expect((await post(admin, `/v1/admin/markets/${marketId}/settle`, { winners: [{ runnerIndex: marketId === 80 ? 0 : 1 }], reason: 'result' })).statusCode).toBe(200);
+    }
+    expect((await post(admin, '/v1/admin/markets/81/void', { reason: 'abandoned' })).statusCode).toBe(200);
+    await ledgerCaughtUp();
+
+    const settled = async (session: Session) => {
+      const response = await h.app.inject({ method: 'GET', url: '/v1/account/settlements', headers: session.headers });
+      expect(response.statusCode, response.body).toBe(200);
+      return (response.json() as { markets: Array<Record<string, unknown>> }).markets;
+    };
+    // Erin backed 10.00 at 3.0 on the winner of 80: +20.00 gross, 1.00 commission; 81 was void.
+    expect(await settled(erin)).toEqual([
+      expect.objectContaining({ marketId: 81, outcome: 'voided', winners: null, grossMinor: 0, commissionMinor: 0, netMinor: 0 }),
+      expect.objectContaining({
+        marketId: 80, outcome: 'settled', commissionBps: 500, winners: [{ runnerIndex: 0, factorNumerator: 1, factorDenominator: 1 }],
+        grossMinor: 20_00, commissionMinor: 1_00, netMinor: 19_00,
+      }),
+    ]);
+    // Frank laid 80 (lost his 20.00 liability, no commission on a loss), backed the loser of 82, then 81 was void.
+    const franks = await settled(frank);
+    expect(franks.map((market) => [market.marketId, market.grossMinor, market.commissionMinor, market.netMinor])).toEqual([
+      [81, 0, 0, 0],
+      [82, -10_00, 0, -10_00],
+      [80, -20_00, 0, -20_00],
+    ]);
+    // Grace sees only market 82, which she won as the layer: +10.00, less 0.50 commission.
+    expect((await settled(grace)).map((market) => [market.marketId, market.grossMinor, market.commissionMinor, market.netMinor])).toEqual([[82, 10_00, 50, 9_50]]);
+    const wallet = (await h.app.inject({ method: 'GET', url: '/v1/account', headers: grace.headers })).json() as { balanceMinor: number };
+    expect(wallet.balanceMinor).toBe(109_50);
+
+    expect((await h.app.inject({ method: 'GET', url: '/v1/account/settlements?limit=1', headers: frank.headers })).json()).toEqual({ markets: franks.slice(0, 1) });
+    expect(franks.every((market) => market.resettled === false)).toBe(true);
+
+    // Resettled: runner 1 won 80 after all; and 81 un-voided with runner 0 the winner. The figures
+    // are as they stand now, newest first.
+    for (const [marketId, runnerIndex] of [[80, 1], [81, 0]] as const) {
+      const events = await h.engine.submit({ type: 'ResettleMarket', marketId, winners: [{ runnerIndex, factorNumerator: 1, factorDenominator: 1 }], reason: 'corrected result' });
+      expect(events.some((event) => event.type === 'CommandRejected'), JSON.stringify(events)).toBe(false);
+    }
+    await ledgerCaughtUp();
+    expect((await settled(erin)).map((market) => [market.marketId, market.outcome, market.resettled, market.grossMinor, market.commissionMinor, market.netMinor])).toEqual([
+      [81, 'settled', true, 20_00, 1_00, 19_00],
+      [80, 'settled', true, -10_00, 0, -10_00],
+    ]);
+    expect((await settled(frank)).map((market) => [market.marketId, market.grossMinor, market.commissionMinor, market.netMinor])).toEqual([
+      [81, -20_00, 0, -20_00],
+      [80, 10_00, 50, 9_50],
+      [82, -10_00, 0, -10_00],
+    ]);
+    expect((await h.app.inject({ method: 'GET', url: '/v1/account/settlements?limit=201', headers: frank.headers })).statusCode).toBe(400);
+    expect((await h.app.inject({ method: 'GET', url: '/v1/account/settlements?accountId=1', headers: frank.headers })).statusCode).toBe(400);
+    expect((await h.app.inject({ method: 'GET', url: '/v1/account/settlements' })).statusCode).toBe(401);
   });
 
   it('answers 503 ledger_unavailable where the ledger lives in another database', async () => {

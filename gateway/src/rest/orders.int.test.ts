@@ -160,10 +160,16 @@ describe('orders', () => {
     expect(list.recentlyClosed).toContainEqual(expect.objectContaining({ orderId: placed.orderId, closeReason: 'cancelled' }));
   });
 
-  it('matches two accounts\' orders and shows the best prices in the catalog', async () => {
+  it('matches two accounts\' orders and shows the best prices and what traded in the catalog', async () => {
+    type Summary = { matchedMinor: number; runners: Array<{ back: Array<{ priceTicks: number; totalMinor: number; priceX100: number }>; lastPriceTicks: number | null; matchedMinor: number }> };
+    const before = (await h.app.inject({ method: 'GET', url: `/v1/markets/${MARKET_ID}`, headers: bob.headers })).json() as Summary;
     const lay = await place(bob, { ...order, side: 'lay', priceTicks: 100, stakeMinor: 4_00 }, 'lay-1');
     expect(lay.json()).toMatchObject({ status: 'accepted', matchedMinor: 4_00, remainingMinor: 0, closeReason: 'matched' });
-    const market = (await h.app.inject({ method: 'GET', url: `/v1/markets/${MARKET_ID}`, headers: bob.headers })).json() as { runners: Array<{ back: Array<{ priceTicks: number; totalMinor: number; priceX100: number }> }> };
+    const market = (await h.app.inject({ method: 'GET', url: `/v1/markets/${MARKET_ID}`, headers: bob.headers })).json() as Summary;
     expect(market.runners[0]?.back[0]).toEqual({ priceTicks: 100, priceX100: 202, totalMinor: 6_00 });
+    expect(market.runners[0]?.lastPriceTicks).toBe(100);
+    expect(market.runners[0]?.matchedMinor).toBe((before.runners[0]?.matchedMinor ?? -1) + 4_00);
+    expect(market.matchedMinor).toBe(before.matchedMinor + 4_00);
+    expect(market.runners[1]).toMatchObject({ lastPriceTicks: before.runners[1]?.lastPriceTicks, matchedMinor: before.runners[1]?.matchedMinor });
   });
 });

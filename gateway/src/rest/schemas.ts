@@ -34,6 +34,8 @@ export function object<P extends Record<string, TSchema>>(properties: P, descrip
 export const IdParam = Type.String({ pattern: '^[1-9][0-9]{0,15}$', description: 'A positive integer id, as digits.' });
 export const EntityId = Type.Integer({ minimum: 1, maximum: ID_MAX });
 const Minor = Type.Integer({ minimum: 0, maximum: BALANCE_MINOR_MAX, description: 'Minor units (pence, cents).' });
+/** A balance, below zero while the account owes what a resettlement clawed back. */
+const BalanceMinor = Type.Integer({ maximum: BALANCE_MINOR_MAX, description: 'Minor units; below zero while the account owes money after a resettlement.' });
 const StakeMinor = Type.Integer({ minimum: 1, maximum: STAKE_MINOR_MAX, description: 'The backer\'s stake in minor units.' });
 const RunnerIndex = Type.Integer({ minimum: 0, maximum: RUNNERS_PER_MARKET_MAX - 1 });
 const PriceTicks = Type.Integer({ minimum: 0, maximum: PRICE_X100_MAX - 101, description: 'A tick of the market\'s ladder (0 = 1.01 on the standard ladder).' });
@@ -91,14 +93,17 @@ export const MarketSummary = object({
       runnerIndex: RunnerIndex,
       back: Type.Array(Level, { description: 'Resting back orders (available to lay against), best (lowest) first, top 3.' }),
       lay: Type.Array(Level, { description: 'Resting lay orders (available to back against), best (highest) first, top 3.' }),
+      lastPriceTicks: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description: 'The price of the runner\'s last match; null before its first.' }),
+      matchedMinor: Type.Integer({ minimum: 0, description: 'Matched on the runner (backer\'s stake).' }),
     }),
   ),
+  matchedMinor: Type.Integer({ minimum: 0, description: 'Matched on the market (backer\'s stake), as counted by this gateway\'s read model.' }),
 });
 export const MarketList = object({ markets: Type.Array(MarketSummary) });
 /** For routes that take no query parameters: any is 400. */
 export const NoQuery = object({});
 export const MarketParams = object({ marketId: IdParam });
-export const Account = object({ accountId: EntityId, balanceMinor: Minor, exposureMinor: Minor, availableMinor: Minor });
+export const Account = object({ accountId: EntityId, balanceMinor: BalanceMinor, exposureMinor: Minor, availableMinor: BalanceMinor });
 
 // ----- Orders ------------------------------------------------------------------------------------
 
@@ -158,7 +163,7 @@ export const CancelledOrder = object({
 // ----- Money and admin ----------------------------------------------------------------------------
 
 export const TestDepositBody = object({ amountMinor: Type.Integer({ minimum: 1, maximum: TRANSFER_MINOR_MAX }) });
-export const TestDeposit = object({ transferId: Type.String(), amountMinor: Minor, balanceMinor: Minor, availableMinor: Minor, test: Type.Literal(true) });
+export const TestDeposit = object({ transferId: Type.String(), amountMinor: Minor, balanceMinor: BalanceMinor, availableMinor: BalanceMinor, test: Type.Literal(true) });
 
 export const CreateMarketBody = object({
   marketId: EntityId,
@@ -170,7 +175,7 @@ export const CreateMarketBody = object({
   persistenceAllowed: Type.Optional(Type.Boolean()),
 });
 const Reason = Type.String({ minLength: 1, maxLength: REASON_LENGTH_MAX, description: 'Why: kept in the audit log.' });
-export const RoleBody = object({ role: Role, reason: Type.Optional(Reason) });
+export const RoleBody = object({ role: Role, reason: Reason });
 export const ReasonBody = object({ reason: Reason });
 export const BetDelayBody = object({ betDelayMs: Type.Integer({ minimum: 0, maximum: BET_DELAY_MS_MAX }), reason: Reason });
 export const SettleBody = object({

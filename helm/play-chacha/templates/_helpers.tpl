@@ -102,6 +102,29 @@ checkov.io/skip2: CKV_K8S_35=The services read DATABASE_URL, REDIS_URL, JWT_SECR
 {{- end }}
 {{- end -}}
 
+{{/*
+The OTLP/HTTP endpoint the services export spans to: tracing.otlpEndpoint, else the in-cluster
+Jaeger when it is enabled, else empty (tracing off).
+*/}}
+{{- define "pc.otlpEndpoint" -}}
+{{- if .Values.tracing.otlpEndpoint -}}
+{{ .Values.tracing.otlpEndpoint }}
+{{- else if .Values.tracing.jaeger.enabled -}}
+http://{{ include "pc.fullname" . }}-jaeger:4318
+{{- end -}}
+{{- end -}}
+
+{{/* OpenTelemetry variables of a service's ConfigMap (nothing while tracing is off). */}}
+{{- define "pc.otelEnv" -}}
+{{- $root := index . 0 }}
+{{- with include "pc.otlpEndpoint" $root }}
+OTEL_EXPORTER_OTLP_ENDPOINT: {{ . | quote }}
+OTEL_SERVICE_NAME: {{ index $ 1 | quote }}
+OTEL_TRACES_SAMPLER: parentbased_traceidratio
+OTEL_TRACES_SAMPLER_ARG: {{ $root.Values.tracing.sampleRatio | quote }}
+{{- end }}
+{{- end -}}
+
 {{/* HTTP probes on one port and path. */}}
 {{- define "pc.httpProbe" -}}
 httpGet:

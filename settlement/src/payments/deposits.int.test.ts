@@ -1,7 +1,7 @@
 // Deposits end to end against a real engine partition, PostgreSQL and the ledger worker, with the
 // Stripe stand-in: intent → signed webhook → credited once; duplicate, reordered, tampered and
 // stale webhooks; a crash between the webhook's commit and the engine submit; caps and bad input;
-// the labelled test deposit flow without Stripe keys.
+// the labelled test deposit and TEST payout flows without Stripe keys.
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sharedPostgres, sharedRedis, type SharedServer } from '../../../scripts/test-context.js';
@@ -157,7 +157,39 @@ describe('test deposits without Stripe keys', () => {
       await plain.drain.drainOnce();
       expect(await plain.balances(1)).toEqual([700, 700]);
       expect((await send('/v1/payments/deposits', { amountMinor: 700, currency: 'gbp' })).json()).toMatchObject({ error: { code: 'stripe_not_configured' } });
-      expect((await send('/v1/payments/withdrawals', { amountMinor: 100 })).json()).toMatchObject({ error: { code: 'stripe_not_configured' } });
+      expect(plain.standIn.requests).toEqual([]);
+      expect(await checkInvariants(plain.db)).toEqual([]);
+    } finally {
+      await plain.stop();
+    }
+  });
+});
+
+describe('TEST payouts without Stripe keys', () => {
+  it('reserve in the engine, pay at once under a test payout id, say so, and return the money of a failing amount', async () => {
+    const plain = await startPayments(redisServer.url, postgresServer.url, 'pay-test-wd', { withStripe: false });
+    try {
+      await plain.engine.submit({ type: 'OpenAccount', accountId: 1 });
+      await plain.engine.submit({ type: 'Deposit', accountId: 1, transferId: 'seed-1', amountMinor: 1_000 });
+      const withdraw = async (key: string, amountMinor: number) =>
+        plain.app.inject({ method: 'POST', url: '/v1/payments/withdrawals', headers: { authorization: `Bearer ${await plain.token(1)}`, 'idempotency-key': key }, payload: { amountMinor } });
+      const paid = await withdraw('wd-test-1', 300);
+      expect(paid.statusCode).toBe(201);
+      const body = paid.json<{ withdrawalId: string }>();
+      expect(paid.json()).toMatchObject({ state: 'paid', amountMinor: 300, payoutId: `test_po_${body.withdrawalId}`, failureCode: null, test: true, notice: expect.stringMatching(/^TEST WITHDRAWAL/) });
+      expect((await withdraw('wd-test-1', 300)).json()).toEqual(paid.json());
+      expect(await plain.balances(1)).toEqual([700, 700]);
+
+      const failed = await withdraw('wd-test-2', 213);
+      expect(failed.json()).toMatchObject({ state: 'failed', failureCode: 'test_payout_failed', payoutId: null, test: true });
+      await plain.drain.drainOnce();
+      expect(await plain.balances(1)).toEqual([700, 700]);
+      expect((await withdraw('wd-test-3', 701)).json()).toMatchObject({ error: { code: 'insufficient_funds' } });
+
+      const listed = await plain.app.inject({ method: 'GET', url: '/v1/payments/withdrawals', headers: { authorization: `Bearer ${await plain.token(1)}` } });
+      expect(listed.json()).toMatchObject({ test: true, notice: expect.stringMatching(/^TEST WITHDRAWAL/) });
+      expect(listed.json<{ withdrawals: Array<{ amountMinor: number; state: string }> }>().withdrawals.map((w) => [w.amountMinor, w.state]).sort())
+        .toEqual([[213, 'failed'], [300, 'paid'], [701, 'rejected']]);
       expect(plain.standIn.requests).toEqual([]);
       expect(await checkInvariants(plain.db)).toEqual([]);
     } finally {

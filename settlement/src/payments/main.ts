@@ -1,7 +1,8 @@
 // The payments service process. Environment: DATABASE_URL, REDIS_URL, PARTITION (default p0),
 // JWT_SECRET / JWT_ISSUER / JWT_AUDIENCE (the gateway's), STRIPE_SECRET_KEY and
-// STRIPE_WEBHOOK_SECRET (both or neither: without them only the labelled test deposit flow runs),
-// PAYMENTS_HTTP_PORT (default 8083), PAYMENTS_HTTP_HOST (default 127.0.0.1), MIGRATE (default 1).
+// STRIPE_WEBHOOK_SECRET (both or neither: without them only the labelled test deposits and TEST
+// payouts run), PAYMENTS_HTTP_PORT (default 8083), PAYMENTS_HTTP_HOST (default 127.0.0.1),
+// MIGRATE (default 1).
 
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
@@ -12,6 +13,7 @@ import { migrate } from '../db/migrate.js';
 import { OutboxDrain } from './payment-outbox.js';
 import { buildPaymentsApp } from './payments-app.js';
 import { paymentsConfigFromEnv } from './payments-config.js';
+import { StripePayouts, TestPayouts } from './payouts.js';
 import { Withdrawals } from './withdrawals.js';
 
 const WITHDRAWAL_RECOVERY_EVERY_MS = 5_000;
@@ -36,13 +38,14 @@ await engine.start();
 const stripe = config.stripe === null ? null : new Stripe(config.stripe.secretKey, { maxNetworkRetries: 2 });
 const drain = new OutboxDrain({ db, engine, logger });
 drain.start();
-const withdrawals = new Withdrawals({ db, config, stripe, engine, drain, logger });
+const payouts = stripe === null ? new TestPayouts() : new StripePayouts(stripe);
+const withdrawals = new Withdrawals({ db, config, payouts, engine, drain, logger });
 withdrawals.startRecovery(WITHDRAWAL_RECOVERY_EVERY_MS, WITHDRAWAL_RECOVERY_MIN_AGE_MS);
 const app = await buildPaymentsApp({ db, config, stripe, drain, withdrawals, logger });
 const port = Number(process.env['PAYMENTS_HTTP_PORT'] ?? 8083);
 const host = process.env['PAYMENTS_HTTP_HOST'] ?? '127.0.0.1';
 await app.listen({ port, host });
-console.log(`READY payments=http://${host}:${port} stripe=${stripe === null ? 'off (test deposits only)' : 'on'}`);
+console.log(`READY payments=http://${host}:${port} stripe=${stripe === null ? 'off (TEST deposits and payouts)' : 'on'}`);
 
 async function shutdown(signal: string): Promise<void> {
   logger.info({ signal }, 'stopping');

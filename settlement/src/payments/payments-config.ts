@@ -1,5 +1,6 @@
 // The payments service's configuration, from the environment. Without STRIPE_SECRET_KEY and
-// STRIPE_WEBHOOK_SECRET there is no Stripe: only the labelled test deposit flow is offered.
+// STRIPE_WEBHOOK_SECRET there is no Stripe: only the labelled test deposit and TEST payout flows
+// are offered.
 
 import { TRANSFER_MINOR_MAX } from '@playchacha/protocol';
 
@@ -27,16 +28,17 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   return value;
 }
 
-export function paymentsConfigFromEnv(env: NodeJS.ProcessEnv): PaymentsConfig {
+/** `jwt`: the access tokens' key, issuer and audience when the gateway hosts the routes (instead of JWT_*). */
+export function paymentsConfigFromEnv(env: NodeJS.ProcessEnv, jwt?: { readonly secret: Uint8Array; readonly issuer: string; readonly audience: string }): PaymentsConfig {
   const secret = env['JWT_SECRET'];
-  if (secret === undefined || Buffer.byteLength(secret) < 32) throw new Error('JWT_SECRET (at least 32 bytes, the gateway\'s) is required');
+  if (jwt === undefined && (secret === undefined || Buffer.byteLength(secret) < 32)) throw new Error('JWT_SECRET (at least 32 bytes, the gateway\'s) is required');
   const secretKey = env['STRIPE_SECRET_KEY'] ?? '';
   const webhookSecret = env['STRIPE_WEBHOOK_SECRET'] ?? '';
   if ((secretKey === '') !== (webhookSecret === '')) throw new Error('set both STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, or neither');
   return {
-    jwtSecret: new TextEncoder().encode(secret),
-    jwtIssuer: env['JWT_ISSUER'] ?? 'playchacha',
-    jwtAudience: env['JWT_AUDIENCE'] ?? 'playchacha',
+    jwtSecret: jwt?.secret ?? new TextEncoder().encode(secret),
+    jwtIssuer: jwt?.issuer ?? env['JWT_ISSUER'] ?? 'playchacha',
+    jwtAudience: jwt?.audience ?? env['JWT_AUDIENCE'] ?? 'playchacha',
     stripe: secretKey === '' ? null : { secretKey, webhookSecret },
     currency: (env['PAYMENTS_CURRENCY'] ?? 'gbp').toLowerCase(),
     transferMinorMax: Math.min(integer(env, 'TRANSFER_MINOR_MAX', 1_000_000), TRANSFER_MINOR_MAX),

@@ -12,12 +12,13 @@ export const PAYMENT_ERRORS = {
   unauthorized: { status: 401, message: 'No access token, or it is invalid, expired, or for another issuer or audience.' },
   not_found: { status: 404, message: 'No such route.' },
   test_deposits_disabled: { status: 404, message: 'Test deposits exist only while no Stripe keys are configured.' },
-  stripe_not_configured: { status: 503, message: 'No Stripe keys are configured; only test deposits are available.' },
+  stripe_not_configured: { status: 503, message: 'No Stripe keys are configured; only test deposits and test withdrawals are available.' },
   unsupported_media_type: { status: 415, message: 'The body must be application/json.' },
   idempotency_key_mismatch: { status: 422, message: 'This Idempotency-Key was used with a different request body.' },
   deposit_limit_exceeded: { status: 422, message: 'The deposit would take the account over its deposit limit for the last 24 hours.' },
   insufficient_funds: { status: 422, message: 'The withdrawal needs more than the available balance; nothing was reserved or paid.' },
   withdrawal_refused: { status: 422, message: 'The engine refused the withdrawal; nothing was reserved or paid.' },
+  account_frozen: { status: 422, message: 'The account is frozen by the exchange: it may not withdraw; nothing was reserved or paid.' },
   stripe_unavailable: { status: 502, message: 'Stripe did not answer; retry with the same Idempotency-Key (nothing is paid twice).' },
   engine_unavailable: { status: 503, message: 'The engine did not answer; retry with the same Idempotency-Key.' },
   internal_error: { status: 500, message: 'An unexpected error; retry with the same Idempotency-Key.' },
@@ -27,8 +28,8 @@ export type PaymentErrorCode = keyof typeof PAYMENT_ERRORS;
 
 export class PaymentError extends Error {
   readonly statusCode: number;
-  constructor(readonly code: PaymentErrorCode, message?: string) {
-    super(message ?? PAYMENT_ERRORS[code].message);
+  constructor(readonly code: PaymentErrorCode, message?: string, cause?: unknown) {
+    super(message ?? PAYMENT_ERRORS[code].message, cause === undefined ? undefined : { cause });
     this.statusCode = PAYMENT_ERRORS[code].status;
   }
 }

@@ -112,6 +112,35 @@ describe('withdrawals', () => {
     expect(await h.balances(5)).toEqual([8_000, 8_000]);
   });
 
+  it('lists the caller\'s own withdrawals, newest first, with their state and no one else\'s', async () => {
+    const list = async (accountId: number | null) => h.app.inject({
+      method: 'GET',
+      url: '/v1/payments/withdrawals',
+      headers: accountId === null ? {} : { authorization: `Bearer ${await h.token(accountId)}` },
+    });
+    const mine = (await list(3)).json<{ withdrawals: Array<{ state: string; amountMinor: number; failureCode: string | null; createdAt: string }> }>().withdrawals;
+    // Account 3 asked for 4 000 (the payout failed at once) and then 2 500 (paid out, then payout.failed).
+    expect(mine.map((w) => [w.amountMinor, w.state, w.failureCode])).toEqual([[2_500, 'failed', 'account_closed'], [4_000, 'failed', 'http_500']]);
+    expect(mine.map((w) => w.createdAt)).toEqual([...mine.map((w) => w.createdAt)].sort().reverse());
+    const others = (await list(1)).json<{ withdrawals: Array<{ amountMinor: number }> }>().withdrawals;
+    expect(others.map((w) => w.amountMinor)).toEqual([3_000]);
+    expect((await list(null)).statusCode).toBe(401);
+    const unknownField = await h.app.inject({ method: 'GET', url: '/v1/payments/withdrawals?accountId=3', headers: { authorization: `Bearer ${await h.token(1)}` } });
+    expect(unknownField.statusCode).toBe(400);
+  });
+
+  it('refuses a frozen account\'s withdrawal with 422 account_frozen, reserving and paying nothing', async () => {
+    await h.engine.submit({ type: 'OpenAccount', accountId: 6 });
+    await h.engine.submit({ type: 'Deposit', accountId: 6, transferId: 'seed-6', amountMinor: 10_000 });
+    await h.engine.submit({ type: 'SetAccountStatus', accountId: 6, status: 'frozen' });
+    const before = h.standIn.requests.length;
+    const response = await withdraw(6, 'wd-frozen', 1_000);
+    expect(response.statusCode).toBe(422);
+    expect(response.json()).toMatchObject({ error: { code: 'account_frozen' } });
+    expect(h.standIn.requests.length).toBe(before);
+    expect(await h.balances(6)).toEqual([10_000, 10_000]);
+  });
+
   it('lets only one of two concurrent withdrawals of more than half the balance through', async () => {
     const [a, b] = await Promise.all([withdraw(5, 'wd-half-a', 5_000), withdraw(5, 'wd-half-b', 5_000)]);
     expect([a.statusCode, b.statusCode].sort()).toEqual([201, 422]);

@@ -1,13 +1,13 @@
 // Withdrawals as atomic phases between foreign calls (Brandur's recovery points): the row is
 // committed first; the engine reserves the amount (Withdraw, transferId `withdrawal:<id>`) before
-// anything is paid; then Stripe pays out (`payouts.create`, idempotency key = the withdrawal id).
-// Each answer is recorded before the next call, and every call is idempotent, so the recovery loop
-// can resume a withdrawal from any crash point without reserving or paying twice. A payout Stripe
-// answers with an error is failed at once and its money returned through the outbox; one with no
-// answer (a dropped connection) stays `reserved` and is retried with the same key.
+// anything is paid; then the payout provider pays out (Stripe's `payouts.create` with idempotency
+// key = the withdrawal id, or the labelled TEST payouts without Stripe keys). Each answer is
+// recorded before the next call, and every call is idempotent, so the recovery loop can resume a
+// withdrawal from any crash point without reserving or paying twice. A payout the provider refuses
+// is failed at once and its money returned through the outbox; one with no answer (a dropped
+// connection) stays `reserved` and is retried with the same key.
 
 import { randomUUID } from 'node:crypto';
-import Stripe from 'stripe';
 import type { Logger } from 'pino';
 import type { AccountId } from '@playchacha/protocol';
 import { inTransaction, query, toMinor, type Db, type Row } from '../db/database.js';
@@ -15,12 +15,13 @@ import { transferAnswer, type EngineSubmitter } from './engine-answers.js';
 import type { OutboxDrain } from './payment-outbox.js';
 import type { PaymentsConfig } from './payments-config.js';
 import { PaymentError } from './payments-errors.js';
+import type { PayoutProvider } from './payouts.js';
 import { failWithdrawal, findOrInsertWithdrawal, loadWithdrawal, moveWithdrawal } from './withdrawal-steps.js';
 
 export interface WithdrawalDeps {
   readonly db: Db;
   readonly config: PaymentsConfig;
-  readonly stripe: Stripe | null;
+  readonly payouts: PayoutProvider;
   readonly engine: EngineSubmitter;
   readonly drain: OutboxDrain;
   readonly logger: Logger;
@@ -33,8 +34,12 @@ export class Withdrawals {
 
   constructor(private readonly deps: WithdrawalDeps) {}
 
+  /** True when payouts are the labelled TEST ones (no Stripe keys): nothing reaches a bank. */
+  get test(): boolean {
+    return this.deps.payouts.mode === 'test';
+  }
+
   async request(accountId: AccountId, idempotencyKey: string, amountMinor: number): Promise<Row> {
-    if (this.deps.stripe === null) throw new PaymentError('stripe_not_configured');
     const row = await findOrInsertWithdrawal(this.deps.db, randomUUID(), accountId, idempotencyKey, amountMinor, this.deps.config.currency);
     return this.advance(String(row['id']));
   }
@@ -95,32 +100,21 @@ export class Withdrawals {
   }
 
   private async payOut(row: Row): Promise<void> {
-    const { stripe } = this.deps;
-    if (stripe === null) throw new PaymentError('stripe_not_configured');
     const id = String(row['id']);
+    let answer;
     try {
-      const payout = await stripe.payouts.create(
-        { amount: toMinor(row['amount_minor']), currency: String(row['currency']), metadata: { withdrawalId: id, accountId: String(row['account_id']) } },
-        { idempotencyKey: id },
-      );
-      await moveWithdrawal(this.deps.db, id, ['reserved'], 'payout_created', { payoutId: payout.id });
+      answer = await this.deps.payouts.pay({ withdrawalId: id, accountId: String(row['account_id']), amountMinor: toMinor(row['amount_minor']), currency: String(row['currency']) });
     } catch (error) {
-      if (!isDefinitiveRefusal(error)) {
-        this.deps.logger.warn({ err: error, withdrawalId: id }, 'no Stripe answer to a payout; retried with the same key');
-        throw new PaymentError('stripe_unavailable');
-      }
-      const code = (error as Stripe.errors.StripeError).code ?? `http_${String((error as Stripe.errors.StripeError).statusCode)}`;
-      await inTransaction(this.deps.db, (client) => failWithdrawal(client, id, code));
+      this.deps.logger.warn({ err: error, withdrawalId: id }, 'no answer to a payout; retried with the same key');
+      throw error;
+    }
+    if (answer.kind === 'created') await moveWithdrawal(this.deps.db, id, ['reserved'], 'payout_created', { payoutId: answer.payoutId });
+    else if (answer.kind === 'paid') await moveWithdrawal(this.deps.db, id, ['reserved'], 'paid', { payoutId: answer.payoutId });
+    else {
+      await inTransaction(this.deps.db, (client) => failWithdrawal(client, id, answer.failureCode));
       this.deps.drain.kick();
     }
   }
-}
-
-/** Stripe answered and stored the answer for this key (a retry would replay it): the payout will not happen. */
-function isDefinitiveRefusal(error: unknown): boolean {
-  if (!(error instanceof Stripe.errors.StripeError) || error instanceof Stripe.errors.StripeConnectionError) return false;
-  const status = error.statusCode;
-  return status !== undefined && status !== 409 && status !== 429;
 }
 
 export function withdrawalView(row: Row): Record<string, unknown> {

@@ -7,6 +7,7 @@ export type LedgerAccountKind =
   | 'user_available'
   | 'user_held'
   | 'user_escrow'
+  | 'user_debt'
   | 'market_pot'
   | 'house_commission'
   | 'house_rounding'
@@ -21,6 +22,11 @@ export interface LedgerAccountIdentity {
 
 /** What the user may spend or withdraw. */
 export const availableCode = (accountId: AccountId): string => `available:${accountId}`;
+/**
+ * What the user owes after a resettlement took back more than its available balance held: never
+ * positive. Money credited to available repays it first.
+ */
+export const debtCode = (accountId: AccountId): string => `debt:${accountId}`;
 /** Held for the user's open orders on a market (their worst case beyond the matched bets). */
 export const heldCode = (accountId: AccountId, marketId: MarketId): string => `held:${accountId}:${marketId}`;
 /** The worst case of the user's matched bets on a market. */
@@ -42,6 +48,8 @@ export function identityOf(code: string): LedgerAccountIdentity {
   switch (parts[0]) {
     case 'available':
       return { code, kind: 'user_available', ownerAccountId: number(1), marketId: null };
+    case 'debt':
+      return { code, kind: 'user_debt', ownerAccountId: number(1), marketId: null };
     case 'held':
       return { code, kind: 'user_held', ownerAccountId: number(1), marketId: number(2) };
     case 'escrow':

@@ -4,6 +4,7 @@ import { sampleCommandEnvelopes } from '@playchacha/engine/testing';
 import { STANDARD_LADDER, tickOfPriceX100, type Command, type EngineEvent } from '@playchacha/protocol';
 import {
   availableCode,
+  debtCode,
   escrowCode,
   heldCode,
   HOUSE_COMMISSION_CODE,
@@ -24,13 +25,16 @@ function run(commands: readonly Command[], core = new ExchangeCore(), startSeq =
   return { core, entries };
 }
 
-/** The user-side sums of a balance map: available, held + escrow, total, per engine account. */
+/** The user-side sums of a balance map: available (less debt), held + escrow, total, per engine account. */
 function userFigures(balances: ReadonlyMap<string, number>, accountId: number) {
   let lockedMinor = 0;
   for (const [code, balance] of balances) {
     if (code.startsWith(`held:${accountId}:`) || code.startsWith(`escrow:${accountId}:`)) lockedMinor += balance;
   }
-  const availableMinor = balances.get(availableCode(accountId)) ?? 0;
+  const debtMinor = balances.get(debtCode(accountId)) ?? 0;
+  expect(debtMinor, `${debtCode(accountId)} is never positive`).toBeLessThanOrEqual(0);
+  if (debtMinor < 0) expect(balances.get(availableCode(accountId)) ?? 0, `account ${accountId} owes and keeps nothing available`).toBe(0);
+  const availableMinor = (balances.get(availableCode(accountId)) ?? 0) + debtMinor;
   return { availableMinor, exposureMinor: lockedMinor, balanceMinor: availableMinor + lockedMinor };
 }
 
@@ -230,6 +234,109 @@ describe('posting rules', () => {
       { type: 'PlaceOrder', accountId: 1, clientOrderId: 'b1', marketId: 7, runnerIndex: 0, side: 'back', priceTicks: tick(3), stakeMinor: 700 },
     ]);
     expect(codesRead(entries)).toEqual(expect.arrayContaining([availableCode(1), heldCode(1, 7), escrowCode(1, 7)]));
+  });
+
+  describe('resettlement', () => {
+    // Account 1 backs runner 0 for 1 000 at 2.0 against account 2; runner 0 wins: 1 +950, 2 −1 000.
+    const settled: Command[] = [
+      ...opening,
+      { type: 'PlaceOrder', accountId: 2, clientOrderId: 'l', marketId: 7, runnerIndex: 0, side: 'lay', priceTicks: tick(2), stakeMinor: 1_000 },
+      { type: 'PlaceOrder', accountId: 1, clientOrderId: 'b', marketId: 7, runnerIndex: 0, side: 'back', priceTicks: tick(2), stakeMinor: 1_000 },
+      { type: 'CloseMarket', marketId: 7 },
+      { type: 'SettleMarket', marketId: 7, winners: [{ runnerIndex: 0, factorNumerator: 1, factorDenominator: 1 }] },
+    ];
+    const resettle = (winners: Command & { type: 'ResettleMarket' } extends { winners: infer W } ? W : never): Command => ({
+      type: 'ResettleMarket',
+      marketId: 7,
+      winners,
+      reason: 'wrong result',
+    });
+
+    it('reverses the old result and applies the new one as new transactions, the winner\'s clawback into debt', () => {
+      const { core, entries } = run([...settled, { type: 'Withdraw', accountId: 1, transferId: 'w1', amountMinor: 10_500 }]);
+      const before = postAll(entries);
+      expect(before.get(availableCode(1))).toBe(450);
+      const again = run([resettle([{ runnerIndex: 1, factorNumerator: 1, factorDenominator: 1 }])], core);
+      const posting = postEntries('p0', again.entries, before);
+      expect(posting.transactions.map((t) => [t.kind, t.accountId, t.lines])).toEqual([
+        ['resettlement', 1, [
+          { code: potCode(7), amountMinor: 2_000 },
+          { code: HOUSE_COMMISSION_CODE, amountMinor: -50 },
+          { code: availableCode(1), amountMinor: -450 },
+          { code: debtCode(1), amountMinor: -1_500 },
+        ]],
+        ['resettlement', 2, [
+          { code: potCode(7), amountMinor: -2_000 },
+          { code: HOUSE_COMMISSION_CODE, amountMinor: 50 },
+          { code: availableCode(2), amountMinor: 1_950 },
+        ]],
+      ]);
+      expect(posting.resettlements).toEqual([
+        expect.objectContaining({ marketId: 7, previousOutcome: 'settled', outcome: 'settled', commissionBps: 500, reason: 'wrong result' }),
+      ]);
+      expect(core.account(1)).toMatchObject({ balanceMinor: -1_500, availableMinor: -1_500 });
+      expectLedgerMatchesEngine(posting.balances, core);
+
+      // A deposit repays the debt first: 1 000 of it goes to the debt, nothing to available.
+      const deposit = run([{ type: 'Deposit', accountId: 1, transferId: 'd-repay', amountMinor: 1_000 }], core);
+      const repaid = postEntries('p0', deposit.entries, posting.balances);
+      expect(repaid.transactions.map((t) => [t.kind, t.lines])).toEqual([
+        ['deposit', [{ code: PAYMENT_CLEARING_CODE, amountMinor: -1_000 }, { code: availableCode(1), amountMinor: 1_000 }]],
+        ['debt_repayment', [{ code: availableCode(1), amountMinor: -1_000 }, { code: debtCode(1), amountMinor: 1_000 }]],
+      ]);
+      expect([repaid.balances.get(availableCode(1)), repaid.balances.get(debtCode(1))]).toEqual([0, -500]);
+      expectLedgerMatchesEngine(repaid.balances, core);
+      const more = run([{ type: 'Deposit', accountId: 1, transferId: 'd-more', amountMinor: 2_000 }], core);
+      const clear = postEntries('p0', more.entries, repaid.balances);
+      expect([clear.balances.get(availableCode(1)), clear.balances.get(debtCode(1))]).toEqual([1_500, 0]);
+      expectLedgerMatchesEngine(clear.balances, core);
+    });
+
+    it('voids a settled market and un-voids it, the house\'s commission following, the pot empty after each', () => {
+      const { core, entries } = run(settled);
+      let balances = postAll(entries);
+      expect(balances.get(HOUSE_COMMISSION_CODE)).toBe(50);
+      balances = postAll(run([resettle(null)], core).entries, balances);
+      expect([balances.get(availableCode(1)), balances.get(availableCode(2)), balances.get(HOUSE_COMMISSION_CODE)]).toEqual([10_000, 10_000, 0]);
+      expectLedgerMatchesEngine(balances, core);
+      balances = postAll(run([resettle([{ runnerIndex: 0, factorNumerator: 1, factorDenominator: 1 }])], core).entries, balances);
+      expect([balances.get(availableCode(1)), balances.get(availableCode(2)), balances.get(HOUSE_COMMISSION_CODE)]).toEqual([10_950, 9_000, 50]);
+      expectLedgerMatchesEngine(balances, core);
+    });
+
+    it('moves the house\'s rounding with a dead heat and names the debt account it may write', () => {
+      const { core, entries } = run([
+        ...opening,
+        { type: 'PlaceOrder', accountId: 2, clientOrderId: 'l', marketId: 7, runnerIndex: 0, side: 'lay', priceTicks: tick(2.02), stakeMinor: 333 },
+        { type: 'PlaceOrder', accountId: 1, clientOrderId: 'b', marketId: 7, runnerIndex: 0, side: 'back', priceTicks: tick(2.02), stakeMinor: 333 },
+        { type: 'CloseMarket', marketId: 7 },
+        { type: 'SettleMarket', marketId: 7, winners: [{ runnerIndex: 0, factorNumerator: 1, factorDenominator: 1 }] },
+      ]);
+      const balances = postAll(entries);
+      const dead = run([resettle([{ runnerIndex: 0, factorNumerator: 1, factorDenominator: 5 }, { runnerIndex: 1, factorNumerator: 4, factorDenominator: 5 }])], core);
+      expect(codesRead(dead.entries)).toEqual(expect.arrayContaining([availableCode(1), debtCode(1), potCode(7)]));
+      const posting = postEntries('p0', dead.entries, balances);
+      expect(posting.transactions.map((t) => t.kind)).toContain('house_resettlement');
+      // 672 × 1/5 = 134.4: account 1 floor(−333 + 134.4) = −199, account 2 floor(333 − 134.4) = 198; rounding 1.
+      expect(posting.balances.get(HOUSE_ROUNDING_CODE)).toBe(1);
+      expectLedgerMatchesEngine(posting.balances, core);
+    });
+
+    it('refuses a house change that the accounts\' lines do not explain', () => {
+      const bad: EngineEvent = {
+        type: 'AccountResettled',
+        accountId: 0,
+        seq: 1,
+        marketId: 7,
+        previousPnlMinor: 50,
+        previousCommissionMinor: 0,
+        pnlMinor: 60,
+        commissionMinor: 0,
+        changeMinor: 10,
+        balanceMinor: 60,
+      };
+      expect(() => postEntries('p0', [{ seq: 99, events: [bad] }], new Map())).toThrow(PostingError);
+    });
   });
 
   it('mirrors the engine after every command of seeded random scenarios, in batches of any size', () => {

@@ -24,6 +24,20 @@
 //                              house's pnlMinor must equal Σc + rest.
 //   MarketSettled/MarketVoided recorded once per market (the caller keeps them unique).
 //   void                       the engine's PositionUpdated to zero returns escrow and held.
+//   AccountResettled a≠0, m    the previous result r0, c0 reversed and the new r, c applied, as new
+//                              lines (the market's escrow and held are already zero):
+//                                pot(m) −(r − r0), house:commission +(c − c0), and the account's
+//                                change x = (r − c) − (r0 − c0): available +x when x ≥ 0; when
+//                                x < 0, available −min(available, −x) and debt(a) −(the rest).
+//   AccountResettled 0, m      after every account of m: the pot holds −Σ(r − r0), the change in
+//                              rounding. pot(m) −rest, house:rounding +rest; the house's changeMinor
+//                              must equal Σ(c − c0) + rest.
+//   MarketResettled            recorded once per command (market_resettlements).
+//   debt repayment             at the end of every command, an account that owes (debt < 0) and
+//                              has money in available moves min(available, −debt) to its debt
+//                              account: deposits, payouts and released escrow repay the debt first.
+//                              So debt(a) < 0 only while available(a) = 0, and the engine's
+//                              available = available(a) + debt(a).
 //
 // After a settlement every escrow(·,m), held(·,m) and pot(m) is zero: the market's money has gone
 // to the accounts' available balances and the house. Order within a command: the engine emits
@@ -39,6 +53,7 @@ import type { DeadHeat, EngineEvent } from '@playchacha/protocol';
 import { HOUSE_ACCOUNT_ID } from '@playchacha/protocol';
 import {
   availableCode,
+  debtCode,
   escrowCode,
   heldCode,
   HOUSE_COMMISSION_CODE,
@@ -47,7 +62,15 @@ import {
   potCode,
 } from './ledger-codes.js';
 
-export type TransactionKind = 'deposit' | 'withdrawal' | 'position' | 'settlement' | 'house_settlement';
+export type TransactionKind =
+  | 'deposit'
+  | 'withdrawal'
+  | 'position'
+  | 'settlement'
+  | 'house_settlement'
+  | 'resettlement'
+  | 'house_resettlement'
+  | 'debt_repayment';
 
 export interface LedgerLine {
   readonly code: string;
@@ -71,6 +94,16 @@ export interface MarketOutcome {
   readonly commandSeq: number;
   readonly winners: readonly DeadHeat[] | null;
   readonly commissionBps: number | null;
+}
+
+export interface MarketResettlement {
+  readonly marketId: number;
+  readonly commandSeq: number;
+  readonly previousOutcome: 'settled' | 'voided';
+  readonly outcome: 'settled' | 'voided';
+  readonly winners: readonly DeadHeat[] | null;
+  readonly commissionBps: number;
+  readonly reason: string;
 }
 
 export interface ReportedAccount {
@@ -98,6 +131,7 @@ export interface CommandEntry {
 export interface Posting {
   readonly transactions: LedgerTransaction[];
   readonly outcomes: MarketOutcome[];
+  readonly resettlements: MarketResettlement[];
   /** The engine's last reported figures per account and per position in these entries. */
   readonly accounts: ReportedAccount[];
   readonly positions: ReportedPosition[];
@@ -133,8 +167,31 @@ export function codesRead(entries: readonly CommandEntry[]): string[] {
             codes.add(escrowCode(event.accountId, event.marketId));
           }
           break;
+        case 'AccountResettled':
+          codes.add(potCode(event.marketId));
+          if (event.accountId !== HOUSE_ACCOUNT_ID) {
+            codes.add(availableCode(event.accountId));
+            codes.add(debtCode(event.accountId));
+          }
+          break;
         default:
           break;
+      }
+    }
+  }
+  return [...codes].sort();
+}
+
+/**
+ * The debt accounts whose balances postEntries needs when they exist (an account without one owes
+ * nothing): those of every account whose available balance the entries credit.
+ */
+export function debtCodesRead(entries: readonly CommandEntry[]): string[] {
+  const codes = new Set<string>();
+  for (const entry of entries) {
+    for (const event of entry.events) {
+      if (event.type === 'FundsDeposited' || event.type === 'PositionUpdated' || event.type === 'AccountSettled' || event.type === 'AccountResettled') {
+        if (event.accountId !== HOUSE_ACCOUNT_ID) codes.add(debtCode(event.accountId));
       }
     }
   }
@@ -145,6 +202,7 @@ export function postEntries(partition: string, entries: readonly CommandEntry[],
   const balances = new Map(openingBalances);
   const transactions: LedgerTransaction[] = [];
   const outcomes: MarketOutcome[] = [];
+  const resettlements: MarketResettlement[] = [];
   const accounts = new Map<number, ReportedAccount>();
   const positions = new Map<string, ReportedPosition>();
   const balanceOf = (code: string): number => balances.get(code) ?? 0;
@@ -153,6 +211,7 @@ export function postEntries(partition: string, entries: readonly CommandEntry[],
     let index = 0;
     const touchedAvailable = new Set<string>();
     const commissionByMarket = new Map<number, number>();
+    const commissionChangeByMarket = new Map<number, number>();
     const positionUpdates = new Map<number, Array<Extract<EngineEvent, { type: 'PositionUpdated' }>>>();
 
     const post = (kind: TransactionKind, accountId: number | null, marketId: number | null, reference: string | null, raw: LedgerLine[]): void => {
@@ -225,6 +284,51 @@ export function postEntries(partition: string, entries: readonly CommandEntry[],
           ]);
           break;
         }
+        case 'AccountResettled': {
+          const { accountId, marketId, changeMinor } = event;
+          const pot = potCode(marketId);
+          if (accountId === HOUSE_ACCOUNT_ID) {
+            const restMinor = balanceOf(pot);
+            const commissionChangeMinor = commissionChangeByMarket.get(marketId) ?? 0;
+            if (changeMinor !== commissionChangeMinor + restMinor) {
+              throw new PostingError(
+                `house resettlement of market ${marketId} at seq ${entry.seq}: change ${changeMinor} ≠ commission ${commissionChangeMinor} + rounding ${restMinor}`,
+              );
+            }
+            post('house_resettlement', HOUSE_ACCOUNT_ID, marketId, null, [
+              { code: pot, amountMinor: -restMinor },
+              { code: HOUSE_ROUNDING_CODE, amountMinor: restMinor },
+            ]);
+            break;
+          }
+          const resultChangeMinor = event.pnlMinor - event.previousPnlMinor;
+          const commissionChangeMinor = event.commissionMinor - event.previousCommissionMinor;
+          if (changeMinor !== resultChangeMinor - commissionChangeMinor) {
+            throw new PostingError(`resettlement of account ${accountId} at seq ${entry.seq}: change ${changeMinor} ≠ ${resultChangeMinor} − ${commissionChangeMinor}`);
+          }
+          commissionChangeByMarket.set(marketId, (commissionChangeByMarket.get(marketId) ?? 0) + commissionChangeMinor);
+          const available = availableCode(accountId);
+          const fromAvailableMinor = changeMinor >= 0 ? changeMinor : -Math.min(balanceOf(available), -changeMinor);
+          post('resettlement', accountId, marketId, null, [
+            { code: pot, amountMinor: -resultChangeMinor },
+            { code: HOUSE_COMMISSION_CODE, amountMinor: commissionChangeMinor },
+            { code: available, amountMinor: fromAvailableMinor },
+            { code: debtCode(accountId), amountMinor: changeMinor - fromAvailableMinor },
+          ]);
+          touchedAvailable.add(available);
+          break;
+        }
+        case 'MarketResettled':
+          resettlements.push({
+            marketId: event.marketId,
+            commandSeq: entry.seq,
+            previousOutcome: event.previousOutcome,
+            outcome: event.outcome,
+            winners: event.winners,
+            commissionBps: event.commissionBps,
+            reason: event.reason,
+          });
+          break;
         case 'MarketSettled':
           outcomes.push({
             marketId: event.marketId,
@@ -280,14 +384,28 @@ export function postEntries(partition: string, entries: readonly CommandEntry[],
       post('position', accountId, marketId, null, lines);
     }
 
+    for (const code of [...touchedAvailable]) {
+      const accountId = Number(code.slice('available:'.length));
+      const debt = debtCode(accountId);
+      const repaidMinor = Math.min(balanceOf(code), -balanceOf(debt));
+      if (repaidMinor > 0) {
+        post('debt_repayment', accountId, null, null, [
+          { code, amountMinor: -repaidMinor },
+          { code: debt, amountMinor: repaidMinor },
+        ]);
+      }
+    }
     for (const code of touchedAvailable) {
       if (balanceOf(code) < 0) throw new PostingError(`${code} would be ${balanceOf(code)} after seq ${entry.seq} (I2)`);
+      const debt = debtCode(Number(code.slice('available:'.length)));
+      if (balanceOf(debt) > 0) throw new PostingError(`${debt} would be ${balanceOf(debt)} after seq ${entry.seq} (I2)`);
     }
   }
 
   return {
     transactions,
     outcomes,
+    resettlements,
     accounts: [...accounts.values()],
     positions: [...positions.values()],
     balances,

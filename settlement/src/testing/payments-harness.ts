@@ -13,6 +13,7 @@ import { migrate } from '../db/migrate.js';
 import { OutboxDrain } from '../payments/payment-outbox.js';
 import { buildPaymentsApp } from '../payments/payments-app.js';
 import type { PaymentsConfig } from '../payments/payments-config.js';
+import { StripePayouts, TestPayouts } from '../payments/payouts.js';
 import { Withdrawals } from '../payments/withdrawals.js';
 import { availableCode } from '../posting/ledger-codes.js';
 import { appliedSeq } from '../reconcile.js';
@@ -63,7 +64,8 @@ export async function startPayments(redisUrl: string, postgresUrl: string, parti
   };
   const drain = new OutboxDrain({ db, engine: client, logger, intervalMs: 50 });
   drain.start();
-  const withdrawals = new Withdrawals({ db, config, stripe: withStripe ? stripe : null, engine: client, drain, logger });
+  const payouts = withStripe ? new StripePayouts(stripe) : new TestPayouts();
+  const withdrawals = new Withdrawals({ db, config, payouts, engine: client, drain, logger });
   const app = await buildPaymentsApp({ db, config, stripe: withStripe ? stripe : null, drain, withdrawals, logger });
 
   return {

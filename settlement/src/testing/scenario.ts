@@ -77,6 +77,28 @@ export async function runExchangeDay(engine: EngineHarness): Promise<void> {
   if (!refused.some((e) => e.type === 'CommandRejected')) throw new Error('an over-large withdrawal was not refused');
 }
 
+/**
+ * After runExchangeDay: account 1 withdraws everything it may, then market 10 is resettled with
+ * runner 1 winning (account 1's win and more is clawed back: it owes), market 11 is voided after
+ * its settlement, market 12 is un-voided with runner 0 winning, and account 1 deposits less than
+ * it owes. Returns what account 1 withdrew.
+ */
+export async function runResettlements(engine: EngineHarness): Promise<number> {
+  const step = async (command: Command, what = command.type): Promise<readonly EngineEvent[]> => {
+    const events = await engine.submit(command);
+    expectAccepted(events, what);
+    return events;
+  };
+  const availableMinor = engine.partition.core.account(1)?.availableMinor ?? 0;
+  await step({ type: 'Withdraw', accountId: 1, transferId: 'wd-1-all', amountMinor: availableMinor });
+  const winner = (runnerIndex: number) => ({ runnerIndex, factorNumerator: 1, factorDenominator: 1 });
+  await step({ type: 'ResettleMarket', marketId: 10, winners: [winner(1)], reason: 'wrong winner' });
+  await step({ type: 'ResettleMarket', marketId: 11, winners: null, reason: 'event abandoned' });
+  await step({ type: 'ResettleMarket', marketId: 12, winners: [winner(0)], reason: 'result confirmed' });
+  await step({ type: 'Deposit', accountId: 1, transferId: 'dep-1-repay', amountMinor: 1_000 });
+  return availableMinor;
+}
+
 /** A seeded random command stream, submitted in bursts of 1..24 commands (one frame per burst). */
 export async function runSeededLoad(engine: EngineHarness, seed: number, maxSteps: number): Promise<void> {
   const commands = sampleCommandEnvelopes(seed, { maxSteps, minSteps: maxSteps }).map((e) => e.command);

@@ -22,7 +22,8 @@ export class WorkerProcess {
   static spawn(env: Record<string, string>): WorkerProcess {
     const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'settlement', 'src', 'main.ts')], {
       cwd: repoRoot,
-      env: { ...process.env, LOG_LEVEL: 'info', ...env },
+      // A free port for the side door unless the test picks one (several workers run at once).
+      env: { ...process.env, LOG_LEVEL: 'info', SETTLEMENT_HTTP_PORT: '0', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     return new WorkerProcess(child);
@@ -41,6 +42,13 @@ export class WorkerProcess {
       if (Date.now() > deadline) throw new Error(`worker did not print "${text}" within ${timeoutMs} ms:\n${this.output.slice(-4_000)}`);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
+  }
+
+  /** The base URL of the worker's side door, once it listens. */
+  async httpUrl(timeoutMs = 30_000): Promise<string> {
+    await this.waitForOutput('settlement http listening', timeoutMs);
+    const line = this.output.split('\n').find((text) => text.includes('settlement http listening')) as string;
+    return (JSON.parse(line) as { url: string }).url;
   }
 
   async kill9(): Promise<void> {

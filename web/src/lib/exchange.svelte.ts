@@ -5,16 +5,20 @@
 // the connection is up, its seq chain is unbroken and the feed is neither lagging nor silent.
 
 import { LocalBook, type Level } from './book';
-import type { AccountMoney, MarketHeader, OrderState, OrderUpdate } from './types';
+import type { AccountMoney, MarketHeader, OrderState, OrderUpdate, RunnerTraded } from './types';
 import type { ServerMessage as WireMessage } from './types';
 
 export type FeedState = 'idle' | 'connecting' | 'live' | 'lagging' | 'disconnected';
 
-/** What the market page renders: header, best three levels per side, and whether it is live. */
+/** What the market page renders: header, best three levels per side, what traded, and whether it is live. */
 export interface MarketView {
   readonly header: MarketHeader;
   readonly seq: number;
   readonly runners: ReadonlyArray<{ readonly runnerIndex: number; readonly back: readonly Level[]; readonly lay: readonly Level[] }>;
+  /** Each runner's last traded price and matched volume, by runner index. */
+  readonly traded: readonly RunnerTraded[];
+  /** The market's total matched volume. */
+  readonly matchedMinor: number;
 }
 
 export interface Fill {
@@ -60,6 +64,8 @@ export class MarketFeed {
   depth: { readonly runnerIndex: number; readonly back: readonly Level[]; readonly lay: readonly Level[] } | null = $state(null);
   depthRunner: number | null = null;
   header: MarketHeader | null = null;
+  traded: RunnerTraded[] = [];
+  matchedMinor = 0;
   seq: number | null = null;
   watchers = 0;
 
@@ -308,9 +314,11 @@ export class Exchange {
         const feed = this.feeds.get(message.marketId);
         this.subscriptions.delete(message.id);
         if (feed === undefined) return;
-        const { type: _type, id: _id, seq, runners, checksum: _checksum, lagging: _lagging, ...header } = message;
+        const { type: _type, id: _id, seq, runners, traded, matchedMinor, checksum: _checksum, lagging: _lagging, ...header } = message;
         feed.book = new LocalBook(header.runnerCount, runners);
         feed.header = header;
+        feed.traded = [...traded];
+        feed.matchedMinor = matchedMinor;
         feed.seq = seq;
         feed.error = null;
         feed.synced = true;
@@ -342,6 +350,8 @@ export class Exchange {
           feed.book.resize(message.market.runnerCount);
         }
         feed.book.apply(message.levels);
+        for (const runner of message.traded ?? []) feed.traded[runner.runnerIndex] = runner;
+        if (message.matchedMinor !== undefined) feed.matchedMinor = message.matchedMinor;
         feed.seq = message.seq;
         if (feed.book.checksum() !== message.checksum) {
           // Our book is wrong: start again from a fresh snapshot.
@@ -458,7 +468,7 @@ export class Exchange {
     this.frame = null;
     for (const feed of this.dirtyFeeds) {
       if (feed.book === null || feed.header === null || feed.seq === null) continue;
-      feed.view = { header: feed.header, seq: feed.seq, runners: feed.book.top(DEPTH) };
+      feed.view = { header: feed.header, seq: feed.seq, runners: feed.book.top(DEPTH), traded: [...feed.traded], matchedMinor: feed.matchedMinor };
       if (feed.depthRunner !== null) {
         feed.depth = { runnerIndex: feed.depthRunner, back: feed.book.side(feed.depthRunner, 'back'), lay: feed.book.side(feed.depthRunner, 'lay') };
       }

@@ -16,6 +16,8 @@ const FOR_BETTORS: Partial<Record<RejectCode, string>> = {
   market_closed: 'The market is closed to betting.',
   market_settled: 'The market is already settled.',
   market_voided: 'The market was voided.',
+  account_suspended: 'Your account is suspended from trading: you can cancel bets but not place new ones. Contact support.',
+  account_frozen: 'Your account is frozen: betting and withdrawals are stopped. Contact support.',
   persistence_not_allowed: 'This market does not let bets stay open in play.',
   unknown_market: 'No such market.',
   unknown_order: 'That bet is no longer open.',

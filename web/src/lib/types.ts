@@ -14,6 +14,13 @@ export interface MarketHeader {
   readonly runnerCount: number;
 }
 
+/** What has traded on a runner: its last matched price (null before any) and matched backer's stake. */
+export interface RunnerTraded {
+  readonly runnerIndex: number;
+  readonly lastPriceTicks: number | null;
+  readonly matchedMinor: number;
+}
+
 export interface RestLevel {
   readonly priceTicks: number;
   readonly priceX100: number;
@@ -23,7 +30,29 @@ export interface RestLevel {
 export interface MarketSummary extends MarketHeader {
   readonly ladderId: string;
   readonly seq: number;
-  readonly runners: ReadonlyArray<{ readonly runnerIndex: number; readonly back: readonly RestLevel[]; readonly lay: readonly RestLevel[] }>;
+  readonly runners: ReadonlyArray<{
+    readonly runnerIndex: number;
+    readonly back: readonly RestLevel[];
+    readonly lay: readonly RestLevel[];
+    readonly lastPriceTicks: number | null;
+    readonly matchedMinor: number;
+  }>;
+  /** Matched on the market (backer's stake). */
+  readonly matchedMinor: number;
+}
+
+/** GET /v1/account/settlements: one settled or void market of the account, from the ledger. */
+export interface SettledMarket {
+  readonly marketId: number;
+  readonly outcome: 'settled' | 'voided';
+  readonly winners: ReadonlyArray<{ readonly runnerIndex: number; readonly factorNumerator: number; readonly factorDenominator: number }> | null;
+  readonly commissionBps: number | null;
+  readonly settledAt: string;
+  /** Resettled (or un-voided) since; the figures are as they stand now. */
+  readonly resettled: boolean;
+  readonly grossMinor: number;
+  readonly commissionMinor: number;
+  readonly netMinor: number;
 }
 
 export interface AccountMoney {
@@ -75,7 +104,16 @@ export type OrderUpdate =
 
 export type ServerMessage =
   | { readonly type: 'hello'; readonly accountId: number | null; readonly heartbeatMs: number; readonly serverTimeMs: number }
-  | ({ readonly type: 'market_snapshot'; readonly id: number; readonly seq: number; readonly runners: readonly RunnerLevels[]; readonly checksum: number; readonly lagging?: true } & MarketHeader)
+  | ({
+      readonly type: 'market_snapshot';
+      readonly id: number;
+      readonly seq: number;
+      readonly runners: readonly RunnerLevels[];
+      readonly traded: readonly RunnerTraded[];
+      readonly matchedMinor: number;
+      readonly checksum: number;
+      readonly lagging?: true;
+    } & MarketHeader)
   | { readonly type: 'market_resumed'; readonly id: number; readonly marketId: number; readonly seq: number; readonly lagging?: true }
   | {
       readonly type: 'market_delta';
@@ -84,6 +122,8 @@ export type ServerMessage =
       readonly seq: number;
       readonly levels: readonly LevelChange[];
       readonly market?: MarketHeader;
+      readonly traded?: readonly RunnerTraded[];
+      readonly matchedMinor?: number;
       readonly checksum: number;
       readonly lagging?: true;
     }

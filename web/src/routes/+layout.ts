@@ -6,6 +6,6 @@ export const ssr = false;
 
 export const load: LayoutLoad = async ({ fetch }) => {
   const response = await fetch('/config');
-  const config = (await response.json()) as { wsUrl: string };
-  return { wsUrl: config.wsUrl };
+  const config = (await response.json()) as { wsUrl: string; oidc?: boolean };
+  return { wsUrl: config.wsUrl, oidc: config.oidc === true };
 };

@@ -113,6 +113,64 @@ describe.each([
     });
   });
 
+  describe('changing limits never forgets the realised loss of the period', () => {
+    beforeEach(() => {
+      given({ lossLimitMinor: 1000, lossLimitPeriodMs: HOUR_MS });
+      // a realised loss of 600 ten minutes into the first period
+      h.advance(10 * 60_000);
+      h.lay(B, '2.0', 600);
+      h.back(A, '2.0', 600);
+      h.closeAndSettle([1]);
+      h.advance(60_000);
+    });
+
+    it('setting the same loss limit again keeps the loss: 600 + 401 > 1000', () => {
+      h.given({ type: 'SetAccountLimits', accountId: A, limits: { lossLimitMinor: 1000, lossLimitPeriodMs: HOUR_MS } });
+      h.back(A, '2.0', 401, { marketId: 2 });
+      expect(h.rejectCode()).toBe('loss_limit_exceeded');
+      h.back(A, '2.0', 400, { marketId: 2 });
+      expect(h.rejectCode()).toBeUndefined();
+    });
+
+    it('a lower limit binds at once, counting the loss: 600 + 101 > 700', () => {
+      h.given({ type: 'SetAccountLimits', accountId: A, limits: { lossLimitMinor: 700, lossLimitPeriodMs: HOUR_MS, stakeMinorMax: 50_000 } });
+      h.back(A, '2.0', 101, { marketId: 2 });
+      expect(h.rejectCode()).toBe('loss_limit_exceeded');
+      h.back(A, '2.0', 100, { marketId: 2 });
+      expect(h.rejectCode()).toBeUndefined();
+    });
+
+    it('a new amount keeps the period: the loss is forgotten when the first period ends', () => {
+      h.given({ type: 'SetAccountLimits', accountId: A, limits: { lossLimitMinor: 2000, lossLimitPeriodMs: HOUR_MS } });
+      h.back(A, '2.0', 1401, { marketId: 2 });
+      expect(h.rejectCode()).toBe('loss_limit_exceeded');
+      h.at(START_MS + HOUR_MS + 1000);
+      h.back(A, '2.0', 1401, { marketId: 2 });
+      expect(h.rejectCode()).toBeUndefined();
+    });
+
+    it('a new period length starts a period at the change that carries the loss', () => {
+      const changedAtMs = h.nowMs;
+      h.given({ type: 'SetAccountLimits', accountId: A, limits: { lossLimitMinor: 1000, lossLimitPeriodMs: 2 * HOUR_MS } });
+      h.back(A, '2.0', 401, { marketId: 2 });
+      expect(h.rejectCode()).toBe('loss_limit_exceeded');
+      // past the end of the old period, still inside the new one
+      h.at(START_MS + HOUR_MS + 1000);
+      h.back(A, '2.0', 401, { marketId: 2 });
+      expect(h.rejectCode()).toBe('loss_limit_exceeded');
+      // the new period ends two hours after the change
+      h.at(changedAtMs + 2 * HOUR_MS);
+      h.back(A, '2.0', 1000, { marketId: 2 });
+      expect(h.rejectCode()).toBeUndefined();
+    });
+
+    it('changing only other limits keeps the loss', () => {
+      h.given({ type: 'SetAccountLimits', accountId: A, limits: { lossLimitMinor: 1000, lossLimitPeriodMs: HOUR_MS, openOrdersMax: 5 } });
+      h.back(A, '2.0', 401, { marketId: 2 });
+      expect(h.rejectCode()).toBe('loss_limit_exceeded');
+    });
+  });
+
   describe('loss-limit periods from the time the limit was set', () => {
     // given the limit is set 30 minutes after the account opened
     const setAtMs = START_MS + 30 * 60_000;

@@ -98,6 +98,14 @@ const REJECT_SCENARIOS: Record<RejectCode, Scenario | string> = {
     h.given({ type: 'CloseMarket', marketId: M });
     h.settle([]);
   },
+  account_suspended: (h) => {
+    h.given({ type: 'SetAccountStatus', accountId: A, status: 'suspended' });
+    h.back(A, '2.0', 100);
+  },
+  account_frozen: (h) => {
+    h.given({ type: 'SetAccountStatus', accountId: A, status: 'frozen' });
+    h.back(A, '2.0', 100);
+  },
 };
 
 /** One scenario per close reason; the last command of each must close an order with that reason. */
@@ -141,6 +149,9 @@ const CLOSE_SCENARIOS: Record<CloseReason, Scenario> = {
   post_only_would_match: (h) => {
     h.lay(B, '2.0', 100);
     h.back(A, '2.0', 100, { postOnly: true });
+  },  account_frozen: (h) => {
+    h.back(A, '2.0', 100);
+    h.when({ type: 'SetAccountStatus', accountId: A, status: 'frozen' });
   },
 };
 

@@ -56,7 +56,10 @@ export function adminRoutes(app: RestApp, services: Services): void {
   app.post('/v1/admin/markets', {
     preHandler,
     schema: { tags: ['admin'], summary: 'Create a market', security: SECURED, body: CreateMarketBody, response: { 201: MarketSummary, ...errors } },
-  }, async (request, reply) => reply.code(201).send(await apply(request, { type: 'CreateMarket', ...request.body }, 'new market')));
+  }, async (request, reply) => {
+    const commissionBps = request.body.commissionBps ?? (await services.platformConfig.current()).defaultCommissionBps;
+    return reply.code(201).send(await apply(request, { type: 'CreateMarket', ...request.body, commissionBps }, 'new market'));
+  });
 
   const transition = (path: string, summary: string, command: (marketId: MarketId) => Command & { marketId: MarketId }) =>
     app.post(`/v1/admin/markets/:marketId/${path}`, {
@@ -157,7 +160,7 @@ export function adminRoutes(app: RestApp, services: Services): void {
       actorAccountId: principalOf(request).accountId,
       action: 'SetRole',
       target: `account:${accountId}`,
-      reason: request.body.reason ?? '',
+      reason: request.body.reason,
       details: { role: request.body.role },
       outcome: 'ok',
     });

@@ -4,10 +4,31 @@ import Type from 'typebox';
 import type { AccountId } from '@playchacha/protocol';
 import { hashPassword, randomSecret, verifyPassword } from '../../accounts/secrets.js';
 import { API_KEY_ROLES, type Role } from '../../accounts/roles.js';
-import { EmailTakenError } from '../../accounts/user-store.js';
+import { EmailTakenError, type User } from '../../accounts/user-store.js';
+import { accountLimitsOf } from '../../admin/platform-config.js';
 import { commandRejection, principalOf, requireAuth, requireRole, SECURED, submit, type RestApp, type Services } from '../context.js';
 import { ApiError, errorResponses } from '../errors.js';
 import { ApiKeyBody, ApiKeyIdParams, CreatedApiKey, Credentials, RefreshBody, RegisteredUser, TokenPair } from '../schemas.js';
+
+/**
+ * Creates a user and opens its exchange account with the platform's default account limits;
+ * refused with registration_closed while the registrationOpen flag is off.
+ */
+export async function createUser(services: Services, email: string, passwordHash: string, role: Role): Promise<User> {
+  const config = await services.platformConfig.current();
+  if (!config.featureFlags.registrationOpen) throw new ApiError('registration_closed');
+  const limits = accountLimitsOf(config.defaultAccountLimits);
+  try {
+    return await services.users.create(email, passwordHash, role, limits, async (accountId) => {
+      const events = await submit(services.link, { type: 'OpenAccount', accountId, limits });
+      const rejected = commandRejection(events);
+      if (rejected !== null) throw new ApiError('internal_error', `the engine refused to open account ${accountId}: ${rejected.code}`);
+    });
+  } catch (error) {
+    if (error instanceof EmailTakenError) throw new ApiError('email_taken');
+    throw error;
+  }
+}
 
 export function authRoutes(app: RestApp, services: Services): void {
   // Verified against when the email is unknown, so that a miss takes as long as a wrong password.
@@ -30,25 +51,15 @@ export function authRoutes(app: RestApp, services: Services): void {
     config: authLimit,
     schema: {
       tags: ['auth'],
-      summary: 'Create a user and its exchange account (role bettor)',
+      summary: 'Create a user and its exchange account (role bettor) with the platform\'s default account limits',
       body: Credentials,
-      response: { 201: RegisteredUser, ...errorResponses(409, 503) },
+      response: { 201: RegisteredUser, ...errorResponses(403, 409, 503) },
     },
   }, async (request, reply) => {
     const { email, password } = request.body;
     const role: Role = services.adminEmails.has(email.toLowerCase()) ? 'admin' : 'bettor';
-    const passwordHash = await hashPassword(password);
-    try {
-      const user = await services.users.create(email, passwordHash, role, async (accountId) => {
-        const events = await submit(services.link, { type: 'OpenAccount', accountId });
-        const rejected = commandRejection(events);
-        if (rejected !== null) throw new ApiError('internal_error', `the engine refused to open account ${accountId}: ${rejected.code}`);
-      });
-      return reply.code(201).send({ accountId: user.accountId, email: user.email, role: user.role });
-    } catch (error) {
-      if (error instanceof EmailTakenError) throw new ApiError('email_taken');
-      throw error;
-    }
+    const user = await createUser(services, email, await hashPassword(password), role);
+    return reply.code(201).send({ accountId: user.accountId, email: user.email, role: user.role });
   });
 
   app.post('/v1/auth/login', {

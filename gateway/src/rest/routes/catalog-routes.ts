@@ -2,6 +2,7 @@
 // competitions, events with filters and search, an event with its markets, and one market — with
 // runner names, the engine's state and the top of each runner's book.
 
+import type pg from 'pg';
 import type { Static } from 'typebox';
 import type { CatalogEvent, CatalogMarket, EventStatus } from '../../catalog/catalog-store.js';
 import type { RestApp, Services } from '../context.js';
@@ -61,16 +62,17 @@ export function eventFields(event: CatalogEvent) {
   };
 }
 
-export async function eventDetail(services: Services, eventId: number): Promise<Static<typeof CatalogEventDetail>> {
-  const event = await services.catalog.store.event(services.catalog.store.pool, eventId);
+/** An event with its markets, read from `db` (the primary by default; the public routes read the replica). */
+export async function eventDetail(services: Services, eventId: number, db: pg.Pool = services.catalog.store.pool): Promise<Static<typeof CatalogEventDetail>> {
+  const event = await services.catalog.store.event(db, eventId);
   if (event === null) throw new ApiError('event_not_found');
-  const markets = await services.catalog.store.marketsOfEvents(services.catalog.store.pool, [eventId]);
+  const markets = await services.catalog.store.marketsOfEvents(db, [eventId]);
   return { ...eventFields(event), markets: markets.map((market) => catalogMarketView(services, market)) };
 }
 
-export async function marketDetail(services: Services, marketId: number): Promise<Static<typeof CatalogMarketDetail>> {
-  const market = await services.catalog.store.market(services.catalog.store.pool, marketId);
-  const event = market === null ? null : await services.catalog.store.event(services.catalog.store.pool, market.eventId);
+export async function marketDetail(services: Services, marketId: number, db: pg.Pool = services.catalog.store.pool): Promise<Static<typeof CatalogMarketDetail>> {
+  const market = await services.catalog.store.market(db, marketId);
+  const event = market === null ? null : await services.catalog.store.event(db, market.eventId);
   if (market === null || event === null) throw new ApiError('market_not_found');
   return { ...catalogMarketView(services, market), event: eventFields(event) };
 }
@@ -113,7 +115,7 @@ export function catalogRoutes(app: RestApp, services: Services): void {
       ...(query.startingWithinMinutes === undefined ? {} : { startsBeforeMs: services.catalog.now() + Number(query.startingWithinMinutes) * 60_000 }),
       ...(query.q === undefined ? {} : { query: query.q }),
     });
-    const markets = await services.catalog.store.marketsOfEvents(services.catalog.store.pool, events.map((event) => event.eventId));
+    const markets = await services.catalog.store.marketsOfEvents(services.catalog.store.readPool, events.map((event) => event.eventId));
     return {
       events: events.map((event) => {
         const own = markets.filter((market) => market.eventId === event.eventId);
@@ -128,9 +130,9 @@ export function catalogRoutes(app: RestApp, services: Services): void {
 
   app.get('/v1/catalog/events/:eventId', {
     schema: { tags: ['catalog'], summary: 'One event with its markets (runner names, state, in-play, bet delay, top of book)', params: EventParams, querystring: NoQuery, response: { 200: CatalogEventDetail, ...errorResponses(404) } },
-  }, async (request) => eventDetail(services, Number(request.params.eventId)));
+  }, async (request) => eventDetail(services, Number(request.params.eventId), services.catalog.store.readPool));
 
   app.get('/v1/catalog/markets/:marketId', {
     schema: { tags: ['catalog'], summary: 'One catalog market with its runner names and its event', params: MarketParams, querystring: NoQuery, response: { 200: CatalogMarketDetail, ...errorResponses(404) } },
-  }, async (request) => marketDetail(services, Number(request.params.marketId)));
+  }, async (request) => marketDetail(services, Number(request.params.marketId), services.catalog.store.readPool));
 }

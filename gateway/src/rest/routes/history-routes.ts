@@ -1,4 +1,5 @@
-// The caller's wallet history from the ledger of record, newest first, paged by transaction id.
+// The caller's wallet history from the ledger of record, newest first, paged by transaction id;
+// and the caller's settled and void markets with the result, commission and net of each.
 
 import Type from 'typebox';
 import { LedgerHistory, LedgerUnavailableError } from '../../accounts/ledger-history.js';
@@ -26,6 +27,32 @@ const HistoryList = object({
   ),
 });
 
+const SettlementsQuery = object({
+  limit: Type.Optional(Type.String({ pattern: '^(?:[1-9][0-9]?|1[0-9]{2}|200)$', description: '1–200, default 50.' })),
+});
+const SettlementList = object({
+  markets: Type.Array(
+    object({
+      marketId: Type.Integer({ minimum: 1 }),
+      outcome: Type.Union([Type.Literal('settled'), Type.Literal('voided')]),
+      winners: Type.Union([
+        Type.Array(object({
+          runnerIndex: Type.Integer({ minimum: 0 }),
+          factorNumerator: Type.Integer({ minimum: 1 }),
+          factorDenominator: Type.Integer({ minimum: 1 }),
+        })),
+        Type.Null(),
+      ], { description: 'The winning runners with their dead-heat factors; null for a void.' }),
+      commissionBps: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
+      settledAt: Type.String({ format: 'date-time', description: 'When the market was settled, or last resettled.' }),
+      resettled: Type.Boolean({ description: 'Resettled (or un-voided) since; the figures are as they stand now.' }),
+      grossMinor: Type.Integer({ description: 'The account\'s result on the market before commission (negative for a loss).' }),
+      commissionMinor: Type.Integer({ minimum: 0, description: 'Commission charged on the net winnings.' }),
+      netMinor: Type.Integer({ description: 'gross − commission.' }),
+    }),
+  ),
+});
+
 export function historyRoutes(app: RestApp, services: Services, history: LedgerHistory): void {
   app.get('/v1/account/history', {
     preHandler: requireAuth(services),
@@ -44,6 +71,25 @@ export function historyRoutes(app: RestApp, services: Services, history: LedgerH
         ...(before === undefined ? {} : { beforeId: Number(before) }),
       });
       return { entries };
+    } catch (error) {
+      if (error instanceof LedgerUnavailableError) throw new ApiError('ledger_unavailable');
+      throw error;
+    }
+  });
+
+  app.get('/v1/account/settlements', {
+    preHandler: requireAuth(services),
+    schema: {
+      tags: ['account'],
+      summary: 'The caller\'s settled and void markets from the ledger, newest first, as they stand after any resettlement: the result, gross profit or loss, commission and net of each',
+      security: SECURED,
+      querystring: SettlementsQuery,
+      response: { 200: SettlementList, ...errorResponses(400, 401, 503) },
+    },
+  }, async (request) => {
+    const { limit } = request.query;
+    try {
+      return { markets: await history.settledMarkets(principalOf(request).accountId, { limit: limit === undefined ? 50 : Number(limit) }) };
     } catch (error) {
       if (error instanceof LedgerUnavailableError) throw new ApiError('ledger_unavailable');
       throw error;

@@ -1,4 +1,4 @@
-// The market catalog: status, runners and the top of each runner's book, from the market read model.
+// The market catalog: status, runners, the top of each runner's book and what traded, from the market read model.
 
 import { isId, ladderById, priceX100OfTick, type MarketId } from '@playchacha/protocol';
 import type { Level } from '../../market-book.js';
@@ -19,7 +19,14 @@ export function marketSummary(services: Services, marketId: MarketId): MarketSum
     ...snapshot.header,
     ladderId,
     seq: snapshot.seq,
-    runners: snapshot.runners.map((runner) => ({ runnerIndex: runner.runnerIndex, back: levels(runner.back), lay: levels(runner.lay) })),
+    runners: snapshot.runners.map((runner) => ({
+      runnerIndex: runner.runnerIndex,
+      back: levels(runner.back),
+      lay: levels(runner.lay),
+      lastPriceTicks: snapshot.traded[runner.runnerIndex]?.lastPriceTicks ?? null,
+      matchedMinor: snapshot.traded[runner.runnerIndex]?.matchedMinor ?? 0,
+    })),
+    matchedMinor: snapshot.matchedMinor,
   };
 }
 

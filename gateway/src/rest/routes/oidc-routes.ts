@@ -6,10 +6,10 @@ import Type from 'typebox';
 import type { OidcLogin } from '../../accounts/oidc.js';
 import type { Role } from '../../accounts/roles.js';
 import { hashPassword, randomSecret } from '../../accounts/secrets.js';
-import { EmailTakenError } from '../../accounts/user-store.js';
-import { commandRejection, submit, type RestApp, type Services } from '../context.js';
+import { type RestApp, type Services } from '../context.js';
 import { ApiError, errorResponses } from '../errors.js';
 import { NoQuery, object, TokenPair } from '../schemas.js';
+import { createUser } from './auth-routes.js';
 
 const QueryText = Type.Optional(Type.String({ maxLength: 2048 }));
 const CallbackQuery = object({ code: QueryText, state: QueryText, iss: QueryText, session_state: QueryText, error: QueryText, error_description: QueryText });
@@ -34,7 +34,7 @@ export function oidcRoutes(app: RestApp, services: Services, oidc: OidcLogin): v
       summary: 'Finish a login through the OpenID Connect provider (its redirect back): the access and refresh tokens',
       description: 'The identity is linked to the user it was linked to before, else to the user with the same email if the provider verified it, else to a new user (role bettor).',
       querystring: CallbackQuery,
-      response: { 200: TokenPair, ...errorResponses(401, 409, 503) },
+      response: { 200: TokenPair, ...errorResponses(401, 403, 409, 503) },
     },
   }, async (request) => {
     const query = new URLSearchParams(Object.entries(request.query).flatMap(([key, value]): Array<[string, string]> => (value === undefined ? [] : [[key, value]])));
@@ -49,17 +49,8 @@ export function oidcRoutes(app: RestApp, services: Services, oidc: OidcLogin): v
         accountId = existing.accountId;
       } else {
         const role: Role = services.adminEmails.has(identity.email.toLowerCase()) ? 'admin' : 'bettor';
-        try {
-          // No password: the hash is of a random secret nobody knows.
-          const user = await services.users.create(identity.email, await hashPassword(randomSecret()), role, async (newAccountId) => {
-            const rejected = commandRejection(await submit(services.link, { type: 'OpenAccount', accountId: newAccountId }));
-            if (rejected !== null) throw new ApiError('internal_error', `the engine refused to open account ${newAccountId}: ${rejected.code}`);
-          });
-          accountId = user.accountId;
-        } catch (error) {
-          if (error instanceof EmailTakenError) throw new ApiError('email_taken');
-          throw error;
-        }
+        // No password: the hash is of a random secret nobody knows.
+        accountId = (await createUser(services, identity.email, await hashPassword(randomSecret()), role)).accountId;
       }
       await oidc.link(identity, accountId);
     }

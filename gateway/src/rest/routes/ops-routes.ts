@@ -1,6 +1,7 @@
-// Operations routes, left out of the OpenAPI document: liveness (/healthz), readiness (/readyz:
-// the database answers and the engine link follows its partition) and Prometheus metrics
-// (/metrics), plus the request-duration histogram by route template and status code.
+// Operations routes, left out of the OpenAPI document: liveness (/healthz) and readiness (/readyz:
+// the database answers and the engine link follows its partition), plus the request-duration
+// histogram by route template and status code. The metrics themselves are served on a port of
+// their own (metrics-http.ts), never on this internet-facing one.
 
 import type { RestApp } from '../context.js';
 import type { GatewayMetrics } from '../../gateway-metrics.js';
@@ -27,8 +28,4 @@ export function opsRoutes(app: RestApp, deps: OpsDeps): void {
     return reply.code(failing.length === 0 ? 200 : 503).send({ status: failing.length === 0 ? 'ready' : 'not_ready', failing });
   });
 
-  app.get('/metrics', { schema: { hide: true }, config: { rateLimit: false } }, async (_request, reply) => {
-    if (metrics === undefined) return reply.code(404).send({ error: { code: 'not_found', message: 'metrics are not enabled' } });
-    return reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
 }

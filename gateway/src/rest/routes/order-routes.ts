@@ -6,6 +6,7 @@ import { resultsOf } from '../../order-commands.js';
 import { principalOf, requireAuth, SECURED, submit, type RestApp, type Services } from '../context.js';
 import { ApiError, errorResponses } from '../errors.js';
 import { derivedId, idempotent } from '../idempotency.js';
+import { requestTraceparent, tracedRoute } from '../request-spans.js';
 import { CancelledOrder, IdempotencyHeaders, OrderList, OrderParams, OrderQuery, PlacedOrder, PlaceOrderBody } from '../schemas.js';
 
 export function orderRoutes(app: RestApp, services: Services): void {
@@ -28,6 +29,7 @@ export function orderRoutes(app: RestApp, services: Services): void {
   });
 
   app.post('/v1/orders', {
+    ...tracedRoute(services.tracer, 'POST /v1/orders'),
     preHandler: auth,
     schema: {
       tags: ['orders'],
@@ -43,7 +45,7 @@ export function orderRoutes(app: RestApp, services: Services): void {
       const { accountId } = principalOf(request);
       const instruction: PlaceInstruction = { kind: 'place', ...request.body, clientOrderId: request.body.clientOrderId ?? derivedId('rest-', key) };
       const { kind: _kind, ...fields } = instruction;
-      const events = await submit(services.link, { type: 'PlaceOrder', accountId, ...fields });
+      const events = await submit(services.link, { type: 'PlaceOrder', accountId, ...fields }, requestTraceparent(request));
       const [result] = resultsOf([instruction], events, accountId);
       if (result === undefined || result.status === 'rejected') throw new ApiError(result?.code ?? 'internal_error');
       if (result.status === 'duplicate') {
@@ -59,6 +61,7 @@ export function orderRoutes(app: RestApp, services: Services): void {
   );
 
   app.delete('/v1/orders/:orderId', {
+    ...tracedRoute(services.tracer, 'DELETE /v1/orders/:orderId'),
     preHandler: auth,
     schema: {
       tags: ['orders'],
@@ -73,7 +76,7 @@ export function orderRoutes(app: RestApp, services: Services): void {
     const order = isId(orderId) ? services.readModels.orders.openOrder(accountId, orderId) : undefined;
     if (order === undefined) throw new ApiError('order_not_found');
     const instruction: Instruction = { kind: 'cancel', marketId: order.marketId, orderId };
-    const events = await submit(services.link, { type: 'CancelOrder', accountId, marketId: order.marketId, orderId });
+    const events = await submit(services.link, { type: 'CancelOrder', accountId, marketId: order.marketId, orderId }, requestTraceparent(request));
     const [result] = resultsOf([instruction], events, accountId);
     if (result?.status === 'cancelled') return { status: 'cancelled' as const, orderId, marketId: order.marketId, matchedMinor: result.matchedMinor, cancelledMinor: result.cancelledMinor };
     if (result?.status === 'rejected' && result.code !== 'unknown_order') throw new ApiError(result.code);

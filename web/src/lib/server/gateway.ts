@@ -1,11 +1,19 @@
 // Where the gateway is, from the server's environment (read at runtime, so one build serves any
 // deployment): GATEWAY_URL is the REST base the server proxies to; GATEWAY_WS_URL is the
-// WebSocket URL handed to browsers, which connect to it directly.
+// WebSocket URL handed to browsers, which connect to it directly; PAYMENTS_URL, when set, the
+// payments service that answers /v1/payments (unset: the gateway, which serves those routes
+// itself on the embedded default).
 
 import { env } from '$env/dynamic/private';
 
 export function gatewayRestUrl(): string {
   return (env['GATEWAY_URL'] ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
+}
+
+/** The payments service (deposits through Stripe, withdrawals), served under /v1/payments as the ingress does; null when unset (the gateway's own). */
+export function paymentsRestUrl(): string | null {
+  const url = env['PAYMENTS_URL'];
+  return url === undefined || url === '' ? null : url.replace(/\/+$/, '');
 }
 
 export function gatewayWsUrl(): string {

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { Cookies } from '@sveltejs/kit';
 import { errorResponse, gatewayRestUrl, REFRESH_COOKIE, REFRESH_COOKIE_PATH } from './gateway';
 
-interface TokenPair {
+export interface TokenPair {
   readonly accessToken: string;
   readonly expiresInSeconds: number;
   readonly refreshToken: string;
@@ -106,7 +106,8 @@ async function callGateway(options: { readonly path: string; readonly body: unkn
   return { ok: true, pair: JSON.parse(text) as TokenPair };
 }
 
-function answer(pair: TokenPair, options: { readonly cookies: Cookies; readonly secure: boolean }): Response {
+/** Keeps a token pair's refresh token in the session cookie. */
+export function storeRefreshToken(pair: TokenPair, options: { readonly cookies: Cookies; readonly secure: boolean }): void {
   options.cookies.set(REFRESH_COOKIE, pair.refreshToken, {
     path: REFRESH_COOKIE_PATH,
     httpOnly: true,
@@ -114,6 +115,10 @@ function answer(pair: TokenPair, options: { readonly cookies: Cookies; readonly 
     secure: options.secure,
     maxAge: pair.refreshExpiresInSeconds,
   });
+}
+
+function answer(pair: TokenPair, options: { readonly cookies: Cookies; readonly secure: boolean }): Response {
+  storeRefreshToken(pair, options);
   const session = { accessToken: pair.accessToken, expiresInSeconds: pair.expiresInSeconds, accountId: pair.accountId, role: pair.role };
   return new Response(JSON.stringify(session), { status: 200, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' } });
 }

@@ -1,0 +1,164 @@
+// The market read model over a real engine core: each runner's last traded price and matched
+// volume and the market's total, in the snapshot and in the deltas of the frames that matched, and
+// a client resuming from an older seq ends with the same totals as a fresh snapshot.
+
+import { describe, expect, it } from 'vitest';
+import { ExchangeCore } from '@playchacha/engine';
+import type { Command, MarketId, RunnerIndex, Side } from '@playchacha/protocol';
+import type { EngineMarketView, EngineView, EventFrame } from './engine-link.js';
+import { MarketReadModel, type MarketDelta } from './market-read-model.js';
+import type { RunnerTraded } from './ws-messages.js';
+
+class CoreView implements EngineView {
+  constructor(private readonly core: ExchangeCore) {}
+  marketIds(): MarketId[] {
+    return [...this.core.matching.markets.keys()].sort((a, b) => a - b);
+  }
+  market(marketId: MarketId): EngineMarketView | undefined {
+    const view = this.core.market(marketId);
+    const market = this.core.matching.markets.get(marketId);
+    if (view === undefined || market === undefined) return undefined;
+    return { ...view, ladderId: market.ladder.id, delayedOrders: market.delayed.length };
+  }
+  bookSide(marketId: MarketId, runnerIndex: RunnerIndex, side: Side) {
+    return this.core.bookSide(marketId, runnerIndex, side);
+  }
+  openOrders() {
+    return this.core.openOrders();
+  }
+  accounts() {
+    return this.core.accounts();
+  }
+}
+
+class Engine {
+  readonly core = new ExchangeCore();
+  readonly view = new CoreView(this.core);
+  private seq = 0;
+
+  /** Applies the commands as one frame. */
+  frame(...commands: Command[]): EventFrame {
+    const firstSeq = this.seq + 1;
+    const entries = commands.map((command) => {
+      this.seq++;
+      return { seq: this.seq, inboxId: null, events: this.core.apply({ seq: this.seq, timestampMs: 1_000 + this.seq, command }) };
+    });
+    return { firstSeq, lastSeq: this.seq, entries };
+  }
+}
+
+const MARKET = 5;
+let clientOrderIdNext = 1;
+function place(accountId: number, runnerIndex: number, side: Side, priceTicks: number, stakeMinor: number): Command {
+  return { type: 'PlaceOrder', accountId, clientOrderId: `c${clientOrderIdNext++}`, marketId: MARKET, runnerIndex, side, priceTicks, stakeMinor };
+}
+
+function started(): { engine: Engine; model: MarketReadModel } {
+  const engine = new Engine();
+  engine.frame(
+    { type: 'OpenAccount', accountId: 1 },
+    { type: 'OpenAccount', accountId: 2 },
+    { type: 'Deposit', accountId: 1, transferId: 't1', amountMinor: 1_000_000_00 },
+    { type: 'Deposit', accountId: 2, transferId: 't2', amountMinor: 1_000_000_00 },
+    { type: 'CreateMarket', marketId: MARKET, runnerCount: 3 },
+  );
+  const model = new MarketReadModel(16, () => 0);
+  model.init(engine.view);
+  return { engine, model };
+}
+
+function apply(engine: Engine, model: MarketReadModel, ...commands: Command[]): MarketDelta[] {
+  return model.applyFrame(engine.frame(...commands), engine.view).deltas;
+}
+
+const untraded = (runnerIndex: number): RunnerTraded => ({ runnerIndex, lastPriceTicks: null, matchedMinor: 0 });
+
+describe('market read model: trades', () => {
+  it('starts with nothing traded', () => {
+    const { model } = started();
+    const snapshot = model.snapshot(MARKET);
+    expect(snapshot?.traded).toEqual([untraded(0), untraded(1), untraded(2)]);
+    expect(snapshot?.matchedMinor).toBe(0);
+  });
+
+  it('gives each runner the price of its last match and its summed backer\'s stake, and the market total', () => {
+    const { engine, model } = started();
+    const [resting] = apply(engine, model, place(1, 1, 'lay', 110, 30_00), place(1, 1, 'lay', 100, 30_00));
+    expect(resting?.traded).toBeUndefined();
+    expect(resting?.matchedMinor).toBeUndefined();
+
+    // A back at 100 takes the lay at 110 (the better price for the backer) in full, then 5.00 at 100.
+    const [matched] = apply(engine, model, place(2, 1, 'back', 100, 35_00));
+    expect(matched?.traded).toEqual([{ runnerIndex: 1, lastPriceTicks: 100, matchedMinor: 35_00 }]);
+    expect(matched?.matchedMinor).toBe(35_00);
+
+    // Two matches on two runners in one frame: both runners change, the total adds both.
+    const [both] = apply(engine, model, place(1, 0, 'back', 50, 10_00), place(2, 0, 'lay', 50, 4_00), place(2, 1, 'back', 100, 2_00));
+    expect(both?.traded).toEqual([
+      { runnerIndex: 0, lastPriceTicks: 50, matchedMinor: 4_00 },
+      { runnerIndex: 1, lastPriceTicks: 100, matchedMinor: 37_00 },
+    ]);
+    expect(both?.matchedMinor).toBe(41_00);
+
+    // A cancel changes the book, not the trades.
+    const [cancelled] = apply(engine, model, { type: 'MassCancel', accountId: 1, marketId: MARKET });
+    expect(cancelled?.levels.length).toBeGreaterThan(0);
+    expect(cancelled?.traded).toBeUndefined();
+
+    const snapshot = model.snapshot(MARKET);
+    expect(snapshot?.traded).toEqual([
+      { runnerIndex: 0, lastPriceTicks: 50, matchedMinor: 4_00 },
+      { runnerIndex: 1, lastPriceTicks: 100, matchedMinor: 37_00 },
+      untraded(2),
+    ]);
+    expect(snapshot?.matchedMinor).toBe(41_00);
+  });
+
+  it('lets a client that resumes from an older seq reach the totals a fresh snapshot shows', () => {
+    const { engine, model } = started();
+    const before = model.snapshot(MARKET);
+    apply(engine, model, place(1, 2, 'lay', 120, 50_00));
+    apply(engine, model, place(2, 2, 'back', 120, 20_00));
+    apply(engine, model, place(2, 2, 'back', 110, 10_00));
+    apply(engine, model, place(1, 0, 'back', 200, 10_00), place(2, 0, 'lay', 200, 10_00));
+
+    const deltas = model.deltasAfter(MARKET, before?.seq ?? -1);
+    expect(deltas?.length).toBe(4);
+    const traded = new Map((before?.traded ?? []).map((runner) => [runner.runnerIndex, runner]));
+    let matchedMinor = before?.matchedMinor ?? -1;
+    for (const delta of deltas ?? []) {
+      for (const runner of delta.traded ?? []) traded.set(runner.runnerIndex, runner);
+      matchedMinor = delta.matchedMinor ?? matchedMinor;
+    }
+    const now = model.snapshot(MARKET);
+    expect([...traded.values()]).toEqual(now?.traded);
+    expect(matchedMinor).toBe(now?.matchedMinor);
+    expect(now?.traded[2]).toEqual({ runnerIndex: 2, lastPriceTicks: 120, matchedMinor: 30_00 });
+    expect(now?.matchedMinor).toBe(40_00);
+  });
+
+  it('keeps what a market traded when the engine state is taken again', () => {
+    const { engine, model } = started();
+    apply(engine, model, place(1, 0, 'lay', 150, 10_00), place(2, 0, 'back', 150, 10_00));
+    model.init(engine.view);
+    expect(model.snapshot(MARKET)?.traded[0]).toEqual({ runnerIndex: 0, lastPriceTicks: 150, matchedMinor: 10_00 });
+    expect(model.snapshot(MARKET)?.matchedMinor).toBe(10_00);
+  });
+
+  it('counts matches in the frame that created the market', () => {
+    const engine = new Engine();
+    const model = new MarketReadModel(16, () => 0);
+    model.init(engine.view);
+    model.applyFrame(engine.frame(
+      { type: 'OpenAccount', accountId: 1 },
+      { type: 'OpenAccount', accountId: 2 },
+      { type: 'Deposit', accountId: 1, transferId: 't1', amountMinor: 1_000_00 },
+      { type: 'Deposit', accountId: 2, transferId: 't2', amountMinor: 1_000_00 },
+      { type: 'CreateMarket', marketId: MARKET, runnerCount: 2 },
+      place(1, 1, 'lay', 100, 6_00),
+      place(2, 1, 'back', 100, 6_00),
+    ), engine.view);
+    expect(model.snapshot(MARKET)?.traded).toEqual([untraded(0), { runnerIndex: 1, lastPriceTicks: 100, matchedMinor: 6_00 }]);
+    expect(model.snapshot(MARKET)?.matchedMinor).toBe(6_00);
+  });
+});
