@@ -203,14 +203,15 @@ describe('order stream', () => {
 
 describe('cancel-on-disconnect', () => {
   it('cancels the account\'s orders when it does not reconnect within the grace, and reports it on the next connect', async () => {
-    const client = await connect(3, { cancelOnDisconnectMs: 150 });
-    expect(client.hello.cancelOnDisconnectMs).toBe(150);
+    // The grace leaves a wide margin over the checks before it ends (a loaded machine is slow).
+    const client = await connect(3, { cancelOnDisconnectMs: 1_000 });
+    expect(client.hello.cancelOnDisconnectMs).toBe(1_000);
     const placed = (await client.place({ clientOrderId: 'cod-1', marketId: MARKET, runnerIndex: 1, side: 'back', priceTicks: 300, stakeMinor: 2_00 })).results[0];
     const orderId = placed?.status === 'accepted' ? placed.orderId : -1;
     client.close();
     await sleep(40);
     expect(h.partition.core.openOrders().some((o) => o.orderId === orderId)).toBe(true);
-    for (let i = 0; i < 200 && h.partition.core.openOrders().some((o) => o.orderId === orderId); i++) await sleep(10);
+    for (let i = 0; i < 1_000 && h.partition.core.openOrders().some((o) => o.orderId === orderId); i++) await sleep(10);
     expect(h.partition.core.openOrders().some((o) => o.orderId === orderId)).toBe(false);
     const raw = await TestClient.token(h.url, 3);
     const report = await raw.next((m) => m.type === 'cancel_on_disconnect_report');
@@ -220,13 +221,13 @@ describe('cancel-on-disconnect', () => {
 
   it('keeps the orders when the account reconnects within the grace (set by message)', async () => {
     const client = await connect(3);
-    await client.setCancelOnDisconnect(300);
+    await client.setCancelOnDisconnect(1_500);
     const placed = (await client.place({ clientOrderId: 'cod-2', marketId: MARKET, runnerIndex: 1, side: 'back', priceTicks: 301, stakeMinor: 2_00 })).results[0];
     const orderId = placed?.status === 'accepted' ? placed.orderId : -1;
     client.close();
     await sleep(50);
     const again = await connect(3);
-    await sleep(400);
+    await sleep(1_800);
     expect(h.partition.core.openOrders().some((o) => o.orderId === orderId)).toBe(true);
     again.close();
   });
