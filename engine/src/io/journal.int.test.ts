@@ -169,13 +169,13 @@ describe.each([fileAdapter(), redisAdapter()])('the journal contract: $name', (a
 
   it('fences off a zombie: once a new leader acquired, appends with the old epoch reject with FencedError', async () => {
     const partition = newPartition();
-    const old = await lead(partition, 400);
+    const old = await lead(partition, 1_500);
     await old.journal.append(frame(1, 2, old.epoch));
 
     // The old leader stalls past its lease; a new leader takes over with a greater epoch.
     const next = await adapter.leadership(partition, 10_000);
     expect(await next.acquire()).toBeNull();
-    await sleep(500);
+    await sleep(1_600);
     const nextEpoch = await next.acquire();
     expect(nextEpoch).not.toBeNull();
     expect(nextEpoch ?? 0).toBeGreaterThan(old.epoch);
