@@ -191,9 +191,10 @@ export async function buildApp(deps: AppDeps): Promise<RestApp> {
   profileRoutes(app, services);
   adminCatalogRoutes(app, services);
   adminUserRoutes(app, services);
-  historyRoutes(app, services, new LedgerHistory(deps.ledgerPool ?? deps.readPool ?? deps.pool));
+  const disputeWindowMs = deps.disputeWindowMs ?? DISPUTE_WINDOW_MS_DEFAULT;
+  historyRoutes(app, services, new LedgerHistory(deps.ledgerPool ?? deps.readPool ?? deps.pool), disputeWindowMs);
   disputeRoutes(app, services, new DisputeStore(deps.pool, deps.ledgerPool ?? deps.pool), {
-    windowMs: deps.disputeWindowMs ?? DISPUTE_WINDOW_MS_DEFAULT,
+    windowMs: disputeWindowMs,
     now: deps.now ?? Date.now,
   });
   adminSystemRoutes(app, services, system);

@@ -142,6 +142,10 @@ describe('GET /v1/account/history', () => {
       [82, -10_00, 0, -10_00],
       [80, -20_00, 0, -20_00],
     ]);
+    // Each result may be disputed for the window (72 hours by default) after it reached the ledger.
+    for (const market of franks) {
+      expect(Date.parse(market['disputeOpenUntil'] as string) - Date.parse(market['settledAt'] as string)).toBe(72 * 3_600_000);
+    }
     // Grace sees only market 82, which she won as the layer: +10.00, less 0.50 commission.
     expect((await settled(grace)).map((market) => [market.marketId, market.grossMinor, market.commissionMinor, market.netMinor])).toEqual([[82, 10_00, 50, 9_50]]);
     const wallet = (await h.app.inject({ method: 'GET', url: '/v1/account', headers: grace.headers })).json() as { balanceMinor: number };

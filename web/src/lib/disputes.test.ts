@@ -2,8 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { disputableMarkets, disputeMessageFor, type Dispute } from './disputes';
 import type { SettledMarket } from './types';
 
+const WINDOW_MS = 72 * 3_600_000;
+
 function settled(marketId: number, settledAt: string): SettledMarket {
-  return { marketId, outcome: 'settled', winners: [], commissionBps: 500, settledAt, resettled: false, grossMinor: 0, commissionMinor: 0, netMinor: 0 };
+  const disputeOpenUntil = new Date(Date.parse(settledAt) + WINDOW_MS).toISOString();
+  return { marketId, outcome: 'settled', winners: [], commissionBps: 500, settledAt, disputeOpenUntil, resettled: false, grossMinor: 0, commissionMinor: 0, netMinor: 0 };
 }
 
 function dispute(marketId: number, status: Dispute['status']): Dispute {
@@ -23,9 +26,12 @@ function dispute(marketId: number, status: Dispute['status']): Dispute {
 }
 
 describe('disputes', () => {
-  it('offers settled markets without an open dispute, newest result first', () => {
+  it('offers settled markets without an open dispute whose window is open, newest result first', () => {
     const markets = [settled(1, '2026-01-01T00:00:00Z'), settled(2, '2026-01-03T00:00:00Z'), settled(3, '2026-01-02T00:00:00Z')];
-    expect(disputableMarkets(markets, [dispute(2, 'open'), dispute(3, 'upheld')]).map((market) => market.marketId)).toEqual([3, 1]);
+    const nowMs = Date.parse('2026-01-03T12:00:00Z');
+    expect(disputableMarkets(markets, [dispute(2, 'open'), dispute(3, 'upheld')], nowMs).map((market) => market.marketId)).toEqual([3, 1]);
+    // Market 1's window (72 hours from its result) has closed a day later.
+    expect(disputableMarkets(markets, [], nowMs + 24 * 3_600_000).map((market) => market.marketId)).toEqual([2, 3]);
   });
 
   it('has a sentence for each refusal of a dispute and falls back to the common messages', () => {

@@ -45,8 +45,10 @@ export function disputeMessageFor(code: string, serverMessage?: string): string 
   return DISPUTE_MESSAGES[code] ?? messageFor(code, serverMessage);
 }
 
-/** Settled and void markets the account has no open dispute on, newest result first. */
-export function disputableMarkets(settled: readonly SettledMarket[], disputes: readonly Dispute[]): SettledMarket[] {
+/** Settled and void markets whose dispute window is still open and that have no open dispute of the account, newest result first. */
+export function disputableMarkets(settled: readonly SettledMarket[], disputes: readonly Dispute[], nowMs: number): SettledMarket[] {
   const open = new Set(disputes.filter((dispute) => dispute.status === 'open').map((dispute) => dispute.marketId));
-  return settled.filter((market) => !open.has(market.marketId)).sort((a, b) => Date.parse(b.settledAt) - Date.parse(a.settledAt));
+  return settled
+    .filter((market) => !open.has(market.marketId) && Date.parse(market.disputeOpenUntil) > nowMs)
+    .sort((a, b) => Date.parse(b.settledAt) - Date.parse(a.settledAt));
 }

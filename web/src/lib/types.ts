@@ -48,6 +48,8 @@ export interface SettledMarket {
   readonly winners: ReadonlyArray<{ readonly runnerIndex: number; readonly factorNumerator: number; readonly factorDenominator: number }> | null;
   readonly commissionBps: number | null;
   readonly settledAt: string;
+  /** The end of the window in which this result may be disputed. */
+  readonly disputeOpenUntil: string;
   /** Resettled (or un-voided) since; the figures are as they stand now. */
   readonly resettled: boolean;
   readonly grossMinor: number;

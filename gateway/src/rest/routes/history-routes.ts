@@ -45,6 +45,7 @@ const SettlementList = object({
       ], { description: 'The winning runners with their dead-heat factors; null for a void.' }),
       commissionBps: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
       settledAt: Type.String({ format: 'date-time', description: 'When the market was settled, or last resettled.' }),
+      disputeOpenUntil: Type.String({ format: 'date-time', description: 'The end of the window in which the account may dispute this result (POST /v1/account/disputes).' }),
       resettled: Type.Boolean({ description: 'Resettled (or un-voided) since; the figures are as they stand now.' }),
       grossMinor: Type.Integer({ description: 'The account\'s result on the market before commission (negative for a loss).' }),
       commissionMinor: Type.Integer({ minimum: 0, description: 'Commission charged on the net winnings.' }),
@@ -53,7 +54,7 @@ const SettlementList = object({
   ),
 });
 
-export function historyRoutes(app: RestApp, services: Services, history: LedgerHistory): void {
+export function historyRoutes(app: RestApp, services: Services, history: LedgerHistory, disputeWindowMs: number): void {
   app.get('/v1/account/history', {
     preHandler: requireAuth(services),
     schema: {
@@ -89,7 +90,8 @@ export function historyRoutes(app: RestApp, services: Services, history: LedgerH
   }, async (request) => {
     const { limit } = request.query;
     try {
-      return { markets: await history.settledMarkets(principalOf(request).accountId, { limit: limit === undefined ? 50 : Number(limit) }) };
+      const markets = await history.settledMarkets(principalOf(request).accountId, { limit: limit === undefined ? 50 : Number(limit) });
+      return { markets: markets.map((market) => ({ ...market, disputeOpenUntil: new Date(Date.parse(market.settledAt) + disputeWindowMs).toISOString() })) };
     } catch (error) {
       if (error instanceof LedgerUnavailableError) throw new ApiError('ledger_unavailable');
       throw error;
