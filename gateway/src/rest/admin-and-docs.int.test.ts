@@ -49,6 +49,21 @@ describe('admin routes', () => {
     expect(h.readModels.markets.has(50)).toBe(false);
   });
 
+  it('every admin route of the OpenAPI document refuses a bettor (403) and no token (401) before it reads the body', async () => {
+    const doc = (await h.app.inject({ method: 'GET', url: '/docs/json' })).json() as { paths: Record<string, Record<string, unknown>> };
+    const routes = Object.entries(doc.paths)
+      .filter(([path]) => path.startsWith('/v1/admin'))
+      .flatMap(([path, operations]) => Object.keys(operations).map((method) => [method.toUpperCase(), path.replace(/\{[^}]+\}/g, '1')] as const));
+    expect(routes.length).toBeGreaterThan(30);
+    for (const [method, url] of routes) {
+      const body = method === 'GET' ? {} : { payload: { unexpected: 'field' } };
+      const refused = await h.app.inject({ method: method as 'GET', url, headers: bettor.headers, ...body });
+      expect({ method, url, status: refused.statusCode }).toEqual({ method, url, status: 403 });
+      expect(refused.json()).toMatchObject({ error: { code: 'forbidden' } });
+      expect({ method, url, status: (await h.app.inject({ method: method as 'GET', url, ...body })).statusCode }).toEqual({ method, url, status: 401 });
+    }
+  });
+
   it('create, suspend and resume a market; orders are refused while it is suspended', async () => {
     const created = await h.app.inject({ method: 'POST', url: '/v1/admin/markets', headers: admin.headers, payload: { marketId: 50, runnerCount: 3, commissionBps: 200 } });
     expect(created.statusCode).toBe(201);

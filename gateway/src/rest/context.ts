@@ -69,7 +69,7 @@ export function principalOf(request: FastifyRequest): RestPrincipal {
   return request.principal;
 }
 
-/** preHandler: a Bearer access token or an X-Api-Key; anything else is 401. */
+/** preValidation (before the body is checked): a Bearer access token or an X-Api-Key; anything else is 401. */
 export function requireAuth(services: Services) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const authorization = request.headers.authorization;
@@ -88,7 +88,7 @@ export function requireAuth(services: Services) {
   };
 }
 
-/** preHandler after requireAuth: refuses other roles with 403. */
+/** After requireAuth, before the body is checked: refuses other roles with 403. */
 export function requireRole(...roles: Role[]) {
   return async (request: FastifyRequest): Promise<void> => {
     if (!roles.includes(principalOf(request).role)) throw new ApiError('forbidden');

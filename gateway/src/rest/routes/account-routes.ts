@@ -16,7 +16,7 @@ export function accountRoutes(app: RestApp, services: Services, testDeposits: bo
   const auth = requireAuth(services);
 
   app.get('/v1/account', {
-    preHandler: auth,
+    preValidation: auth,
     schema: {
       tags: ['account'],
       summary: 'The balance, exposure (worst case of open orders and matched bets) and available balance',
@@ -28,7 +28,7 @@ export function accountRoutes(app: RestApp, services: Services, testDeposits: bo
 
   if (!testDeposits) return;
   app.post('/v1/deposits/test', {
-    preHandler: auth,
+    preValidation: auth,
     schema: {
       tags: ['account'],
       summary: 'TEST ONLY (no Stripe configured): credit play money to the account',

@@ -42,12 +42,12 @@ function parameters(body: { betDelayMs?: number; commissionBps?: number; minStak
 }
 
 export function adminCatalogRoutes(app: RestApp, services: Services): void {
-  const preHandler = [requireAuth(services), requireRole('admin')];
+  const adminOnly = [requireAuth(services), requireRole('admin')];
   const errors = errorResponses(400, 401, 403, 404, 409, 422, 503);
   const actor = (request: FastifyRequest, reason: string): Actor => ({ accountId: principalOf(request).accountId, reason });
 
   app.post('/v1/admin/catalog/events', {
-    preHandler,
+    preValidation: adminOnly,
     schema: {
       tags: ['admin'],
       summary: 'Create an event with its markets; they are created in the engine at once',
@@ -74,7 +74,7 @@ export function adminCatalogRoutes(app: RestApp, services: Services): void {
   });
 
   app.patch('/v1/admin/catalog/events/:eventId', {
-    preHandler,
+    preValidation: adminOnly,
     schema: { tags: ['admin'], summary: 'Reschedule (before the start) or rename an event', security: SECURED, params: EventParams, body: UpdateEventBody, response: { 200: CatalogEventDetail, ...errors } },
   }, async (request) => {
     const eventId = Number(request.params.eventId);
@@ -88,7 +88,7 @@ export function adminCatalogRoutes(app: RestApp, services: Services): void {
   });
 
   app.post('/v1/admin/catalog/events/:eventId/result', {
-    preHandler,
+    preValidation: adminOnly,
     schema: {
       tags: ['admin'],
       summary: 'Record an event\'s result: finished with the score (its markets are closed and settled from it), postponed or abandoned (its markets are voided)',
@@ -109,7 +109,7 @@ export function adminCatalogRoutes(app: RestApp, services: Services): void {
   });
 
   app.post('/v1/admin/catalog/events/:eventId/markets', {
-    preHandler,
+    preValidation: adminOnly,
     schema: { tags: ['admin'], summary: 'Add a market of a type the event does not have yet', security: SECURED, params: EventParams, body: AddMarketBody, response: { 200: CatalogMarketDetail, 201: CatalogMarketDetail, ...errors } },
   }, async (request, reply) => {
     const body = request.body;
@@ -118,7 +118,7 @@ export function adminCatalogRoutes(app: RestApp, services: Services): void {
   });
 
   app.patch('/v1/admin/catalog/markets/:marketId', {
-    preHandler,
+    preValidation: adminOnly,
     schema: {
       tags: ['admin'],
       summary: 'Change a catalog market\'s bet delay (applied at once in play), or, before the engine market exists, its commission, minimum stake and persistence',
@@ -134,7 +134,7 @@ export function adminCatalogRoutes(app: RestApp, services: Services): void {
   });
 
   app.post('/v1/admin/catalog/markets/:marketId/result', {
-    preHandler,
+    preValidation: adminOnly,
     schema: {
       tags: ['admin'],
       summary: 'Settle one catalog market with explicit winners and dead-heat factors (it is closed first)',
@@ -151,7 +151,7 @@ export function adminCatalogRoutes(app: RestApp, services: Services): void {
   });
 
   app.post('/v1/admin/catalog/feeds', {
-    preHandler,
+    preValidation: adminOnly,
     bodyLimit: FEED_BODY_BYTES_MAX,
     schema: {
       tags: ['admin'],
@@ -193,7 +193,7 @@ export function adminCatalogRoutes(app: RestApp, services: Services): void {
   }
 
   app.get('/v1/admin/markets/:marketId/risk', {
-    preHandler,
+    preValidation: adminOnly,
     schema: {
       tags: ['admin'],
       summary: 'A market\'s liability per outcome (what users stand to win or lose in each result), money per runner (matched and unmatched), and its most exposed accounts',
@@ -225,7 +225,7 @@ export function adminCatalogRoutes(app: RestApp, services: Services): void {
   });
 
   app.get('/v1/admin/risk', {
-    preHandler,
+    preValidation: adminOnly,
     schema: {
       tags: ['admin'],
       summary: 'Markets by total exposure, and the accounts with the most exposure over all markets',

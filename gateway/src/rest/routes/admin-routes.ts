@@ -25,7 +25,7 @@ import { accountOf } from './account-routes.js';
 import { marketSummary } from './market-routes.js';
 
 export function adminRoutes(app: RestApp, services: Services): void {
-  const preHandler = [requireAuth(services), requireRole('admin')];
+  const adminOnly = [requireAuth(services), requireRole('admin')];
   const errors = errorResponses(400, 401, 403, 404, 409, 422, 503);
 
   /** Submits a market command, audits it (also when refused) and answers the market's summary. */
@@ -54,7 +54,7 @@ export function adminRoutes(app: RestApp, services: Services): void {
   }
 
   app.post('/v1/admin/markets', {
-    preHandler,
+    preValidation: adminOnly,
     schema: { tags: ['admin'], summary: 'Create a market', security: SECURED, body: CreateMarketBody, response: { 201: MarketSummary, ...errors } },
   }, async (request, reply) => {
     const commissionBps = request.body.commissionBps ?? (await services.platformConfig.current()).defaultCommissionBps;
@@ -63,7 +63,7 @@ export function adminRoutes(app: RestApp, services: Services): void {
 
   const transition = (path: string, summary: string, command: (marketId: MarketId) => Command & { marketId: MarketId }) =>
     app.post(`/v1/admin/markets/:marketId/${path}`, {
-      preHandler,
+      preValidation: adminOnly,
       schema: { tags: ['admin'], summary, security: SECURED, params: MarketParams, body: ReasonBody, response: { 200: MarketSummary, ...errors } },
     }, async (request) => {
       const marketId = marketIdOf(request.params.marketId);
@@ -75,7 +75,7 @@ export function adminRoutes(app: RestApp, services: Services): void {
   transition('close', 'Close a market to betting (open orders are cancelled); it awaits settlement', (marketId) => ({ type: 'CloseMarket', marketId }));
 
   app.post('/v1/admin/markets/:marketId/in-play', {
-    preHandler,
+    preValidation: adminOnly,
     schema: {
       tags: ['admin'],
       summary: 'Turn a market in-play: LAPSE orders are cancelled and the bet delay applies from now on',
@@ -90,7 +90,7 @@ export function adminRoutes(app: RestApp, services: Services): void {
   });
 
   app.post('/v1/admin/markets/:marketId/bet-delay', {
-    preHandler,
+    preValidation: adminOnly,
     schema: { tags: ['admin'], summary: 'Change an in-play market\'s bet delay', security: SECURED, params: MarketParams, body: BetDelayBody, response: { 200: MarketSummary, ...errors } },
   }, async (request) => {
     const marketId = marketIdOf(request.params.marketId);
@@ -98,7 +98,7 @@ export function adminRoutes(app: RestApp, services: Services): void {
   });
 
   app.post('/v1/admin/markets/:marketId/settle', {
-    preHandler,
+    preValidation: adminOnly,
     schema: {
       tags: ['admin'],
       summary: 'Settle a market: the winners, each with its dead-heat factor (1/1 for an outright winner); runners not listed lose',
@@ -118,7 +118,7 @@ export function adminRoutes(app: RestApp, services: Services): void {
   });
 
   app.post('/v1/admin/markets/:marketId/void', {
-    preHandler,
+    preValidation: adminOnly,
     schema: { tags: ['admin'], summary: 'Void a market: every matched bet is returned and open orders are cancelled', security: SECURED, params: MarketParams, body: ReasonBody, response: { 200: MarketSummary, ...errors } },
   }, async (request) => {
     const marketId = marketIdOf(request.params.marketId);
@@ -126,7 +126,7 @@ export function adminRoutes(app: RestApp, services: Services): void {
   });
 
   app.get('/v1/admin/audit', {
-    preHandler,
+    preValidation: adminOnly,
     schema: { tags: ['admin'], summary: 'The audit log, newest first', security: SECURED, querystring: AuditQuery, response: { 200: AuditList, ...errors } },
   }, async (request) => {
     const query = request.query;
@@ -142,7 +142,7 @@ export function adminRoutes(app: RestApp, services: Services): void {
   });
 
   app.get('/v1/admin/accounts/:accountId', {
-    preHandler,
+    preValidation: adminOnly,
     schema: { tags: ['admin'], summary: 'Any account\'s balance, exposure and available balance', security: SECURED, params: UserParams, response: { 200: Account, ...errors } },
   }, async (request) => {
     const accountId = Number(request.params.accountId);
@@ -151,7 +151,7 @@ export function adminRoutes(app: RestApp, services: Services): void {
   });
 
   app.post('/v1/admin/users/:accountId/role', {
-    preHandler,
+    preValidation: adminOnly,
     schema: { tags: ['admin'], summary: 'Set a user\'s role (effective at its next token refresh)', security: SECURED, params: UserParams, body: RoleBody, response: { 200: RegisteredUser, ...errors } },
   }, async (request) => {
     const accountId = Number(request.params.accountId);

@@ -33,7 +33,7 @@ const SystemHealth = object({
 
 export function adminSystemRoutes(app: RestApp, services: Services, stats: SystemStats): void {
   app.get('/v1/admin/system', {
-    preHandler: [requireAuth(services), requireRole('admin')],
+    preValidation: [requireAuth(services), requireRole('admin')],
     schema: {
       tags: ['admin'],
       summary: 'System health (engine and ledger lag, connected clients, error rates) and exposure and matched volume over time',

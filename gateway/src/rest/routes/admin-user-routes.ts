@@ -122,11 +122,11 @@ function accountIdOf(text: string): AccountId {
 }
 
 export function adminUserRoutes(app: RestApp, services: Services): void {
-  const preHandler = [requireAuth(services), requireRole('admin')];
+  const adminOnly = [requireAuth(services), requireRole('admin')];
   const errors = errorResponses(400, 401, 403, 404, 409, 422, 503);
 
   app.get('/v1/admin/users', {
-    preHandler,
+    preValidation: adminOnly,
     schema: {
       tags: ['admin'],
       summary: 'Search users by email or name substring or account id, optionally by status, KYC state and role; in account id order, paged',
@@ -150,7 +150,7 @@ export function adminUserRoutes(app: RestApp, services: Services): void {
   });
 
   app.get('/v1/admin/users/:accountId', {
-    preHandler,
+    preValidation: adminOnly,
     schema: {
       tags: ['admin'],
       summary: 'One user: status, role, trading limits, profile with KYC and responsible-gambling limits, balance and exposure, and the newest audit entries about it',
@@ -173,7 +173,7 @@ export function adminUserRoutes(app: RestApp, services: Services): void {
 
   const statusRoute = (path: string, status: AccountStatus, summary: string) =>
     app.post(`/v1/admin/users/:accountId/${path}`, {
-      preHandler,
+      preValidation: adminOnly,
       schema: { tags: ['admin'], summary, security: SECURED, params: UserParams, body: ReasonBody, response: { 200: UserSummaryBody, ...errors } },
     }, async (request) => {
       const accountId = accountIdOf(request.params.accountId);
@@ -184,7 +184,7 @@ export function adminUserRoutes(app: RestApp, services: Services): void {
   statusRoute('reactivate', 'active', 'Reactivate a suspended or frozen user: trading and withdrawals are allowed again');
 
   app.put('/v1/admin/users/:accountId/limits', {
-    preHandler,
+    preValidation: adminOnly,
     schema: {
       tags: ['admin'],
       summary: 'Set a user\'s trading limits (largest stake, largest exposure per market, open-order cap), enforced by the engine on every order',
@@ -200,12 +200,12 @@ export function adminUserRoutes(app: RestApp, services: Services): void {
   });
 
   app.get('/v1/admin/config', {
-    preHandler,
+    preValidation: adminOnly,
     schema: { tags: ['admin'], summary: 'The platform configuration in force', security: SECURED, querystring: NoQuery, response: { 200: ConfigVersionBody, ...errors } },
   }, async () => configView(await services.platformConfig.current()));
 
   app.get('/v1/admin/config/history', {
-    preHandler,
+    preValidation: adminOnly,
     schema: { tags: ['admin'], summary: 'Every version of the platform configuration, newest first', security: SECURED, querystring: ConfigHistoryQuery, response: { 200: ConfigHistoryBody, ...errors } },
   }, async (request) => {
     const versions = await services.platformConfig.history({
@@ -216,7 +216,7 @@ export function adminUserRoutes(app: RestApp, services: Services): void {
   });
 
   app.put('/v1/admin/config', {
-    preHandler,
+    preValidation: adminOnly,
     schema: {
       tags: ['admin'],
       summary: 'Publish a new version of the platform configuration (default commission, default account limits, feature flags); it applies at once',

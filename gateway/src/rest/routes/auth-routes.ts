@@ -108,7 +108,7 @@ export function authRoutes(app: RestApp, services: Services): void {
   });
 
   app.post('/v1/api-keys', {
-    preHandler: [requireAuth(services), requireRole(...API_KEY_ROLES)],
+    preValidation: [requireAuth(services), requireRole(...API_KEY_ROLES)],
     schema: {
       tags: ['auth'],
       summary: 'Create an API key for the WebSocket and REST APIs (market makers); the key is shown once',
@@ -122,7 +122,7 @@ export function authRoutes(app: RestApp, services: Services): void {
   });
 
   app.delete('/v1/api-keys/:apiKeyId', {
-    preHandler: [requireAuth(services)],
+    preValidation: [requireAuth(services)],
     schema: {
       tags: ['auth'],
       summary: 'Revoke one of the account\'s API keys',

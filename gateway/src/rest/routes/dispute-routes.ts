@@ -120,7 +120,7 @@ export function disputeRoutes(app: RestApp, services: Services, disputes: Disput
   }
 
   app.post('/v1/admin/markets/:marketId/resettle', {
-    preHandler: admin,
+    preValidation: admin,
     schema: {
       tags: ['admin'],
       summary: 'Resettle a settled or void market: new winners (a void market is un-voided), or winners null to void a settled market',
@@ -150,7 +150,7 @@ export function disputeRoutes(app: RestApp, services: Services, disputes: Disput
   // ----- The account's disputes ----------------------------------------------------------------
 
   app.post('/v1/account/disputes', {
-    preHandler: authenticated,
+    preValidation: authenticated,
     schema: {
       tags: ['account'],
       summary: 'Dispute the result of a settled or void market the account had matched bets on, within the dispute window after the result',
@@ -183,12 +183,12 @@ export function disputeRoutes(app: RestApp, services: Services, disputes: Disput
   });
 
   app.get('/v1/account/disputes', {
-    preHandler: authenticated,
+    preValidation: authenticated,
     schema: { tags: ['account'], summary: 'The account\'s disputes and their status, newest first', security: SECURED, querystring: AccountDisputeQuery, response: { 200: DisputeList, ...errors } },
   }, async (request) => ({ disputes: await disputes.ofAccount(principalOf(request).accountId, limitOf(request.query.limit)) }));
 
   app.get('/v1/account/disputes/:disputeId', {
-    preHandler: authenticated,
+    preValidation: authenticated,
     schema: { tags: ['account'], summary: 'One of the account\'s disputes (another account\'s is 404)', security: SECURED, params: DisputeParams, response: { 200: DisputeOut, ...errors } },
   }, async (request) => {
     const dispute = await disputes.byId(disputeIdOf(request.params.disputeId));
@@ -199,7 +199,7 @@ export function disputeRoutes(app: RestApp, services: Services, disputes: Disput
   // ----- Admin --------------------------------------------------------------------------------------
 
   app.get('/v1/admin/disputes', {
-    preHandler: admin,
+    preValidation: admin,
     schema: { tags: ['admin'], summary: 'Disputes, oldest first; open ones unless status says otherwise', security: SECURED, querystring: DisputeListQuery, response: { 200: DisputeList, ...errors } },
   }, async (request) => {
     const status = request.query.status ?? 'open';
@@ -207,7 +207,7 @@ export function disputeRoutes(app: RestApp, services: Services, disputes: Disput
   });
 
   app.post('/v1/admin/disputes/:disputeId/resolve', {
-    preHandler: admin,
+    preValidation: admin,
     schema: {
       tags: ['admin'],
       summary: 'Resolve an open dispute: uphold the result, or resettle the market with the given winners (null voids it)',

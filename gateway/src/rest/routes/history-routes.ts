@@ -56,7 +56,7 @@ const SettlementList = object({
 
 export function historyRoutes(app: RestApp, services: Services, history: LedgerHistory, disputeWindowMs: number): void {
   app.get('/v1/account/history', {
-    preHandler: requireAuth(services),
+    preValidation: requireAuth(services),
     schema: {
       tags: ['account'],
       summary: 'The wallet history from the ledger: each transaction with its change to available, held and escrow',
@@ -79,7 +79,7 @@ export function historyRoutes(app: RestApp, services: Services, history: LedgerH
   });
 
   app.get('/v1/account/settlements', {
-    preHandler: requireAuth(services),
+    preValidation: requireAuth(services),
     schema: {
       tags: ['account'],
       summary: 'The caller\'s settled and void markets from the ledger, newest first, as they stand after any resettlement: the result, gross profit or loss, commission and net of each',

@@ -34,14 +34,14 @@ export function marketRoutes(app: RestApp, services: Services): void {
   const auth = requireAuth(services);
 
   app.get('/v1/markets', {
-    preHandler: auth,
+    preValidation: auth,
     schema: { tags: ['markets'], summary: 'Every market with its status and best prices', security: SECURED, querystring: NoQuery, response: { 200: MarketList, ...errorResponses(401) } },
   }, async () => ({
     markets: services.readModels.markets.marketIds().flatMap((marketId) => marketSummary(services, marketId) ?? []),
   }));
 
   app.get('/v1/markets/:marketId', {
-    preHandler: auth,
+    preValidation: auth,
     schema: {
       tags: ['markets'],
       summary: 'One market with its status and best prices',

@@ -13,7 +13,7 @@ export function orderRoutes(app: RestApp, services: Services): void {
   const auth = requireAuth(services);
 
   app.get('/v1/orders', {
-    preHandler: auth,
+    preValidation: auth,
     schema: {
       tags: ['orders'],
       summary: 'The account\'s open orders and its recently closed ones',
@@ -30,7 +30,7 @@ export function orderRoutes(app: RestApp, services: Services): void {
 
   app.post('/v1/orders', {
     ...tracedRoute(services.tracer, 'POST /v1/orders'),
-    preHandler: auth,
+    preValidation: auth,
     schema: {
       tags: ['orders'],
       summary: 'Place an order; answered once the engine journaled it',
@@ -62,7 +62,7 @@ export function orderRoutes(app: RestApp, services: Services): void {
 
   app.delete('/v1/orders/:orderId', {
     ...tracedRoute(services.tracer, 'DELETE /v1/orders/:orderId'),
-    preHandler: auth,
+    preValidation: auth,
     schema: {
       tags: ['orders'],
       summary: 'Cancel one of the account\'s open orders',

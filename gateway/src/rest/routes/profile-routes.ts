@@ -104,17 +104,17 @@ export function profileRoutes(app: RestApp, services: Services): void {
   const own = (request: Parameters<typeof principalOf>[0]) => principalOf(request).accountId;
 
   app.get('/v1/account/profile', {
-    preHandler: auth,
+    preValidation: auth,
     schema: { tags: ['account'], summary: 'The profile, preferences, KYC state and responsible-gambling limits', security: SECURED, querystring: NoQuery, response: { 200: ProfileBody, ...errors } },
   }, async (request) => profileView(await services.profiles.get(own(request))));
 
   app.patch('/v1/account/profile', {
-    preHandler: auth,
+    preValidation: auth,
     schema: { tags: ['account'], summary: 'Change the profile and preferences', security: SECURED, body: PatchProfileBody, response: { 200: ProfileBody, ...errors } },
   }, async (request) => profileView(await services.profiles.update(own(request), request.body)));
 
   app.post('/v1/account/kyc/documents', {
-    preHandler: auth,
+    preValidation: auth,
     schema: {
       tags: ['account'],
       summary: 'Submit an identity document (its metadata); the account awaits review',
@@ -125,7 +125,7 @@ export function profileRoutes(app: RestApp, services: Services): void {
   }, async (request, reply) => reply.code(201).send(profileView(await services.profiles.submitDocument(own(request), request.body))));
 
   app.put('/v1/account/limits/deposit', {
-    preHandler: auth,
+    preValidation: auth,
     schema: {
       tags: ['account'],
       summary: 'Set the deposit limit per rolling day, week or month: a lower one applies at once, a higher one (or none) after 24 hours',
@@ -136,7 +136,7 @@ export function profileRoutes(app: RestApp, services: Services): void {
   }, async (request) => profileView(await services.profiles.setDepositLimit(own(request), request.body.limit)));
 
   app.put('/v1/account/limits/loss', {
-    preHandler: auth,
+    preValidation: auth,
     schema: {
       tags: ['account'],
       summary: 'Set the loss limit per period, enforced by the engine on every order: a lower one applies at once, a higher one (or none) after 24 hours',
@@ -147,7 +147,7 @@ export function profileRoutes(app: RestApp, services: Services): void {
   }, async (request) => profileView(await services.profiles.setLossLimit(own(request), request.body.limit)));
 
   app.post('/v1/account/self-exclusion', {
-    preHandler: auth,
+    preValidation: auth,
     schema: {
       tags: ['account'],
       summary: 'Exclude the account for a number of days: open orders are cancelled, deposits and any order adding risk are refused; it cannot be shortened',
@@ -160,12 +160,12 @@ export function profileRoutes(app: RestApp, services: Services): void {
   const admin = [auth, requireRole('admin')];
 
   app.get('/v1/admin/kyc', {
-    preHandler: admin,
+    preValidation: admin,
     schema: { tags: ['admin'], summary: 'Accounts awaiting a KYC review, oldest first', security: SECURED, querystring: NoQuery, response: { 200: KycQueue, ...errors } },
   }, async () => ({ profiles: (await services.profiles.pendingReviews(100)).map(profileView) }));
 
   app.get('/v1/admin/users/:accountId/profile', {
-    preHandler: admin,
+    preValidation: admin,
     schema: { tags: ['admin'], summary: 'Any account\'s profile, KYC state and limits', security: SECURED, params: UserParams, querystring: NoQuery, response: { 200: ProfileBody, ...errors } },
   }, async (request) => {
     const accountId = Number(request.params.accountId);
@@ -174,7 +174,7 @@ export function profileRoutes(app: RestApp, services: Services): void {
   });
 
   app.post('/v1/admin/users/:accountId/kyc', {
-    preHandler: admin,
+    preValidation: admin,
     schema: { tags: ['admin'], summary: 'Decide a pending KYC review: verified or rejected, with the reason (audited)', security: SECURED, params: UserParams, body: KycDecisionBody, response: { 200: ProfileBody, ...errors } },
   }, async (request) => {
     const accountId = Number(request.params.accountId);
