@@ -30,7 +30,10 @@ export async function startStack(options: { appendfsync: 'always' | 'everysec' }
   const postgres = await startPostgres();
   const dataDir = await mkdtemp(join(tmpdir(), 'bench-stack-'));
   const [httpPort, wsPort, enginePort] = [await freePort(), await freePort(), await freePort()];
-  const gateway = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'gateway', 'src', 'main.ts')], {
+  // BENCH_GATEWAY_CPU_PROF=<dir>: the gateway writes a V8 CPU profile there when it stops.
+  const profileDir = process.env['BENCH_GATEWAY_CPU_PROF'];
+  const profiling = profileDir === undefined || profileDir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+  const gateway = spawn(process.execPath, [...profiling, '--import', 'tsx', join(repoRoot, 'gateway', 'src', 'main.ts')], {
     cwd: repoRoot,
     env: {
       ...process.env,
@@ -54,8 +57,9 @@ export async function startStack(options: { appendfsync: 'always' | 'everysec' }
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const stop = async (): Promise<void> => {
+    const exited = new Promise((resolve) => gateway.once('exit', resolve));
     gateway.kill('SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, profiling.length > 0 ? 10_000 : 500))]);
     gateway.kill('SIGKILL');
     await redis.stop();
     await postgres.stop();

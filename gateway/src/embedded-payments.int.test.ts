@@ -24,6 +24,11 @@ interface Withdrawal {
   readonly notice?: string;
 }
 
+interface Answer {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+}
+
 interface HistoryEntry {
   readonly kind: string;
   readonly reference: string | null;
@@ -84,14 +89,14 @@ afterAll(async () => {
   if (dataDir !== '') rmSync(dataDir, { recursive: true, force: true });
 }, 30_000);
 
-async function call(method: string, path: string, options: { token?: string; key?: string; body?: unknown } = {}): Promise<{ status: number; body: any }> {
+async function call(method: string, path: string, options: { token?: string; key?: string; body?: unknown } = {}): Promise<Answer> {
   const headers: Record<string, string> = {};
   if (options.token !== undefined) headers['authorization'] = `Bearer ${options.token}`;
   if (options.key !== undefined) headers['idempotency-key'] = options.key;
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   const response = await fetch(`${api}${path}`, { method, headers, ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }) });
   const text = await response.text();
-  return { status: response.status, body: text === '' ? null : JSON.parse(text) };
+  return { status: response.status, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
 }
 
 /** A new bettor with `depositMinor` of test funds; resolves with its access token. */
@@ -100,20 +105,20 @@ async function bettor(name: string, depositMinor: number): Promise<string> {
   expect((await call('POST', '/v1/auth/register', { body: credentials })).status).toBe(201);
   const login = await call('POST', '/v1/auth/login', { body: credentials });
   expect(login.status).toBe(200);
-  const token = String(login.body.accessToken);
+  const token = String(login.body['accessToken']);
   expect((await call('POST', '/v1/deposits/test', { token, key: `seed-${name}`, body: { amountMinor: depositMinor } })).status).toBe(201);
   return token;
 }
 
-function withdraw(token: string, key: string, amountMinor: number): Promise<{ status: number; body: any }> {
+function withdraw(token: string, key: string, amountMinor: number): Promise<Answer> {
   return call('POST', '/v1/payments/withdrawals', { token, key, body: { amountMinor } });
 }
 
 async function availableMinor(token: string): Promise<number> {
   const account = await call('GET', '/v1/account', { token });
   expect(account.status).toBe(200);
-  expect(account.body.balanceMinor).toBe(account.body.availableMinor);
-  return Number(account.body.availableMinor);
+  expect(account.body['balanceMinor']).toBe(account.body['availableMinor']);
+  return Number(account.body['availableMinor']);
 }
 
 /** Polls until `read` gives `expected` (the ledger and the outbox follow the engine asynchronously). */
@@ -130,7 +135,7 @@ async function eventually<T>(read: () => Promise<T>, expected: T, timeoutMs = 20
 async function history(token: string): Promise<HistoryEntry[]> {
   const answer = await call('GET', '/v1/account/history?limit=200', { token });
   expect(answer.status).toBe(200);
-  return answer.body.entries as HistoryEntry[];
+  return answer.body['entries'] as HistoryEntry[];
 }
 
 /** The ledger's entries for the account, newest first, once they are `expected` ([kind, change to available] each). */
@@ -144,7 +149,7 @@ describe('withdrawals on the embedded default', () => {
     const token = await bettor('paid', 10_000);
     const answer = await withdraw(token, 'wd-paid', 3_000);
     expect(answer.status).toBe(201);
-    const withdrawal = answer.body as Withdrawal;
+    const withdrawal = answer.body as unknown as Withdrawal;
     expect(withdrawal).toMatchObject({ state: 'paid', amountMinor: 3_000, payoutId: `test_po_${withdrawal.withdrawalId}`, failureCode: null, test: true });
     expect(withdrawal.notice).toMatch(/^TEST WITHDRAWAL: .*nothing is sent to a bank/);
     expect(await availableMinor(token)).toBe(7_000);
@@ -169,7 +174,7 @@ describe('withdrawals on the embedded default', () => {
     expect(mismatch.body).toMatchObject({ error: { code: 'idempotency_key_mismatch' } });
     expect(await availableMinor(token)).toBe(7_500);
     const listed = await call('GET', '/v1/payments/withdrawals', { token });
-    expect((listed.body.withdrawals as Withdrawal[]).map((w) => [w.amountMinor, w.state])).toEqual([[2_500, 'paid']]);
+    expect((listed.body['withdrawals'] as Withdrawal[]).map((w) => [w.amountMinor, w.state])).toEqual([[2_500, 'paid']]);
     await ledgerEntries(token, [['withdrawal', -2_500], ['deposit', 10_000]]);
   });
 
@@ -177,7 +182,7 @@ describe('withdrawals on the embedded default', () => {
     const token = await bettor('failing', 10_000);
     const answer = await withdraw(token, 'wd-fail', 4_013);
     expect(answer.status).toBe(201);
-    const withdrawal = answer.body as Withdrawal;
+    const withdrawal = answer.body as unknown as Withdrawal;
     expect(withdrawal).toMatchObject({ state: 'failed', amountMinor: 4_013, payoutId: null, failureCode: 'test_payout_failed', test: true });
     await eventually(() => availableMinor(token), 10_000);
     const entries = await ledgerEntries(token, [['deposit', 4_013], ['withdrawal', -4_013], ['deposit', 10_000]]);

@@ -348,15 +348,28 @@ describe('the exchange in a browser', () => {
     }
     await backer.screenshot({ path: join(artifacts, 'my-bets-settled.png'), fullPage: true });
 
-    // A withdrawal: this deployment has no payments service, which the wallet says plainly, and
-    // nothing moves.
+    // A withdrawal: on the embedded default the gateway serves the payments routes and pays out
+    // through the labelled TEST payouts: the wallet says TEST, the balance drops, the request shows
+    // paid, and the ledger's history has the withdrawal.
+    const withdrawMinor = 5_00;
     await backer.goto(`${webUrl}/wallet`);
     await expect.poll(text(backer, 'balance'), WAIT).toBe(formatMinor(backerExpectedMinor));
-    await backer.getByTestId('withdraw-unavailable').waitFor(WAIT);
-    await backer.fill('[data-testid=withdraw-amount]', '5');
+    await backer.getByTestId('withdraw-test').waitFor(WAIT);
+    expect(await backer.getByTestId('withdraw-test').textContent()).toContain('nothing is sent to a bank');
+    await backer.fill('[data-testid=withdraw-amount]', formatMinor(withdrawMinor));
     await backer.getByTestId('withdraw').click();
-    await expect.poll(text(backer, 'withdraw-error'), WAIT).toBe('Withdrawals are not available here: the payments service is not connected to this exchange.');
-    expect(await backer.getByTestId('balance').textContent()).toBe(formatMinor(backerExpectedMinor));
+    await expect.poll(text(backer, 'withdraw-status'), WAIT).toBe(`TEST withdrawal of ${formatMinor(withdrawMinor)}: TEST payout: marked paid; nothing was sent to a bank.`);
+    await expect.poll(text(backer, 'balance'), WAIT).toBe(formatMinor(backerExpectedMinor - withdrawMinor));
+    await expect.poll(text(backer, 'available'), WAIT).toBe(formatMinor(backerExpectedMinor - withdrawMinor));
+    const withdrawalRow = backer.getByTestId('withdrawal-row').first();
+    await expect.poll(() => withdrawalRow.getAttribute('data-state'), WAIT).toBe('paid');
+    expect(await withdrawalRow.getByTestId('withdrawal-state').textContent()).toBe('TEST payout: marked paid; nothing was sent to a bank.');
+    const withdrawnRow = backer.locator('[data-testid=history-row][data-kind=withdrawal]');
+    await expect.poll(async () => {
+      await backer.getByRole('button', { name: 'Refresh' }).click();
+      return withdrawnRow.count();
+    }, WAIT).toBe(1);
+    expect(await withdrawnRow.getByTestId('history-available').textContent()).toBe(formatMinor(-withdrawMinor));
     await backer.screenshot({ path: join(artifacts, 'wallet-withdraw.png'), fullPage: true });
 
     // The admin's system panel: health tiles and the exposure and matched volume charts, the match among them.

@@ -1,8 +1,9 @@
 // The withdrawal's states, each a recovery point written in its own transaction:
 //   created → reserved (the engine answered FundsWithdrawn or duplicate_transfer)
 //           → payout_created (Stripe answered the payout) → paid (payout.paid)
+//   reserved → paid (a TEST payout, paid at once)
 //   created → rejected (the engine refused: nothing reserved, nothing paid)
-//   reserved | payout_created | paid → failed (the payout failed: a reversal Deposit is staged in
+//   reserved | payout_created | paid → failed (the payout was refused or failed: a reversal Deposit is staged in
 //   the same transaction, transferId `withdrawal-reversal:<id>`)
 
 import type { AccountId } from '@playchacha/protocol';

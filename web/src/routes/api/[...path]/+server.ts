@@ -6,10 +6,11 @@
 
 import type { RequestHandler } from './$types';
 import { answeredHeaders, errorResponse, forwardedHeaders, gatewayRestUrl, paymentsRestUrl } from '$lib/server/gateway';
+import { isPaymentsPath, paymentsNotServed } from '$lib/server/payments-route';
 
 const proxy: RequestHandler = async ({ request, params, url, getClientAddress }) => {
   if (!params.path.startsWith('v1/')) return errorResponse(404, 'not_found', 'No such route.');
-  const payments = params.path.startsWith('v1/payments/');
+  const payments = isPaymentsPath(params.path);
   const paymentsUrl = payments ? paymentsRestUrl() : null;
   const target = `${paymentsUrl ?? gatewayRestUrl()}/${params.path}${url.search}`;
   const hasBody = request.method !== 'GET' && request.method !== 'HEAD' && request.method !== 'DELETE';
@@ -24,20 +25,11 @@ const proxy: RequestHandler = async ({ request, params, url, getClientAddress })
     return errorResponse(503, 'gateway_unavailable', 'The exchange cannot be reached; try again shortly.');
   }
   const body = response.status === 204 ? null : await response.arrayBuffer();
-  if (payments && paymentsUrl === null && response.status === 404 && body !== null && isNotFound(body)) {
+  if (payments && paymentsUrl === null && paymentsNotServed(response.status, body)) {
     return errorResponse(404, 'payments_unavailable', 'Payments are not connected to this exchange.');
   }
   return new Response(body, { status: response.status, headers: answeredHeaders(response) });
 };
-
-/** The gateway's answer to a route it does not have. */
-function isNotFound(body: ArrayBuffer): boolean {
-  try {
-    return (JSON.parse(new TextDecoder().decode(body)) as { error?: { code?: unknown } }).error?.code === 'not_found';
-  } catch {
-    return false;
-  }
-}
 
 export const GET = proxy;
 export const POST = proxy;
