@@ -1,8 +1,11 @@
 // The risk view of each market: what the exchange's users stand to win or lose in each outcome,
 // the money in play per runner, and the accounts most exposed. Built from the engine's positions
 // (per account and runner: matched result if the runner wins or loses, and the open back stake and
-// lay liability), copied after every durable frame for the markets the frame touched, so it never
-// shows state the journal does not hold.
+// lay liability), copied after every durable frame, so it never shows state the journal does not
+// hold. A frame re-copies only the positions of the accounts its events name on each market (an
+// order, a fill, a settlement always names its accounts), and a whole market only on an event
+// that names none (its creation, lifecycle and results), so a busy market with many accounts costs
+// per frame what the frame changed, not what the market holds.
 
 import type { MarketId } from '@playchacha/protocol';
 import type { ExchangeCore } from '@playchacha/engine';
@@ -19,13 +22,28 @@ interface PositionLike {
 }
 
 /** The engine's positions on one market; read only inside a follower callback. */
-export type PositionSource = (marketId: MarketId) => { readonly numberOfWinners: number; readonly runnerCount: number; readonly positions: Iterable<PositionLike> } | undefined;
+export type PositionSource = (marketId: MarketId) =>
+  | {
+      readonly numberOfWinners: number;
+      readonly runnerCount: number;
+      readonly positions: Iterable<PositionLike>;
+      /** One account's position on the market, if it has one. */
+      position(accountId: number): PositionLike | undefined;
+    }
+  | undefined;
 
 /** Positions of an in-process core (the embedded default and the tests). */
 export function corePositions(core: () => ExchangeCore): PositionSource {
   return (marketId) => {
     const market = core().risk.markets.get(marketId);
-    return market === undefined ? undefined : { numberOfWinners: market.numberOfWinners, runnerCount: market.runnerCount, positions: market.positions.values() };
+    return market === undefined
+      ? undefined
+      : {
+          numberOfWinners: market.numberOfWinners,
+          runnerCount: market.runnerCount,
+          positions: market.positions.values(),
+          position: (accountId) => market.positions.get(accountId),
+        };
   };
 }
 
@@ -177,19 +195,64 @@ export function marketRisk(marketId: MarketId, market: MarketPositions, topAccou
   };
 }
 
+function copyOf(position: PositionLike): PositionCopy {
+  return {
+    accountId: position.accountId,
+    ifWinMinor: Array.from(position.ifWinMinor),
+    ifLoseMinor: Array.from(position.ifLoseMinor),
+    openBackMinor: Array.from(position.openBackMinor),
+    openLayMinor: Array.from(position.openLayMinor),
+    exposureMinor: position.exposureMinor,
+  };
+}
+
+/** The accounts an event names (an order's, both sides of a fill, a settled account). */
+function accountsNamed(event: object): number[] {
+  const named: number[] = [];
+  for (const field of ['accountId', 'backAccountId', 'layAccountId'] as const) {
+    const value = (event as Record<string, unknown>)[field];
+    if (typeof value === 'number') named.push(value);
+  }
+  return named;
+}
+
+interface MarketCopies {
+  readonly numberOfWinners: number;
+  readonly runnerCount: number;
+  /** Unfinished positions by account. */
+  readonly byAccount: Map<number, PositionCopy>;
+  /** The positions as a list, built on the first read after a change. */
+  list: readonly PositionCopy[] | null;
+}
+
 export class RiskReadModel {
-  private readonly markets = new Map<MarketId, MarketPositions>();
+  private readonly markets = new Map<MarketId, MarketCopies>();
   private readonly unfollow: () => void;
 
   constructor(link: EngineLink, private readonly source: PositionSource) {
     this.unfollow = link.follow({
       init: (view: EngineView) => {
+        this.markets.clear();
         for (const marketId of view.marketIds()) this.copy(marketId);
       },
       frame: (frame: EventFrame) => {
-        const touched = new Set<MarketId>();
-        for (const entry of frame.entries) for (const event of entry.events) if ('marketId' in event && typeof event.marketId === 'number') touched.add(event.marketId);
-        for (const marketId of touched) this.copy(marketId);
+        const whole = new Set<MarketId>();
+        const accounts = new Map<MarketId, Set<number>>();
+        for (const entry of frame.entries) {
+          for (const event of entry.events) {
+            if (!('marketId' in event) || typeof event.marketId !== 'number') continue;
+            const named = accountsNamed(event);
+            if (named.length === 0) {
+              whole.add(event.marketId);
+              continue;
+            }
+            let set = accounts.get(event.marketId);
+            if (set === undefined) accounts.set(event.marketId, (set = new Set()));
+            for (const accountId of named) set.add(accountId);
+          }
+        }
+        for (const marketId of whole) this.copy(marketId);
+        for (const [marketId, named] of accounts) if (!whole.has(marketId)) this.copyAccounts(marketId, named);
       },
     });
   }
@@ -197,34 +260,47 @@ export class RiskReadModel {
   private copy(marketId: MarketId): void {
     const market = this.source(marketId);
     if (market === undefined) return;
-    const positions: PositionCopy[] = [];
-    for (const position of market.positions) {
-      if (position.finished) continue;
-      positions.push({
-        accountId: position.accountId,
-        ifWinMinor: Array.from(position.ifWinMinor),
-        ifLoseMinor: Array.from(position.ifLoseMinor),
-        openBackMinor: Array.from(position.openBackMinor),
-        openLayMinor: Array.from(position.openLayMinor),
-        exposureMinor: position.exposureMinor,
-      });
+    const byAccount = new Map<number, PositionCopy>();
+    for (const position of market.positions) if (!position.finished) byAccount.set(position.accountId, copyOf(position));
+    this.markets.set(marketId, { numberOfWinners: market.numberOfWinners, runnerCount: market.runnerCount, byAccount, list: null });
+  }
+
+  private copyAccounts(marketId: MarketId, accountIds: ReadonlySet<number>): void {
+    const copies = this.markets.get(marketId);
+    const market = this.source(marketId);
+    if (copies === undefined || market === undefined) {
+      this.copy(marketId);
+      return;
     }
-    this.markets.set(marketId, { numberOfWinners: market.numberOfWinners, runnerCount: market.runnerCount, positions });
+    for (const accountId of accountIds) {
+      const position = market.position(accountId);
+      if (position === undefined || position.finished) copies.byAccount.delete(accountId);
+      else copies.byAccount.set(accountId, copyOf(position));
+    }
+    copies.list = null;
+  }
+
+  private positionsOf(market: MarketCopies): MarketPositions {
+    market.list ??= [...market.byAccount.values()].sort((a, b) => a.accountId - b.accountId);
+    return { numberOfWinners: market.numberOfWinners, runnerCount: market.runnerCount, positions: market.list };
   }
 
   /** The market's risk as of the last durable frame, or undefined if there is no such market. */
   risk(marketId: MarketId, topAccounts = 10): MarketRisk | undefined {
     const market = this.markets.get(marketId);
-    return market === undefined ? undefined : marketRisk(marketId, market, topAccounts);
+    return market === undefined ? undefined : marketRisk(marketId, this.positionsOf(market), topAccounts);
   }
 
   /** Markets with money at risk, most exposed first. */
   marketsByExposure(): Array<{ marketId: MarketId; accounts: number; totalExposureMinor: number }> {
-    const rows = [...this.markets.entries()].map(([marketId, market]) => ({
-      marketId,
-      accounts: market.positions.filter((position) => position.exposureMinor > 0).length,
-      totalExposureMinor: market.positions.reduce((sum, position) => sum + position.exposureMinor, 0),
-    }));
+    const rows = [...this.markets.entries()].map(([marketId, market]) => {
+      const positions = [...market.byAccount.values()];
+      return {
+        marketId,
+        accounts: positions.filter((position) => position.exposureMinor > 0).length,
+        totalExposureMinor: positions.reduce((sum, position) => sum + position.exposureMinor, 0),
+      };
+    });
     return rows.filter((row) => row.totalExposureMinor > 0).sort((a, b) => b.totalExposureMinor - a.totalExposureMinor || a.marketId - b.marketId);
   }
 
@@ -232,7 +308,7 @@ export class RiskReadModel {
   accountsByExposure(limit: number): Array<{ accountId: number; exposureMinor: number; markets: number }> {
     const byAccount = new Map<number, { accountId: number; exposureMinor: number; markets: number }>();
     for (const market of this.markets.values()) {
-      for (const position of market.positions) {
+      for (const position of market.byAccount.values()) {
         if (position.exposureMinor <= 0) continue;
         const row = byAccount.get(position.accountId) ?? { accountId: position.accountId, exposureMinor: 0, markets: 0 };
         row.exposureMinor += position.exposureMinor;
