@@ -4,190 +4,47 @@
 // local OpenID Connect provider the gateway logs in through. Screenshots of the main pages go to
 // test-artifacts/web/.
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page, type WebSocketRoute } from 'playwright-core';
-import { freePort } from '@playchacha/engine/testing';
+import type { BrowserContext, Page, WebSocketRoute } from 'playwright-core';
 import { liabilityMinor, STANDARD_LADDER, tickOfDecimalOdds, priceX100OfTick } from '@playchacha/protocol';
-import { CHROMIUM_ARGS, chromiumPath } from '../../scripts/chromium.js';
 import { startOidcTestProvider, type OidcTestProvider } from '../../scripts/oidc-test-provider.js';
 import { formatMinor, formatMinorCompact, parseAmountMinor } from './lib/money';
 import { commissionMinor } from './lib/pnl';
+import { artifacts, deposit as depositIn, PASSWORD, register as registerIn, startBrowserStack, WAIT, type BrowserStack } from './testing/browser-stack';
 
-const webRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
-const repoRoot = join(webRoot, '..');
-const artifacts = join(repoRoot, 'test-artifacts', 'web');
-const PASSWORD = 'correct horse battery staple';
 const ADMIN_EMAIL = 'admin@web.test';
-const WAIT = { timeout: 20_000 };
 
-/** Builds the app when the build is missing or older than any of its sources. */
-function buildIfNeeded(): void {
-  const output = join(webRoot, 'build', 'handler.js');
-  const builtAtMs = existsSync(output) ? statSync(output).mtimeMs : 0;
-  const newestSourceMs = (dir: string): number => {
-    let newest = 0;
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) newest = Math.max(newest, newestSourceMs(path));
-      else if (!entry.name.endsWith('.test.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
-    }
-    return newest;
-  };
-  const sourcesMs = Math.max(
-    newestSourceMs(join(webRoot, 'src')),
-    newestSourceMs(join(webRoot, 'static')),
-    newestSourceMs(join(repoRoot, 'protocol', 'src')),
-    statSync(join(webRoot, 'svelte.config.js')).mtimeMs,
-    statSync(join(webRoot, 'vite.config.ts')).mtimeMs,
-  );
-  if (builtAtMs > sourcesMs) return;
-  const built = spawnSync(process.execPath, [join(repoRoot, 'node_modules', 'vite', 'bin', 'vite.js'), 'build'], { cwd: webRoot, encoding: 'utf8' });
-  if (built.status !== 0) throw new Error(`vite build failed:\n${built.stdout}\n${built.stderr}`);
-}
-
-const children = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-});
-
-function startProcess(args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; ready: RegExp; logFile?: string }): Promise<{ child: ChildProcess; line: string }> {
-  const child = spawn(process.execPath, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start:\n${output}`)), 90_000);
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      if (options.logFile !== undefined) appendFileSync(options.logFile, chunk);
-      const match = options.ready.exec(output);
-      if (match !== null) {
-        clearTimeout(timer);
-        resolve({ child, line: match[0] });
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${args.join(' ')} exited with ${code}:\n${output}`));
-    });
-  });
-}
-
-async function stopProcess(child: ChildProcess | undefined): Promise<void> {
-  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
-  children.delete(child);
-}
-
-let dataDir = '';
-let gateway: ChildProcess | undefined;
-let web: ChildProcess | undefined;
+let stack: BrowserStack;
 let webUrl = '';
-let browser: Browser;
 let oidcProvider: OidcTestProvider | undefined;
 
 beforeAll(async () => {
-  buildIfNeeded();
-  mkdirSync(artifacts, { recursive: true });
-  dataDir = await mkdtemp(join(tmpdir(), 'web-e2e-'));
-  const [httpPort, wsPort, enginePort, webPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  oidcProvider = await startOidcTestProvider(`http://127.0.0.1:${webPort}/session/oidc/callback`);
-  const started = await startProcess(['--import', 'tsx', join(repoRoot, 'gateway', 'src', 'main.ts')], {
-    cwd: repoRoot,
-    env: {
-      ...process.env,
-      DATA_DIR: dataDir,
-      DATABASE_URL: '',
-      REDIS_URL: '',
-      STRIPE_SECRET_KEY: '',
-      DEMO: '1',
-      ADMIN_EMAILS: ADMIN_EMAIL,
-      JWT_SECRET: 'web-e2e-secret-of-at-least-thirty-two-bytes',
-      LOG_LEVEL: 'warn',
-      GATEWAY_HOST: '127.0.0.1',
-      GATEWAY_HTTP_PORT: String(httpPort),
-      GATEWAY_WS_PORT: String(wsPort),
-      GATEWAY_METRICS_PORT: '0',
-      ENGINE_HTTP_PORT: String(enginePort),
-      // Every browser request reaches the gateway from the web server's one address.
-      REST_REQUESTS_PER_MINUTE: '100000',
-      AUTH_REQUESTS_PER_MINUTE: '100000',
-      OIDC_ISSUER: oidcProvider.issuer,
-      OIDC_CLIENT_ID: oidcProvider.clientId,
-      OIDC_CLIENT_SECRET: oidcProvider.clientSecret,
-      OIDC_REDIRECT_URI: `http://127.0.0.1:${webPort}/session/oidc/callback`,
+  stack = await startBrowserStack({
+    adminEmails: [ADMIN_EMAIL],
+    gatewayLogName: 'gateway.log',
+    webEnv: { OIDC_LOGIN: '1' },
+    beforeGateway: async (url) => {
+      oidcProvider = await startOidcTestProvider(`${url}/session/oidc/callback`);
+      return {
+        OIDC_ISSUER: oidcProvider.issuer,
+        OIDC_CLIENT_ID: oidcProvider.clientId,
+        OIDC_CLIENT_SECRET: oidcProvider.clientSecret,
+        OIDC_REDIRECT_URI: `${url}/session/oidc/callback`,
+      };
     },
-    ready: /READY api=\S+/,
-    logFile: join(artifacts, 'gateway.log'),
   });
-  gateway = started.child;
-  const webStarted = await startProcess([join(webRoot, 'build', 'index.js')], {
-    cwd: webRoot,
-    env: {
-      ...process.env,
-      HOST: '127.0.0.1',
-      PORT: String(webPort),
-      ORIGIN: `http://127.0.0.1:${webPort}`,
-      GATEWAY_URL: `http://127.0.0.1:${httpPort}`,
-      GATEWAY_WS_URL: `ws://127.0.0.1:${wsPort}/v1/ws`,
-      OIDC_LOGIN: '1',
-    },
-    ready: /Listening on \S+/,
-  });
-  web = webStarted.child;
-  webUrl = `http://127.0.0.1:${webPort}`;
-  browser = await chromium.launch({ executablePath: await chromiumPath(), args: [...CHROMIUM_ARGS], headless: true });
+  webUrl = stack.webUrl;
 }, 240_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await stopProcess(web);
-  await stopProcess(gateway);
+  await stack?.stop();
   await oidcProvider?.stop();
-  if (dataDir !== '') await rm(dataDir, { recursive: true, force: true });
 }, 60_000);
 
-/** Uncaught script errors and Content-Security-Policy violations seen on any page. */
-const scriptErrors: string[] = [];
-
-async function newPage(options: { phone?: boolean } = {}): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext(
-    options.phone === true ? { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : { viewport: { width: 1280, height: 860 } },
-  );
-  context.on('weberror', (error) => scriptErrors.push(error.error().message));
-  context.on('console', (message) => {
-    if (/Content Security Policy/i.test(message.text())) scriptErrors.push(message.text());
-  });
-  const page = await context.newPage();
-  return { context, page };
-}
-
-async function register(page: Page, email: string): Promise<void> {
-  await page.goto(`${webUrl}/register`);
-  await page.fill('#email', email);
-  await page.fill('#password', PASSWORD);
-  await page.click('button[type=submit]');
-  await page.waitForURL('**/wallet', WAIT);
-  await page.getByTestId('logout').waitFor(WAIT);
-}
-
-async function deposit(page: Page, amountText: string): Promise<void> {
-  await page.goto(`${webUrl}/wallet`);
-  await page.fill('input[name=amount]', amountText);
-  await page.getByTestId('deposit').click();
-  await page.getByText(/test funds\.$/).waitFor(WAIT);
-}
+const newPage = (options: { phone?: boolean } = {}): Promise<{ context: BrowserContext; page: Page }> => stack.newPage(options);
+const register = (page: Page, email: string): Promise<void> => registerIn(stack, page, email);
+const deposit = (page: Page, amountText: string): Promise<void> => depositIn(stack, page, amountText);
 
 const text = (page: Page, testId: string) => () => page.getByTestId(testId).first().textContent();
 
@@ -633,6 +490,6 @@ describe('the exchange in a browser', () => {
   }, 120_000);
 
   it('raised no script error and no Content-Security-Policy violation on any page', () => {
-    expect(scriptErrors).toEqual([]);
+    expect(stack.scriptErrors).toEqual([]);
   });
 });

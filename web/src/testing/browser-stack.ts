@@ -115,6 +115,10 @@ export interface BrowserStackOptions {
   /** Where the gateway's log goes, under test-artifacts/web/. */
   readonly gatewayLogName: string;
   readonly gatewayEnv?: Record<string, string>;
+  /** More environment for the web server. */
+  readonly webEnv?: Record<string, string>;
+  /** Runs once the web server's URL is known, before the gateway starts; returns more gateway environment (e.g. an OpenID Connect provider whose redirect goes to the web server). */
+  readonly beforeGateway?: (webUrl: string) => Promise<Record<string, string>>;
 }
 
 export async function startBrowserStack(options: BrowserStackOptions): Promise<BrowserStack> {
@@ -132,6 +136,7 @@ export async function startBrowserStack(options: BrowserStackOptions): Promise<B
     await rm(dataDir, { recursive: true, force: true });
   };
   try {
+    const moreGatewayEnv = (await options.beforeGateway?.(`http://127.0.0.1:${webPort}`)) ?? {};
     gateway = await startProcess(['--import', 'tsx', join(repoRoot, 'gateway', 'src', 'main.ts')], {
       cwd: repoRoot,
       env: {
@@ -147,11 +152,13 @@ export async function startBrowserStack(options: BrowserStackOptions): Promise<B
         GATEWAY_HOST: '127.0.0.1',
         GATEWAY_HTTP_PORT: String(httpPort),
         GATEWAY_WS_PORT: String(wsPort),
+        GATEWAY_METRICS_PORT: '0',
         ENGINE_HTTP_PORT: String(enginePort),
         // Every browser request reaches the gateway from the web server's one address.
         REST_REQUESTS_PER_MINUTE: '100000',
         AUTH_REQUESTS_PER_MINUTE: '100000',
         ...options.gatewayEnv,
+        ...moreGatewayEnv,
       },
       ready: /READY api=\S+/,
       logFile: join(artifacts, options.gatewayLogName),
@@ -165,6 +172,7 @@ export async function startBrowserStack(options: BrowserStackOptions): Promise<B
         ORIGIN: `http://127.0.0.1:${webPort}`,
         GATEWAY_URL: `http://127.0.0.1:${httpPort}`,
         GATEWAY_WS_URL: `ws://127.0.0.1:${wsPort}/v1/ws`,
+        ...options.webEnv,
       },
       ready: /Listening on \S+/,
     });
