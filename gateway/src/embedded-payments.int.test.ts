@@ -4,15 +4,11 @@
 // routes, a withdrawal is reserved in the engine, paid by the labelled TEST payouts and posted to
 // the ledger; a failing TEST payout returns the money; one Idempotency-Key pays once.
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '@playchacha/engine/testing';
-
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+import { GatewayProcess } from './testing/gateway-process.js';
 
 interface Withdrawal {
   readonly withdrawalId: string;
@@ -35,57 +31,29 @@ interface HistoryEntry {
   readonly availableDeltaMinor: number;
 }
 
-let child: ChildProcess | null = null;
-let output = '';
+let gateway: GatewayProcess | null = null;
 let dataDir = '';
 let api = '';
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'embedded-payments-'));
-  const [httpPort, wsPort, enginePort] = [await freePort(), await freePort(), await freePort()];
-  child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'gateway', 'src', 'main.ts')], {
-    cwd: repoRoot,
+  gateway = await GatewayProcess.start({
     env: {
-      ...process.env,
       DATA_DIR: dataDir,
       DATABASE_URL: '',
       REDIS_URL: '',
       STRIPE_SECRET_KEY: '',
       STRIPE_WEBHOOK_SECRET: '',
       DEMO: '0',
-      LOG_LEVEL: 'warn',
-      GATEWAY_HOST: '127.0.0.1',
-      GATEWAY_HTTP_PORT: String(httpPort),
-      GATEWAY_WS_PORT: String(wsPort),
-      GATEWAY_METRICS_PORT: '0',
-      ENGINE_HTTP_PORT: String(enginePort),
       REST_REQUESTS_PER_MINUTE: '100000',
       AUTH_REQUESTS_PER_MINUTE: '100000',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const append = (chunk: Buffer): void => {
-    output += chunk.toString();
-  };
-  child.stdout?.on('data', append);
-  child.stderr?.on('data', append);
-  const deadline = Date.now() + 90_000;
-  while (!output.includes('READY ')) {
-    if (child.exitCode !== null) throw new Error(`the gateway exited with ${child.exitCode}:\n${output.slice(-4_000)}`);
-    if (Date.now() > deadline) throw new Error(`the gateway did not start:\n${output.slice(-4_000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  api = `http://127.0.0.1:${httpPort}`;
+  api = gateway.api;
 }, 120_000);
 
 afterAll(async () => {
-  if (child !== null && child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise((resolve) => child?.once('exit', resolve));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child?.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  }
+  await gateway?.stop();
   if (dataDir !== '') rmSync(dataDir, { recursive: true, force: true });
 }, 30_000);
 
@@ -126,7 +94,7 @@ async function eventually<T>(read: () => Promise<T>, expected: T, timeoutMs = 20
   const deadline = Date.now() + timeoutMs;
   let seen = await read();
   while (JSON.stringify(seen) !== JSON.stringify(expected)) {
-    if (Date.now() > deadline) throw new Error(`still ${JSON.stringify(seen)}, not ${JSON.stringify(expected)}\n${output.slice(-2_000)}`);
+    if (Date.now() > deadline) throw new Error(`still ${JSON.stringify(seen)}, not ${JSON.stringify(expected)}\n${gateway?.output.slice(-2_000) ?? ''}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
     seen = await read();
   }

@@ -5,20 +5,18 @@
 // and the settlement batch that posted its events (linked to the request's span, through the
 // events stream) share one trace id.
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EngineProcess, freePort } from '@playchacha/engine/testing';
+import { EngineProcess } from '@playchacha/engine/testing';
 import { sharedPostgres, sharedRedis, type SharedServer } from '../../scripts/test-context.js';
 import { freshDatabase } from '../../settlement/src/testing/fresh-database.js';
 import { WorkerProcess } from '../../settlement/src/testing/worker-process.js';
+import { GatewayProcess } from './testing/gateway-process.js';
 
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PASSWORD = 'correct horse battery staple';
 
 /** A span as the OTLP/HTTP JSON encoding carries it (ids in hex). */
@@ -68,36 +66,6 @@ async function startReceiver(): Promise<{ url: string; spans: ReceivedSpan[]; co
   return { url: `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`, spans, contentTypes, server };
 }
 
-class GatewayProcess {
-  output = '';
-  constructor(readonly child: ChildProcess) {
-    const append = (chunk: Buffer): void => {
-      this.output += chunk.toString();
-      if (this.output.length > 200_000) this.output = this.output.slice(-100_000);
-    };
-    child.stdout?.on('data', append);
-    child.stderr?.on('data', append);
-  }
-
-  async ready(timeoutMs = 60_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.output.includes('READY ')) {
-      if (this.child.exitCode !== null) throw new Error(`the gateway exited with ${this.child.exitCode}:\n${this.output.slice(-4_000)}`);
-      if (Date.now() > deadline) throw new Error(`the gateway did not start:\n${this.output.slice(-4_000)}`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = new Promise((resolve) => this.child.once('exit', resolve));
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  }
-}
-
 let redisServer: SharedServer;
 let postgresServer: SharedServer;
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
@@ -140,34 +108,24 @@ describe('one order traced from the gateway through the engine to the settlement
     engine = await EngineProcess.spawn({ REDIS_URL: redisServer.url, PARTITION: partition, ...otel });
     await engine.waitForRole('leader');
 
-    const [httpPort, wsPort] = [await freePort(), await freePort()];
-    gateway = new GatewayProcess(
-      spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'gateway', 'src', 'main.ts')], {
-        cwd: repoRoot,
-        env: {
-          ...process.env,
-          ...otel,
-          ENGINE_REMOTE: '1',
-          DATABASE_URL: databaseUrl,
-          REDIS_URL: redisServer.url,
-          PARTITION: partition,
-          JWT_SECRET: 'tracing-secret-of-at-least-thirty-two-bytes',
-          ADMIN_EMAILS: 'admin@tracing.test',
-          DATA_DIR: dataDir,
-          DEMO: '0',
-          LOG_LEVEL: 'warn',
-          GATEWAY_HTTP_PORT: String(httpPort),
-          GATEWAY_WS_PORT: String(wsPort),
-          GATEWAY_METRICS_PORT: '0',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      }),
-    );
-    await gateway.ready();
+    gateway = await GatewayProcess.start({
+      env: {
+        ...otel,
+        ENGINE_REMOTE: '1',
+        DATABASE_URL: databaseUrl,
+        REDIS_URL: redisServer.url,
+        PARTITION: partition,
+        JWT_SECRET: 'tracing-secret-of-at-least-thirty-two-bytes',
+        ADMIN_EMAILS: 'admin@tracing.test',
+        DATA_DIR: dataDir,
+        DEMO: '0',
+      },
+      startTimeoutMs: 60_000,
+    });
     worker = WorkerProcess.spawn({ DATABASE_URL: databaseUrl, REDIS_URL: redisServer.url, PARTITION: partition, CONSUMER: 'traced', ...otel });
     await worker.waitForOutput('settlement worker running', 60_000);
 
-    const api = `http://127.0.0.1:${httpPort}`;
+    const api = gateway.api;
     const post = async (path: string, body: unknown, token?: string): Promise<{ status: number; body: Record<string, unknown> }> => {
       const headers: Record<string, string> = { 'content-type': 'application/json', 'idempotency-key': randomUUID() };
       if (token !== undefined) headers['authorization'] = `Bearer ${token}`;

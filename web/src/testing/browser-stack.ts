@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { freePort } from '@playchacha/engine/testing';
 import { CHROMIUM_ARGS, chromiumPath } from '../../../scripts/chromium.js';
+import { GatewayProcess } from '../../../gateway/src/testing/gateway-process.js';
 
 export const webRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const repoRoot = join(webRoot, '..');
@@ -125,22 +126,20 @@ export async function startBrowserStack(options: BrowserStackOptions): Promise<B
   await buildIfNeeded();
   mkdirSync(artifacts, { recursive: true });
   const dataDir = await mkdtemp(join(tmpdir(), 'web-e2e-'));
-  const [httpPort, wsPort, enginePort, webPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  let gateway: ChildProcess | undefined;
+  const webPort = await freePort();
+  let gateway: GatewayProcess | undefined;
   let web: ChildProcess | undefined;
   let browser: Browser | undefined;
   const stop = async (): Promise<void> => {
     await browser?.close();
     await stopProcess(web);
-    await stopProcess(gateway);
+    await gateway?.stop();
     await rm(dataDir, { recursive: true, force: true });
   };
   try {
     const moreGatewayEnv = (await options.beforeGateway?.(`http://127.0.0.1:${webPort}`)) ?? {};
-    gateway = await startProcess(['--import', 'tsx', join(repoRoot, 'gateway', 'src', 'main.ts')], {
-      cwd: repoRoot,
+    gateway = await GatewayProcess.start({
       env: {
-        ...process.env,
         DATA_DIR: dataDir,
         DATABASE_URL: '',
         REDIS_URL: '',
@@ -148,19 +147,12 @@ export async function startBrowserStack(options: BrowserStackOptions): Promise<B
         DEMO: '1',
         ADMIN_EMAILS: options.adminEmails.join(','),
         JWT_SECRET: 'web-e2e-secret-of-at-least-thirty-two-bytes',
-        LOG_LEVEL: 'warn',
-        GATEWAY_HOST: '127.0.0.1',
-        GATEWAY_HTTP_PORT: String(httpPort),
-        GATEWAY_WS_PORT: String(wsPort),
-        GATEWAY_METRICS_PORT: '0',
-        ENGINE_HTTP_PORT: String(enginePort),
         // Every browser request reaches the gateway from the web server's one address.
         REST_REQUESTS_PER_MINUTE: '100000',
         AUTH_REQUESTS_PER_MINUTE: '100000',
         ...options.gatewayEnv,
         ...moreGatewayEnv,
       },
-      ready: /READY api=\S+/,
       logFile: join(artifacts, options.gatewayLogName),
     });
     web = await startProcess([join(webRoot, 'build', 'index.js')], {
@@ -170,8 +162,8 @@ export async function startBrowserStack(options: BrowserStackOptions): Promise<B
         HOST: '127.0.0.1',
         PORT: String(webPort),
         ORIGIN: `http://127.0.0.1:${webPort}`,
-        GATEWAY_URL: `http://127.0.0.1:${httpPort}`,
-        GATEWAY_WS_URL: `ws://127.0.0.1:${wsPort}/v1/ws`,
+        GATEWAY_URL: gateway.api,
+        GATEWAY_WS_URL: gateway.wsUrl,
         ...options.webEnv,
       },
       ready: /Listening on \S+/,
