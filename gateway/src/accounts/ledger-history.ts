@@ -15,6 +15,8 @@ export interface HistoryEntry {
   readonly availableDeltaMinor: number;
   readonly heldDeltaMinor: number;
   readonly escrowDeltaMinor: number;
+  /** What the account owes after a resettlement clawed back more than it had (negative: owed more). */
+  readonly debtDeltaMinor: number;
 }
 
 /** The ledger tables are missing: the settlement worker writes to another database. */
@@ -31,6 +33,7 @@ interface Row {
   available: string;
   held: string;
   escrow: string;
+  debt: string;
 }
 
 function toInteger(text: string): number {
@@ -49,7 +52,8 @@ export class LedgerHistory {
         `SELECT t.id AS transaction_id, t.kind, t.market_id, t.reference, t.created_at,
                 COALESCE(SUM(l.amount_minor) FILTER (WHERE a.kind = 'user_available'), 0) AS available,
                 COALESCE(SUM(l.amount_minor) FILTER (WHERE a.kind = 'user_held'), 0) AS held,
-                COALESCE(SUM(l.amount_minor) FILTER (WHERE a.kind = 'user_escrow'), 0) AS escrow
+                COALESCE(SUM(l.amount_minor) FILTER (WHERE a.kind = 'user_escrow'), 0) AS escrow,
+                COALESCE(SUM(l.amount_minor) FILTER (WHERE a.kind = 'user_debt'), 0) AS debt
            FROM ledger_accounts a
            JOIN ledger_lines l ON l.ledger_account_id = a.id
            JOIN ledger_transactions t ON t.id = l.transaction_id
@@ -72,6 +76,7 @@ export class LedgerHistory {
       availableDeltaMinor: toInteger(row.available),
       heldDeltaMinor: toInteger(row.held),
       escrowDeltaMinor: toInteger(row.escrow),
+      debtDeltaMinor: toInteger(row.debt),
     }));
   }
 

@@ -20,6 +20,7 @@ interface HistoryEntry {
   availableDeltaMinor: number;
   heldDeltaMinor: number;
   escrowDeltaMinor: number;
+  debtDeltaMinor: number;
 }
 
 let h: RestHarness;
@@ -95,6 +96,19 @@ describe('GET /v1/account/history', () => {
     expect(first).toEqual(all.slice(0, 1));
     expect(await history(alice, `?limit=200&before=${first[0]?.transactionId}`)).toEqual(all.slice(1));
     expect(await history(carol)).toEqual([]);
+    expect(all.every((e) => e.debtDeltaMinor === 0)).toBe(true);
+
+    // Alice withdraws everything, then the market is resettled against her: she owes the 29.00 her
+    // win and stake come to, which the ledger books as debt (available never goes below zero).
+    await h.engine.submit({ type: 'Withdraw', accountId: alice.accountId, transferId: 'history-all-out', amountMinor: 119_00 });
+    const resettled = await h.engine.submit({ type: 'ResettleMarket', marketId: 70, winners: [{ runnerIndex: 1, factorNumerator: 1, factorDenominator: 1 }], reason: 'corrected result' });
+    expect(resettled.some((event) => event.type === 'CommandRejected'), JSON.stringify(resettled)).toBe(false);
+    await ledgerCaughtUp();
+    const owed = await history(alice);
+    expect(owed.reduce((total, e) => total + e.availableDeltaMinor, 0)).toBe(0);
+    expect(owed.reduce((total, e) => total + e.debtDeltaMinor, 0)).toBe(-29_00);
+    expect(owed.find((e) => e.kind === 'resettlement')).toMatchObject({ marketId: 70, debtDeltaMinor: -29_00, availableDeltaMinor: 0 });
+    expect(((await h.app.inject({ method: 'GET', url: '/v1/account', headers: alice.headers })).json() as { balanceMinor: number }).balanceMinor).toBe(-29_00);
     expect((await h.app.inject({ method: 'GET', url: '/v1/account/history?limit=0', headers: alice.headers })).statusCode).toBe(400);
     expect((await h.app.inject({ method: 'GET', url: '/v1/account/history' })).statusCode).toBe(401);
   });

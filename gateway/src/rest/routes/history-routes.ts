@@ -23,6 +23,7 @@ const HistoryList = object({
       availableDeltaMinor: Minor,
       heldDeltaMinor: Minor,
       escrowDeltaMinor: Minor,
+      debtDeltaMinor: Type.Integer({ description: 'Minor units owed after a resettlement clawed back more than the account had (negative: it owes more; positive: a deposit repaid it).' }),
     }),
   ),
 });
