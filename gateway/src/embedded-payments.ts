@@ -26,7 +26,7 @@ export interface EmbeddedPaymentsOptions {
   readonly link: EngineLink;
   readonly jwt: { readonly secret: Uint8Array; readonly issuer: string; readonly audience: string };
   readonly logger: Logger;
-  /** STRIPE_SECRET_KEY / STRIPE_WEBHOOK_SECRET, PAYMENTS_CURRENCY, TRANSFER_MINOR_MAX, DEPOSIT_DAILY_MINOR_MAX. */
+  /** STRIPE_SECRET_KEY / STRIPE_WEBHOOK_SECRET, PAYMENTS_CURRENCY, TRANSFER_MINOR_MAX, DEPOSIT_DAILY_MINOR_MAX, KYC_DEPOSIT_CAP_MINOR (the gateway's). */
   readonly env?: NodeJS.ProcessEnv;
   readonly outboxIntervalMs?: number;
 }

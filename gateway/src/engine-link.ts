@@ -4,7 +4,7 @@
 // journal into a read-only core of its own.
 
 import type { Command, EngineEvent, MarketId, RunnerIndex, Side } from '@playchacha/protocol';
-import type { AccountView, LevelView, MarketView, OrderView } from '@playchacha/engine';
+import type { AccountView, LevelView, MarketTradedView, MarketView, OrderView } from '@playchacha/engine';
 import type { EventFrame } from '../../engine/src/io/frame-codec.js';
 
 export type { EventFrame };
@@ -21,6 +21,8 @@ export interface EngineView {
   market(marketId: MarketId): EngineMarketView | undefined;
   /** Best price first (lowest back, highest lay); each level's order ids in queue order. */
   bookSide(marketId: MarketId, runnerIndex: RunnerIndex, side: Side): LevelView[];
+  /** Each runner's last traded price and matched volume, and the market's total (engine state: they survive restarts). */
+  traded(marketId: MarketId): MarketTradedView | undefined;
   /** Every open order, by ascending order id. */
   openOrders(): OrderView[];
   /** Every account's balance, exposure and available balance. */

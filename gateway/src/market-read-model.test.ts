@@ -1,9 +1,10 @@
 // The market read model over a real engine core: each runner's last traded price and matched
-// volume and the market's total, in the snapshot and in the deltas of the frames that matched, and
-// a client resuming from an older seq ends with the same totals as a fresh snapshot.
+// volume and the market's total (engine state), in the snapshot and in the deltas of the frames
+// that matched; a client resuming from an older seq ends with the same totals as a fresh snapshot,
+// and a read model started on an engine with history (or on one restored from a snapshot) shows it.
 
 import { describe, expect, it } from 'vitest';
-import { ExchangeCore } from '@playchacha/engine';
+import { ExchangeCore, type CoreSnapshot } from '@playchacha/engine';
 import type { Command, MarketId, RunnerIndex, Side } from '@playchacha/protocol';
 import type { EngineMarketView, EngineView, EventFrame } from './engine-link.js';
 import { MarketReadModel, type MarketDelta } from './market-read-model.js';
@@ -23,6 +24,9 @@ class CoreView implements EngineView {
   bookSide(marketId: MarketId, runnerIndex: RunnerIndex, side: Side) {
     return this.core.bookSide(marketId, runnerIndex, side);
   }
+  traded(marketId: MarketId) {
+    return this.core.traded(marketId);
+  }
   openOrders() {
     return this.core.openOrders();
   }
@@ -32,9 +36,13 @@ class CoreView implements EngineView {
 }
 
 class Engine {
-  readonly core = new ExchangeCore();
-  readonly view = new CoreView(this.core);
-  private seq = 0;
+  readonly view: CoreView;
+  private seq: number;
+
+  constructor(readonly core = new ExchangeCore()) {
+    this.view = new CoreView(core);
+    this.seq = core.lastAppliedSeq;
+  }
 
   /** Applies the commands as one frame. */
   frame(...commands: Command[]): EventFrame {
@@ -142,6 +150,58 @@ describe('market read model: trades', () => {
     apply(engine, model, place(1, 0, 'lay', 150, 10_00), place(2, 0, 'back', 150, 10_00));
     model.init(engine.view);
     expect(model.snapshot(MARKET)?.traded[0]).toEqual({ runnerIndex: 0, lastPriceTicks: 150, matchedMinor: 10_00 });
+    expect(model.snapshot(MARKET)?.matchedMinor).toBe(10_00);
+  });
+
+  it('shows what traded before it started, and counts on from there', () => {
+    const { engine } = started();
+    apply(engine, new MarketReadModel(16, () => 0), place(1, 0, 'lay', 150, 10_00), place(2, 0, 'back', 150, 4_00));
+    engine.frame(place(2, 2, 'back', 300, 1_00), place(1, 2, 'lay', 300, 1_00));
+
+    const model = new MarketReadModel(16, () => 0);
+    model.init(engine.view);
+    expect(model.snapshot(MARKET)?.traded).toEqual([
+      { runnerIndex: 0, lastPriceTicks: 150, matchedMinor: 4_00 },
+      untraded(1),
+      { runnerIndex: 2, lastPriceTicks: 300, matchedMinor: 1_00 },
+    ]);
+    expect(model.snapshot(MARKET)?.matchedMinor).toBe(5_00);
+
+    const [matched] = apply(engine, model, place(2, 0, 'back', 140, 2_00));
+    expect(matched?.traded).toEqual([{ runnerIndex: 0, lastPriceTicks: 150, matchedMinor: 6_00 }]);
+    expect(matched?.matchedMinor).toBe(7_00);
+  });
+
+  it('shows the trades of an engine restored from a snapshot', () => {
+    const { engine } = started();
+    engine.frame(place(1, 1, 'lay', 120, 8_00), place(2, 1, 'back', 110, 8_00));
+    const saved = JSON.parse(JSON.stringify(engine.core.snapshot())) as CoreSnapshot;
+    const restored = new Engine(ExchangeCore.fromSnapshot(saved));
+
+    const model = new MarketReadModel(16, () => 0);
+    model.init(restored.view);
+    expect(model.snapshot(MARKET)?.traded).toEqual([untraded(0), { runnerIndex: 1, lastPriceTicks: 120, matchedMinor: 8_00 }, untraded(2)]);
+    expect(model.snapshot(MARKET)?.matchedMinor).toBe(8_00);
+    expect(model.snapshot(MARKET)?.seq).toBe(engine.core.market(MARKET)?.seq);
+
+    const [matched] = apply(restored, model, place(1, 1, 'lay', 120, 1_00), place(2, 1, 'back', 120, 1_00));
+    expect(matched?.traded).toEqual([{ runnerIndex: 1, lastPriceTicks: 120, matchedMinor: 9_00 }]);
+    expect(matched?.matchedMinor).toBe(9_00);
+  });
+
+  it('has the trades of skipped frames when it starts over on a later state (a replica that jumped to a snapshot)', () => {
+    const { engine, model } = started();
+    apply(engine, model, place(1, 0, 'lay', 150, 10_00), place(2, 0, 'back', 150, 3_00));
+    // Frames the model never sees; the replica jumps to a snapshot taken after them.
+    engine.frame(place(2, 0, 'back', 150, 2_00));
+    engine.frame(place(1, 2, 'back', 90, 5_00), place(2, 2, 'lay', 90, 5_00));
+    const jumped = new Engine(ExchangeCore.fromSnapshot(engine.core.snapshot()));
+    model.init(jumped.view);
+    expect(model.snapshot(MARKET)?.traded).toEqual([
+      { runnerIndex: 0, lastPriceTicks: 150, matchedMinor: 5_00 },
+      untraded(1),
+      { runnerIndex: 2, lastPriceTicks: 90, matchedMinor: 5_00 },
+    ]);
     expect(model.snapshot(MARKET)?.matchedMinor).toBe(10_00);
   });
 

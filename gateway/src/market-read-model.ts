@@ -5,12 +5,12 @@
 //
 // After each frame the book sides of every market the frame touched are read from the engine and
 // compared with the copy kept here; the differences are the delta. Comparing whole sides costs a
-// scan of each touched side but is exact whatever the events were. Trades are counted from the
-// frame's OrderMatched events (the engine keeps no traded totals), so they cover the frames this
-// read model followed: a gateway that starts on an engine with history counts from its start.
+// scan of each touched side but is exact whatever the events were. The traded figures are engine
+// state, read the same way: a delta carries the runners whose figures changed, and a read model
+// started (or started over) on an engine with history shows everything traded before it.
 
 import type { EngineEvent, MarketId, RunnerIndex, Side } from '@playchacha/protocol';
-import type { LevelView } from '@playchacha/engine';
+import type { LevelView, MarketTradedView } from '@playchacha/engine';
 import type { EngineView, EventFrame } from './engine-link.js';
 import { MarketBook, type LevelChange, type RunnerLevels } from './market-book.js';
 import type { MarketHeader, RunnerTraded } from './ws-messages.js';
@@ -51,13 +51,10 @@ interface MarketState {
   ladderId: string;
   seq: number;
   readonly book: MarketBook;
-  readonly traded: RunnerTraded[];
+  traded: RunnerTraded[];
   matchedMinor: number;
   readonly recent: MarketDelta[];
 }
-
-/** A frame's matches on one market: the last price and the summed stake per runner. */
-type FrameTrades = Map<RunnerIndex, { lastPriceTicks: number; stakeMinor: number }>;
 
 const MARKET_EVENT_TYPES = new Set<EngineEvent['type']>([
   'MarketCreated', 'MarketSuspended', 'MarketResumed', 'MarketTurnedInPlay', 'MarketBetDelayChanged', 'MarketClosed',
@@ -76,33 +73,20 @@ export class MarketReadModel {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Takes the engine's state; a market already known keeps what it traded (its book and seq are read afresh). */
+  /** Takes the engine's state: every market's book, seq and traded figures are read afresh. */
   init(view: EngineView): void {
     for (const marketId of view.marketIds()) {
-      const known = this.markets.get(marketId);
       this.markets.delete(marketId);
-      this.refresh(marketId, view, null, [], new Map());
-      const state = this.markets.get(marketId);
-      if (known !== undefined && state !== undefined) {
-        state.traded.splice(0, known.traded.length, ...known.traded);
-        state.matchedMinor = known.matchedMinor;
-      }
+      this.refresh(marketId, view, null, []);
     }
   }
 
   /** Brings every touched market up to date; returns its deltas, the levels that changed and the markets created. */
   applyFrame(frame: EventFrame, view: EngineView): { deltas: MarketDelta[]; touched: TouchedLevel[]; created: MarketId[] } {
     const marketIds = new Set<MarketId>(this.withDelayed);
-    const trades = new Map<MarketId, FrameTrades>();
     for (const entry of frame.entries) {
       for (const event of entry.events) {
-        if (!MARKET_EVENT_TYPES.has(event.type)) continue;
-        marketIds.add((event as { marketId: MarketId }).marketId);
-        if (event.type !== 'OrderMatched') continue;
-        let market = trades.get(event.marketId);
-        if (market === undefined) trades.set(event.marketId, (market = new Map()));
-        const runner = market.get(event.runnerIndex);
-        market.set(event.runnerIndex, { lastPriceTicks: event.priceTicks, stakeMinor: (runner?.stakeMinor ?? 0) + event.stakeMinor });
+        if (MARKET_EVENT_TYPES.has(event.type)) marketIds.add((event as { marketId: MarketId }).marketId);
       }
     }
     const deltas: MarketDelta[] = [];
@@ -110,16 +94,18 @@ export class MarketReadModel {
     const created: MarketId[] = [];
     for (const marketId of [...marketIds].sort((a, b) => a - b)) {
       const state = this.markets.get(marketId) ?? null;
-      const delta = this.refresh(marketId, view, state, touched, trades.get(marketId) ?? new Map());
+      const delta = this.refresh(marketId, view, state, touched);
       if (delta !== null) deltas.push(delta);
       if (state === null && this.markets.has(marketId)) created.push(marketId);
     }
     return { deltas, touched, created };
   }
 
-  private refresh(marketId: MarketId, view: EngineView, state: MarketState | null, touched: TouchedLevel[], trades: FrameTrades): MarketDelta | null {
+  private refresh(marketId: MarketId, view: EngineView, state: MarketState | null, touched: TouchedLevel[]): MarketDelta | null {
     const market = view.market(marketId);
     if (market === undefined) return null;
+    const tradedView = view.traded(marketId);
+    if (tradedView === undefined) throw new Error(`market ${marketId} has no traded figures in the engine view`);
     if (market.delayedOrders > 0) this.withDelayed.add(marketId);
     else this.withDelayed.delete(marketId);
     const header: MarketHeader = {
@@ -135,7 +121,7 @@ export class MarketReadModel {
         for (const side of SIDES) for (const level of view.bookSide(marketId, runnerIndex, side)) book.set(runnerIndex, side, level.priceTicks, level.totalMinor);
       }
       const fresh: MarketState = { header, ladderId: market.ladderId, seq: market.seq, book, traded: [], matchedMinor: 0, recent: [] };
-      applyTrades(fresh, market.runnerCount, trades);
+      applyTraded(fresh, tradedView);
       this.markets.set(marketId, fresh);
       return null;
     }
@@ -146,7 +132,7 @@ export class MarketReadModel {
     const headerChanged = !sameHeader(state.header, header);
     if (levels.length === 0 && !headerChanged && market.seq === state.seq) return null;
     state.book.apply(levels);
-    const traded = applyTrades(state, market.runnerCount, trades);
+    const traded = applyTraded(state, tradedView);
     const delta: MarketDelta = {
       marketId,
       prevSeq: state.seq,
@@ -219,18 +205,17 @@ export class MarketReadModel {
   }
 }
 
-/** Adds a frame's trades to the market's totals; returns the runners that changed, ascending. */
-function applyTrades(state: MarketState, runnerCount: number, trades: FrameTrades): RunnerTraded[] {
-  while (state.traded.length < runnerCount) state.traded.push({ runnerIndex: state.traded.length, lastPriceTicks: null, matchedMinor: 0 });
+/** Takes the engine's traded figures for the market; returns the runners whose figures changed, ascending. */
+function applyTraded(state: MarketState, view: MarketTradedView): RunnerTraded[] {
   const changed: RunnerTraded[] = [];
-  for (const [runnerIndex, trade] of [...trades].sort(([a], [b]) => a - b)) {
+  const traded = view.runners.map(({ runnerIndex, lastPriceTicks, matchedMinor }): RunnerTraded => {
+    const now = { runnerIndex, lastPriceTicks, matchedMinor };
     const before = state.traded[runnerIndex];
-    if (before === undefined) throw new RangeError(`a match on runner ${runnerIndex} of market ${state.header.marketId}, which has ${runnerCount}`);
-    const after: RunnerTraded = { runnerIndex, lastPriceTicks: trade.lastPriceTicks, matchedMinor: before.matchedMinor + trade.stakeMinor };
-    state.traded[runnerIndex] = after;
-    state.matchedMinor += trade.stakeMinor;
-    changed.push(after);
-  }
+    if (before === undefined || before.lastPriceTicks !== lastPriceTicks || before.matchedMinor !== matchedMinor) changed.push(now);
+    return now;
+  });
+  state.traded = traded;
+  state.matchedMinor = view.matchedMinor;
   return changed;
 }
 

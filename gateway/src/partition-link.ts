@@ -30,6 +30,10 @@ class CoreView implements EngineView {
     return this.core.bookSide(marketId, runnerIndex, side);
   }
 
+  traded(marketId: MarketId) {
+    return this.core.traded(marketId);
+  }
+
   openOrders() {
     return this.core.openOrders();
   }

@@ -21,6 +21,7 @@ class CoreLink implements EngineLink {
       return view === undefined || market === undefined ? undefined : { ...view, ladderId: market.ladder.id, delayedOrders: market.delayed.length };
     },
     bookSide: (marketId: MarketId, runnerIndex: RunnerIndex, side: Side) => this.core.bookSide(marketId, runnerIndex, side),
+    traded: (marketId: MarketId) => this.core.traded(marketId),
     openOrders: () => this.core.openOrders(),
     accounts: () => this.core.accounts(),
   };

@@ -4,21 +4,22 @@
 // themselves (resume from the last seq, or a fresh snapshot) when either fails.
 
 import { decode, encode } from '@msgpack/msgpack';
-import type { MarketId } from '@playchacha/protocol';
-import { MarketBook } from './market-book.js';
-import type {
-  BatchInstruction,
-  ClientMessageOf,
-  ClientMessageType,
-  MarketHeader,
-  MessageIdValue,
-  OrderUpdate,
-  RunnerTraded,
-  ServerMessage,
-  ServerMessageOf,
-  ServerMessageType,
-} from './ws-messages.js';
-import type { WsErrorCode } from './ws-errors.js';
+import {
+  LocalMarket,
+  MarketBook,
+  type BatchInstruction,
+  type ClientMessageOf,
+  type ClientMessageType,
+  type MarketHeader,
+  type MarketId,
+  type MessageIdValue,
+  type OrderUpdate,
+  type RunnerTraded,
+  type ServerMessage,
+  type ServerMessageOf,
+  type ServerMessageType,
+  type WsErrorCode,
+} from '@playchacha/protocol';
 
 /** The part of the WebSocket interface this client uses (the browser's and the `ws` package's). */
 export interface WebSocketLike {
@@ -236,14 +237,10 @@ export class WsClient {
 
 /** A market's book kept from a snapshot and its deltas. */
 export class MarketFeed {
-  book = new MarketBook(0);
-  header: MarketHeader | null = null;
-  /** Each runner's last traded price and matched volume, by runner index. */
-  traded: RunnerTraded[] = [];
-  /** The market's total matched volume. */
-  matchedMinor = 0;
-  /** The seq of the last message applied; -1 before the first snapshot. */
-  seq = -1;
+  /** The market as last applied; null before the first snapshot. */
+  private market: LocalMarket | null = null;
+  /** False before the first snapshot and while resynchronising. */
+  private live = false;
   /** Resynchronisations caused by a broken seq chain or a checksum mismatch. */
   resyncs = 0;
   private readonly listeners: Array<(feed: MarketFeed) => void> = [];
@@ -256,11 +253,37 @@ export class MarketFeed {
     readonly conflateMs: number,
   ) {}
 
+  get book(): MarketBook {
+    return this.market?.book ?? new MarketBook(0);
+  }
+
+  get header(): MarketHeader | null {
+    return this.market?.header ?? null;
+  }
+
+  /** Each runner's last traded price and matched volume, by runner index. */
+  get traded(): readonly RunnerTraded[] {
+    return this.market?.traded ?? [];
+  }
+
+  /** The market's total matched volume. */
+  get matchedMinor(): number {
+    return this.market?.matchedMinor ?? 0;
+  }
+
+  /** The seq of the last message applied; -1 before the first snapshot and while resynchronising. */
+  get seq(): number {
+    return this.live && this.market !== null ? this.market.seq : -1;
+  }
+
   onUpdate(listener: (feed: MarketFeed) => void): void {
     this.listeners.push(listener);
   }
 
-  /** Resumes from `fromSeq` when given (the server sends a snapshot if it cannot), else a snapshot. */
+  /**
+   * Resumes from `fromSeq` when given (the server sends a snapshot if it cannot), else a snapshot.
+   * A resume that does not continue the book kept here is followed by a snapshot.
+   */
   async synchronise(fromSeq?: number): Promise<void> {
     this.synchronising = true;
     this.resumeFromSeq = fromSeq ?? null;
@@ -273,50 +296,43 @@ export class MarketFeed {
     } finally {
       this.synchronising = false;
     }
+    if (!this.live && fromSeq !== undefined) await this.synchronise();
   }
 
   private resumeFromSeq: number | null = null;
 
   onSnapshot(snapshot: ServerMessageOf<'market_snapshot'>): void {
-    this.book = MarketBook.fromRunners(snapshot.runnerCount, snapshot.runners);
-    this.header = { marketId: snapshot.marketId, status: snapshot.status, inPlay: snapshot.inPlay, betDelayMs: snapshot.betDelayMs, runnerCount: snapshot.runnerCount };
-    this.traded = [...snapshot.traded];
-    this.matchedMinor = snapshot.matchedMinor;
-    this.seq = snapshot.seq;
+    this.market = LocalMarket.fromSnapshot(snapshot);
+    this.live = true;
     this.emit();
   }
 
   /** The server continues from the seq asked for: the book kept locally stays. */
   onResumed(resumed: ServerMessageOf<'market_resumed'>): void {
-    if (this.resumeFromSeq === resumed.seq) this.seq = resumed.seq;
+    if (this.resumeFromSeq === resumed.seq && this.market?.seq === resumed.seq) this.live = true;
   }
 
   onDelta(delta: ServerMessageOf<'market_delta'>): void {
-    if (this.seq < 0) return;
-    if (delta.prevSeq !== this.seq) {
-      if (delta.seq <= this.seq && delta.prevSeq < this.seq) return;
-      this.resync(this.seq);
-      return;
+    if (!this.live || this.market === null) return;
+    switch (this.market.applyDelta(delta)) {
+      case 'applied':
+        this.emit();
+        return;
+      case 'stale':
+        return;
+      case 'gap':
+        this.resync(this.market.seq);
+        return;
+      case 'checksum_mismatch':
+        this.resync(undefined);
+        return;
     }
-    if (delta.market !== undefined) {
-      this.header = delta.market;
-      this.book.resize(delta.market.runnerCount);
-    }
-    this.book.apply(delta.levels);
-    for (const runner of delta.traded ?? []) this.traded[runner.runnerIndex] = runner;
-    if (delta.matchedMinor !== undefined) this.matchedMinor = delta.matchedMinor;
-    this.seq = delta.seq;
-    if (this.book.checksum() !== delta.checksum) {
-      this.resync(undefined);
-      return;
-    }
-    this.emit();
   }
 
   private resync(fromSeq: number | undefined): void {
     if (this.synchronising) return;
     this.resyncs++;
-    this.seq = -1;
+    this.live = false;
     void this.synchronise(fromSeq).catch(() => undefined);
   }
 

@@ -1,6 +1,6 @@
 // JSON Schemas (TypeBox) of every message the WebSocket server sends, for the AsyncAPI document.
 // The tests validate every message a real server sends against these, so they cannot drift from
-// the types in ws-messages.ts.
+// the types in protocol/src/ws-messages.ts.
 
 import Type, { type TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';

@@ -102,6 +102,15 @@ describe('market data', () => {
     const snapshot = new Promise<ServerMessageOf<'market_snapshot'>>((resolve) => second.once('market_snapshot', resolve));
     await second.subscribeMarket(MARKET, { fromSeq: 10_000_000 });
     expect((await snapshot).seq).toBe(h.partition.core.market(MARKET)?.seq);
+    // A resume onto a feed that kept no book is followed by a snapshot.
+    const currentSeq = h.partition.core.market(MARKET)?.seq as number;
+    const kinds: string[] = [];
+    second.on('market_resumed', () => kinds.push('resumed'));
+    second.on('market_snapshot', () => kinds.push('snapshot'));
+    const fresh = await second.subscribeMarket(MARKET, { fromSeq: currentSeq });
+    expect(kinds).toEqual(['resumed', 'snapshot']);
+    expect(fresh.seq).toBe(currentSeq);
+    expect(fresh.book.runners()).toEqual(engineBook(MARKET, RUNNERS).runners());
     second.close();
   });
 

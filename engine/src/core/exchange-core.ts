@@ -7,25 +7,21 @@
 
 import {
   assert,
-  BATCH_INSTRUCTIONS_MAX,
-  HOUSE_ACCOUNT_ID,
-  isId,
   type AccountId,
   type Command,
   type CommandEnvelope,
   type EngineEvent,
-  type Instruction,
-  type InstructionKind,
   type MarketEvent,
   type MarketId,
   type RunnerIndex,
   type Side,
 } from '@playchacha/protocol';
-import { asInstruction, isClientOrderId, isObject } from './command-shape.js';
+import { isObject } from './command-shape.js';
 import { checkInvariants } from './invariants.js';
 import { MatchingStage, type MatchingSnapshot } from './matching-stage.js';
-import type { AccountView, ExchangeModel, LevelView, MarketView, OrderView } from './model.js';
+import type { AccountView, ExchangeModel, LevelView, MarketTradedView, MarketView, OrderView } from './model.js';
 import { NONE, SIDE_BACK, SIDE_LAY, FLAG_DELAYED } from './order-book.js';
+import { OrderEntry, massCancelRejectCode } from './order-entry.js';
 import { RiskStage, type RiskAccount, type RiskSnapshot } from './risk-stage.js';
 import { StateHasher } from './state-hash.js';
 
@@ -46,6 +42,7 @@ export interface ExchangeCoreOptions {
 export class ExchangeCore implements ExchangeModel {
   readonly risk: RiskStage;
   readonly matching: MatchingStage;
+  private readonly entry: OrderEntry;
   private events: EngineEvent[] = [];
   private lastSeq = 0;
   private lastTimestampMs = 0;
@@ -57,6 +54,7 @@ export class ExchangeCore implements ExchangeModel {
       this.events.push(event);
       this.risk.onMarketEvent(event);
     });
+    this.entry = new OrderEntry(this.risk, this.matching, (event) => this.events.push(event));
   }
 
   /** The whole state as plain data, taken between commands; `fromSnapshot` restores it exactly. */
@@ -129,7 +127,7 @@ export class ExchangeCore implements ExchangeModel {
       case 'SetAccountLimits':
         return this.risk.setLimits(command.accountId, command.limits);
       case 'SetAccountStatus':
-        return this.setAccountStatus(command);
+        return this.entry.setAccountStatus(command);
       case 'CreateMarket':
         return this.matching.createMarket(command);
       case 'SuspendMarket':
@@ -142,13 +140,13 @@ export class ExchangeCore implements ExchangeModel {
       case 'ResettleMarket':
         return this.matching.lifecycle(command);
       case 'PlaceOrder':
-        return this.single(commandSeq, command, 'place');
+        return this.entry.single(commandSeq, command, 'place');
       case 'CancelOrder':
-        return this.single(commandSeq, command, 'cancel');
+        return this.entry.single(commandSeq, command, 'cancel');
       case 'ReplaceOrder':
-        return this.single(commandSeq, command, 'replace');
+        return this.entry.single(commandSeq, command, 'replace');
       case 'Batch':
-        return this.batch(commandSeq, command.accountId, command.mode, command.instructions);
+        return this.entry.batch(commandSeq, command.accountId, command.mode, command.instructions);
       case 'MassCancel':
         return this.massCancel(command);
       case 'Clock':
@@ -158,193 +156,14 @@ export class ExchangeCore implements ExchangeModel {
     }
   }
 
-  /** A PlaceOrder, CancelOrder or ReplaceOrder: one best-effort instruction, read from the command itself. */
-  private single(commandSeq: number, command: Command & { accountId: unknown }, kind: InstructionKind): ReturnType<RiskStage['openAccount']> {
-    const accountId = command.accountId;
-    if (!isId(accountId)) return 'invalid_command';
-    const account = this.risk.accounts.get(accountId);
-    if (account === undefined || accountId === HOUSE_ACCOUNT_ID) return 'unknown_account';
-    this.bestEffort(commandSeq, account, command, 0, kind);
-    return null;
-  }
-
-  private batch(commandSeq: number, accountId: unknown, mode: unknown, instructions: unknown): ReturnType<RiskStage['openAccount']> {
-    if (!isId(accountId) || (mode !== 'all_or_none' && mode !== 'best_effort') || !Array.isArray(instructions)) {
-      return 'invalid_command';
-    }
-    const wellFramed = instructions.every(
-      (raw: unknown) => isObject(raw) && (raw['kind'] === 'place' || raw['kind'] === 'cancel' || raw['kind'] === 'replace'),
-    );
-    if (!wellFramed) return 'invalid_command';
-    if (!this.risk.accountExists(accountId)) return 'unknown_account';
-    if (instructions.length === 0) return 'batch_empty';
-    if (instructions.length > BATCH_INSTRUCTIONS_MAX) return 'batch_too_large';
-    if (mode === 'all_or_none') {
-      const marketIds = new Set(instructions.map((raw: unknown) => (isObject(raw) ? raw['marketId'] : undefined)));
-      if (marketIds.size > 1) return 'batch_multi_market';
-    }
-    return this.instructions(commandSeq, accountId, mode, instructions);
-  }
-
-  private instructions(
-    commandSeq: number,
-    accountId: unknown,
-    mode: 'all_or_none' | 'best_effort',
-    raws: readonly unknown[],
-  ): ReturnType<RiskStage['openAccount']> {
-    if (!isId(accountId)) return 'invalid_command';
-    const account = this.risk.accounts.get(accountId);
-    if (account === undefined || accountId === HOUSE_ACCOUNT_ID) return 'unknown_account';
-    if (mode === 'best_effort') {
-      raws.forEach((raw, index) => this.bestEffort(commandSeq, account, raw, index));
-    } else {
-      this.allOrNone(commandSeq, account, raws);
-    }
-    return null;
-  }
-
-  private readonly changes: Parameters<RiskStage['check']>[2] = [];
-  private readonly openOrdersDelta = { value: 0 };
-
-  private bestEffort(commandSeq: number, account: RiskAccount, raw: unknown, index: number, kind?: InstructionKind): void {
-    const instruction = asInstruction(raw, kind);
-    if (instruction === null) {
-      this.rejectMalformed(account.accountId, raw, index, 'invalid_command', kind);
-      return;
-    }
-    if (this.answeredAsDuplicate(commandSeq, account.accountId, instruction)) return;
-    const changes = this.changes;
-    this.openOrdersDelta.value = 0;
-    const code = this.risk.check(account, instruction, changes, this.openOrdersDelta);
-    if (code !== null) {
-      this.risk.undo(account, changes);
-      this.rejectInstruction(account.accountId, instruction, index, code);
-      return;
-    }
-    if (instruction.kind === 'place') {
-      // The checked worst case stays held: it is the order's hold.
-      this.risk.keep(changes);
-      this.matching.execute(this.risk.approve(account, instruction, index, true));
-      return;
-    }
-    // A cancel's release and a replace's old order stay held until the market closes them.
-    this.risk.undo(account, changes);
-    this.matching.execute(this.risk.approve(account, instruction, index));
-  }
-
-  private allOrNone(commandSeq: number, account: RiskAccount, raws: readonly unknown[]): void {
-    const parsed = raws.map((raw) => asInstruction(raw));
-    const seen = new Set<string>();
-    const changes: Parameters<RiskStage['check']>[2] = [];
-    const openOrdersDelta = { value: 0 };
-    let failedIndex = -1;
-    let failedCode: ReturnType<RiskStage['openAccount']> = null;
-    for (let index = 0; index < parsed.length && failedIndex < 0; index++) {
-      const instruction = parsed[index];
-      if (instruction === null || instruction === undefined) {
-        failedIndex = index;
-        failedCode = 'invalid_command';
-        break;
-      }
-      if (instruction.kind !== 'cancel') {
-        if (seen.has(instruction.clientOrderId) || this.risk.duplicateOf(account.accountId, instruction.clientOrderId)) continue;
-        seen.add(instruction.clientOrderId);
-      }
-      const code = this.risk.check(account, instruction, changes, openOrdersDelta);
-      if (code !== null) {
-        failedIndex = index;
-        failedCode = code;
-      }
-    }
-    this.risk.undo(account, changes);
-    parsed.forEach((instruction, index) => {
-      if (instruction === null || instruction === undefined) {
-        this.rejectMalformed(account.accountId, raws[index], index, failedIndex === index ? 'invalid_command' : 'batch_instruction_rejected');
-        return;
-      }
-      if (this.answeredAsDuplicate(commandSeq, account.accountId, instruction)) return;
-      if (failedIndex >= 0) {
-        this.rejectInstruction(account.accountId, instruction, index, index === failedIndex && failedCode !== null ? failedCode : 'batch_instruction_rejected');
-        return;
-      }
-      // An earlier instruction may have matched the named order in full (or closed it by
-      // self-trade prevention) since the batch was checked: there is nothing left to act on.
-      if (instruction.kind !== 'place' && !this.risk.orders.has(instruction.orderId)) {
-        this.rejectInstruction(account.accountId, instruction, index, 'unknown_order');
-        return;
-      }
-      this.matching.execute(this.risk.approve(account, instruction, index));
-    });
-  }
-
-  private answeredAsDuplicate(commandSeq: number, accountId: AccountId, instruction: Instruction): boolean {
-    if (instruction.kind === 'cancel') return false;
-    const original = this.risk.duplicateOf(accountId, instruction.clientOrderId);
-    if (original === undefined) return false;
-    this.events.push({
-      type: 'OrderDuplicate',
-      commandSeq,
-      accountId,
-      clientOrderId: instruction.clientOrderId,
-      orderId: original.orderId,
-      code: original.code,
-    });
-    return true;
-  }
-
-  private rejectInstruction(accountId: AccountId, instruction: Instruction, index: number, code: NonNullable<ReturnType<RiskStage['openAccount']>>): void {
-    this.risk.reject(
-      accountId,
-      instruction.kind,
-      index,
-      instruction.marketId,
-      instruction.kind === 'cancel' ? null : instruction.clientOrderId,
-      instruction.kind === 'place' ? null : instruction.orderId,
-      code,
-    );
-  }
-
-  private rejectMalformed(accountId: AccountId, raw: unknown, index: number, code: 'invalid_command' | 'batch_instruction_rejected' = 'invalid_command', knownKind?: InstructionKind): void {
-    const fields = isObject(raw) ? raw : {};
-    const kind: InstructionKind = knownKind ?? (fields['kind'] === 'cancel' || fields['kind'] === 'replace' ? fields['kind'] : 'place');
-    const marketId = fields['marketId'];
-    const orderId = fields['orderId'];
-    const clientOrderId = fields['clientOrderId'];
-    this.risk.reject(
-      accountId,
-      kind,
-      index,
-      typeof marketId === 'number' && Number.isSafeInteger(marketId) ? marketId : 0,
-      kind !== 'cancel' && isClientOrderId(clientOrderId) ? clientOrderId : null,
-      kind !== 'place' && isId(orderId) ? orderId : null,
-      code,
-    );
-  }
-
-  /** Freezing an account also closes all its open orders, in ascending order id. */
-  private setAccountStatus(command: Extract<Command, { type: 'SetAccountStatus' }>): ReturnType<RiskStage['openAccount']> {
-    const code = this.risk.setAccountStatus(command.accountId, command.status);
-    if (code === null && command.status === 'frozen') {
-      this.matching.massCancel(command.accountId, undefined, undefined, undefined, 'account_frozen');
-    }
-    return code;
-  }
-
   private massCancel(command: Extract<Command, { type: 'MassCancel' }>): ReturnType<RiskStage['openAccount']> {
-    const { accountId, marketId, runnerIndex, side } = command as Record<string, unknown> & typeof command;
-    if (accountId !== undefined && !isId(accountId)) return 'invalid_command';
-    if (marketId !== undefined && !isId(marketId)) return 'invalid_command';
-    if (side !== undefined && side !== 'back' && side !== 'lay') return 'invalid_command';
-    if (runnerIndex !== undefined && (typeof runnerIndex !== 'number' || !Number.isInteger(runnerIndex))) return 'invalid_command';
-    if (accountId === undefined && marketId === undefined) return 'invalid_command';
-    if (runnerIndex !== undefined && marketId === undefined) return 'invalid_command';
-    if (accountId !== undefined && (!this.risk.accountExists(accountId) || accountId === HOUSE_ACCOUNT_ID)) return 'unknown_account';
-    const market = marketId === undefined ? undefined : this.matching.markets.get(marketId);
-    if (marketId !== undefined && market === undefined) return 'unknown_market';
-    if (runnerIndex !== undefined && market !== undefined && (runnerIndex < 0 || runnerIndex >= market.runnerCount)) {
-      return 'invalid_runner';
-    }
-    this.matching.massCancel(accountId, marketId, runnerIndex, side);
+    const code = massCancelRejectCode(
+      command,
+      (accountId) => this.risk.accountExists(accountId),
+      (marketId) => this.matching.markets.get(marketId)?.runnerCount,
+    );
+    if (code !== null) return code;
+    this.matching.massCancel(command.accountId, command.marketId, command.runnerIndex, command.side);
     return null;
   }
 
@@ -422,13 +241,30 @@ export class ExchangeCore implements ExchangeModel {
     return levels;
   }
 
-  /** A hash of the books, orders, accounts, positions and sequence numbers. */
+  traded(marketId: MarketId): MarketTradedView | undefined {
+    const market = this.matching.markets.get(marketId);
+    if (market === undefined) return undefined;
+    return {
+      runners: market.lastPriceTicks.map((lastPriceTicks, runnerIndex) => ({
+        runnerIndex,
+        lastPriceTicks,
+        matchedMinor: market.runnerMatchedMinor[runnerIndex] as number,
+      })),
+      matchedMinor: market.matchedMinor,
+    };
+  }
+
+  /** A hash of the books, orders, traded figures, accounts, positions and sequence numbers. */
   stateHash(): string {
     const hasher = new StateHasher();
     const pool = this.matching.pool;
     hasher.number(this.lastSeq).number(this.risk.orderIdNextValue).number(this.matching.fillIdNextValue).number(this.risk.netTransfersMinor);
     for (const market of this.matching.marketBySlot) {
       hasher.number(market.marketId).number(market.seq).string(market.status).number(market.inPlay ? 1 : 0).number(market.betDelayMs);
+      for (let runner = 0; runner < market.runnerCount; runner++) {
+        hasher.number(market.lastPriceTicks[runner] ?? -1).number(market.runnerMatchedMinor[runner] as number);
+      }
+      hasher.number(market.matchedMinor);
       for (const ladder of market.ladders) {
         for (let tick = 0; tick < ladder.ladderSize; tick++) {
           for (let slot = ladder.head[tick] as number; slot !== NONE; slot = pool.next[slot] as number) {

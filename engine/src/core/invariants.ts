@@ -31,6 +31,13 @@ function checkBooks(matching: MatchingStage): void {
       resting += checkLadder(matching, lay, market.slot, runner, restingPerLadder.get(`${market.slot}/${runner}/${SIDE_LAY}`) ?? 0);
       assert(back.best === NONE || lay.best === NONE || back.best > lay.best, `market ${market.marketId} runner ${runner} is crossed`);
     }
+    let matchedMinor = 0;
+    for (let runner = 0; runner < market.runnerCount; runner++) {
+      const runnerMatchedMinor = market.runnerMatchedMinor[runner] as number;
+      assert((market.lastPriceTicks[runner] === null) === (runnerMatchedMinor === 0), `market ${market.marketId} runner ${runner} has a last traded price exactly when it matched`);
+      matchedMinor += runnerMatchedMinor;
+    }
+    assert(market.matchedMinor === matchedMinor, `market ${market.marketId} matched volume is the sum over its runners`);
     let releaseAtMs = Number.NEGATIVE_INFINITY;
     for (const slot of market.delayed) {
       assert(((pool.flags[slot] as number) & FLAG_DELAYED) !== 0, 'a delayed order carries the delayed flag');

@@ -62,6 +62,8 @@ export interface MatchingSnapshot {
     /** One row per order: id, account, runner, side, price, size, remaining, matched, cancelled, flags, tif, min fill, self-trade, release time. */
     readonly resting: ReadonlyArray<readonly number[]>;
     readonly delayed: ReadonlyArray<readonly number[]>;
+    /** Per runner: [last traded price in ticks (null before its first match), matched volume]. Absent in older snapshots: restored as nothing traded. */
+    readonly traded?: ReadonlyArray<readonly [number | null, number]>;
   }>;
 }
 const TIF_GTC = 0;
@@ -77,6 +79,11 @@ export class MatchMarket {
   readonly ladders: SideLadder[] = [];
   /** Slots of orders waiting out the bet delay, in release order. */
   readonly delayed: number[] = [];
+  /** Per runner: the price of its latest match (null before the first) and its matched volume (backer's stake). */
+  readonly lastPriceTicks: Array<number | null> = [];
+  readonly runnerMatchedMinor: number[] = [];
+  /** The market's matched volume: the sum over its runners. */
+  matchedMinor = 0;
 
   constructor(
     readonly marketId: MarketId,
@@ -91,7 +98,16 @@ export class MatchMarket {
     for (let runner = 0; runner < runnerCount; runner++) {
       this.ladders.push(new SideLadder(ladder.pricesX100.length, SIDE_BACK));
       this.ladders.push(new SideLadder(ladder.pricesX100.length, SIDE_LAY));
+      this.lastPriceTicks.push(null);
+      this.runnerMatchedMinor.push(0);
     }
+  }
+
+  /** Records a match: the runner's last traded price, and its and the market's matched volume. */
+  traded(runnerIndex: number, priceTicks: number, stakeMinor: number): void {
+    this.lastPriceTicks[runnerIndex] = priceTicks;
+    this.runnerMatchedMinor[runnerIndex] = (this.runnerMatchedMinor[runnerIndex] as number) + stakeMinor;
+    this.matchedMinor += stakeMinor;
   }
 
   sideLadder(runnerIndex: number, side: number): SideLadder {
@@ -584,6 +600,7 @@ export class MatchingStage implements MatchSink {
     const takerIsBack = pool.side[taker] === SIDE_BACK;
     const back = takerIsBack ? taker : makerSlot;
     const lay = takerIsBack ? makerSlot : taker;
+    market.traded(pool.runnerIndex[taker] as number, priceTicks, qty);
     this.emitMarketEvent({
       type: 'OrderMatched',
       marketId: market.marketId,
@@ -737,6 +754,7 @@ export class MatchingStage implements MatchSink {
           seq: market.seq,
           resting,
           delayed: market.delayed.map(row),
+          traded: market.lastPriceTicks.map((priceTicks, runner) => [priceTicks, market.runnerMatchedMinor[runner] as number] as const),
         };
       }),
     };
@@ -754,6 +772,12 @@ export class MatchingStage implements MatchSink {
       market.inPlay = saved.inPlay;
       market.betDelayMs = saved.betDelayMs;
       market.seq = saved.seq;
+      assert(saved.traded === undefined || saved.traded.length === saved.runnerCount, 'a snapshot has traded figures for every runner');
+      saved.traded?.forEach(([priceTicks, matchedMinor], runner) => {
+        market.lastPriceTicks[runner] = priceTicks;
+        market.runnerMatchedMinor[runner] = matchedMinor;
+        market.matchedMinor += matchedMinor;
+      });
       this.markets.set(market.marketId, market);
       this.marketBySlot.push(market);
       for (const row of saved.resting) all.push({ market, row, delayed: false });

@@ -60,6 +60,22 @@ export interface MarketView {
   readonly seq: number;
 }
 
+/** What a runner has traded since its market was created (a void or resettlement keeps it). */
+export interface RunnerTradedView {
+  readonly runnerIndex: RunnerIndex;
+  /** The price of the runner's latest match; null before its first. */
+  readonly lastPriceTicks: number | null;
+  /** The summed backer's stake of the runner's matches. */
+  readonly matchedMinor: number;
+}
+
+export interface MarketTradedView {
+  /** Every runner, by index. */
+  readonly runners: readonly RunnerTradedView[];
+  /** The market's total: the sum over its runners. */
+  readonly matchedMinor: number;
+}
+
 export interface ExchangeModel {
   /** Applies one journaled command; returns the events it caused, in order. */
   apply(envelope: CommandEnvelope): readonly EngineEvent[];
@@ -74,4 +90,6 @@ export interface ExchangeModel {
    * order. Delayed orders are not in the book.
    */
   bookSide(marketId: MarketId, runnerIndex: RunnerIndex, side: Side): LevelView[];
+  /** Each runner's last traded price and matched volume, and the market's total; undefined for an unknown market. */
+  traded(marketId: MarketId): MarketTradedView | undefined;
 }

@@ -101,6 +101,7 @@ function compareViews(core: ExchangeModel, reference: ReferenceCore, ledger: Eve
   expectSame(core.openOrders(), reference.openOrders(), `openOrders() after ${where}`);
   for (const [marketId, market] of ledger.markets) {
     expectSame(core.market(marketId), reference.market(marketId), `market(${marketId}) after ${where}`);
+    expectSame(core.traded(marketId), reference.traded(marketId), `traded(${marketId}) after ${where}`);
     for (let runnerIndex = 0; runnerIndex < market.runnerCount; runnerIndex += 1) {
       for (const side of ['back', 'lay'] as const) {
         expectSame(

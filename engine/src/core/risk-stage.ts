@@ -175,6 +175,15 @@ export class RiskStage {
   private nowMs = 0;
   /** The current command replaces a market's result: the one way an available balance may fall below zero. */
   private resettling = false;
+  /**
+   * Set when the stage holds the accounts of one risk partition: its house account is this
+   * partition's share of the house (settlement pays this partition's winners from it, so it may go
+   * below zero while the shares sum to the house's take), and a replace holds its new order beside
+   * the old one until the matching partition closes the old one.
+   */
+  partitionShare = false;
+  /** The current command approved a replace across partitions: both orders stay held for now. */
+  private replaceInFlight = false;
 
   constructor(
     private readonly out: EventOutput,
@@ -313,13 +322,17 @@ export class RiskStage {
     }
     if (this.touched.length === 0) {
       this.resettling = false;
+      this.replaceInFlight = false;
       return;
     }
     if (this.touched.length > 1) this.touched.sort((a, b) => a.accountId - b.accountId);
     for (const account of this.touched) {
       const availableBeforeMinor = account.balanceBeforeMinor - account.exposureBeforeMinor;
       assert(
-        this.resettling || account.availableMinor >= Math.min(0, availableBeforeMinor),
+        this.resettling ||
+          this.replaceInFlight ||
+          (this.partitionShare && account.accountId === HOUSE_ACCOUNT_ID) ||
+          account.availableMinor >= Math.min(0, availableBeforeMinor),
         `account ${account.accountId}: only a resettlement takes available below zero, or lower once it is`,
       );
       if (account.balanceMinor !== account.balanceBeforeMinor || account.exposureMinor !== account.exposureBeforeMinor) {
@@ -335,6 +348,7 @@ export class RiskStage {
     }
     this.touched.length = 0;
     this.resettling = false;
+    this.replaceInFlight = false;
   }
 
   private touch(account: RiskAccount): void {
@@ -780,6 +794,7 @@ export class RiskStage {
           reduceByMinor: instruction.reduceByMinor ?? 0,
         };
       case 'replace': {
+        if (this.partitionShare) this.replaceInFlight = true;
         const old = this.orders.get(instruction.orderId);
         assert(old !== undefined, 'an approved replace names an open order');
         const market = this.markets.get(old.marketId);
@@ -890,6 +905,21 @@ export class RiskStage {
     market.status = status;
   }
 
+  /** R2 in a risk partition: the side of a fill whose order this stage holds. */
+  applyFill(orderId: OrderId, stakeMinor: number, liability: number): void {
+    this.onFill(orderId, stakeMinor, liability);
+  }
+
+  /**
+   * R2 in a risk partition: an order reached its market smaller than it is held (a replacement
+   * whose original was partly filled while the replace was on its way); holds only its size.
+   */
+  fitHeld(orderId: OrderId, sizeMinor: number): void {
+    const order = this.orders.get(orderId);
+    assert(order !== undefined, 'an accepted order is held');
+    if (order.remainingMinor > sizeMinor) this.setRemaining(order, sizeMinor);
+  }
+
   private onFill(orderId: OrderId, stakeMinor: number, liability: number): void {
     const order = this.orders.get(orderId);
     assert(order !== undefined, 'a matched order is open');
@@ -978,7 +1008,7 @@ export class RiskStage {
       });
     }
     // Results sum to zero or just below (each account's result is rounded down once).
-    assert(resultsSum <= 0, 'settlement never creates money');
+    assert(this.partitionShare || resultsSum <= 0, 'settlement never creates money');
     const houseTakeMinor = commissionSum - resultsSum;
     this.touch(house);
     house.balanceMinor += houseTakeMinor;
@@ -1039,12 +1069,12 @@ export class RiskStage {
         balanceMinor: account.balanceMinor,
       });
     }
-    assert(resultsSum <= 0, 'resettlement never creates money');
+    assert(this.partitionShare || resultsSum <= 0, 'resettlement never creates money');
     // The house's take from a market is the opposite of the accounts' results net of commission.
     const houseChangeMinor = previousNetSum - netSum;
     this.touch(house);
     house.balanceMinor += houseChangeMinor;
-    assert(house.balanceMinor >= 0, 'the house balance is never negative');
+    assert(this.partitionShare || house.balanceMinor >= 0, 'the house balance is never negative');
     this.out.emit({
       type: 'AccountResettled',
       accountId: HOUSE_ACCOUNT_ID,

@@ -3,7 +3,9 @@
 
 import type {
   AccountId,
+  CloseReason,
   EngineEvent,
+  MarketEvent,
   MarketId,
   OrderId,
   Persistence,
@@ -59,4 +61,42 @@ export type ApprovedInstruction = ApprovedPlace | ApprovedCancel | ApprovedRepla
 /** Where a stage puts the events it emits. */
 export interface EventOutput {
   emit(event: EngineEvent): void;
+}
+
+/** Closes an account's open orders on one matching partition (a mass cancel or a freeze, fanned out). */
+export interface AccountCancel {
+  readonly kind: 'account_cancel';
+  readonly accountId: AccountId;
+  /** Absent: every market of the partition. */
+  readonly marketId?: MarketId;
+  readonly runnerIndex?: RunnerIndex;
+  readonly side?: Side;
+  readonly reason: CloseReason;
+}
+
+/** What one risk-partition command hands to one matching partition, in order. */
+export type MatchingStep = ApprovedInstruction | AccountCancel;
+
+/**
+ * A journaled command carrying what one command of a source partition handed to this partition.
+ * (source, sourceSeq) identifies it; previousSourceSeq is the sourceSeq of the source's previous
+ * hand-off to this partition (0 for the first), so a receiver that has applied up to
+ * previousSourceSeq applies it, one that has applied sourceSeq or more ignores it, and anything
+ * else is a gap.
+ */
+export interface HandOff {
+  readonly type: 'HandOff';
+  readonly source: string;
+  readonly sourceSeq: number;
+  readonly previousSourceSeq: number;
+  /** Risk → matching: approved instructions and account cancels. */
+  readonly steps?: readonly MatchingStep[];
+  /** Matching → risk: the market events that concern the receiving partition's accounts. */
+  readonly events?: readonly MarketEvent[];
+}
+
+/** A hand-off a partition core produced, with the partition it is for. */
+export interface OutgoingHandOff {
+  readonly destination: string;
+  readonly handOff: HandOff;
 }

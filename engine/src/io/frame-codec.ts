@@ -4,6 +4,7 @@
 
 import { Packr } from 'msgpackr';
 import type { CommandEnvelope, EngineEvent } from '@playchacha/protocol';
+import type { OutgoingHandOff } from '../core/stage-messages.js';
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true });
 
@@ -32,6 +33,8 @@ export interface EventFrame {
     readonly seq: number;
     readonly inboxId: string | null;
     readonly events: readonly EngineEvent[];
+    /** What the command handed to other partitions (partitioned engine only; absent when nothing). */
+    readonly handOffs?: readonly OutgoingHandOff[];
   }>;
   /** The traceparents of the entries' commands, parallel to entries, as in FrameBody. */
   readonly traceparents?: ReadonlyArray<string | null>;

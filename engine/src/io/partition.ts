@@ -8,7 +8,9 @@
 
 import type { Logger } from 'pino';
 import { assert, type Command, type CommandEnvelope, type EngineEvent } from '@playchacha/protocol';
-import { ExchangeCore, type CoreSnapshot } from '../core/index.js';
+import { ExchangeCore } from '../core/index.js';
+import type { PartitionApplied } from '../core/risk-partition-core.js';
+import type { HandOff } from '../core/stage-messages.js';
 import { decodeFrameBody, decodeValue, encodeFrameBody, encodeValue, type EventFrame } from './frame-codec.js';
 import { FencedError, JournalCorruptError, type Journal, type JournalFrame, type Leadership } from './journal.js';
 import type { EngineMetrics } from './metrics.js';
@@ -44,8 +46,36 @@ export interface CommandInbox {
 
 export type PartitionRole = 'starting' | 'standby' | 'leader' | 'halted' | 'stopped';
 
-export interface PartitionOptions {
+/**
+ * What a partition runs: ExchangeCore (both stages, the single-partition engine) or a risk or
+ * matching partition core. A partition core's apply also returns the hand-offs for other partitions.
+ */
+export interface PartitionCore {
+  readonly lastAppliedSeq: number;
+  apply(envelope: CommandEnvelope): readonly EngineEvent[] | PartitionApplied;
+  snapshot(): { readonly lastTimestampMs: number };
+  nextReleaseAtMs(): number | null;
+}
+
+/**
+ * Takes the hand-offs of every frame the partition applies (replayed, tailed or led) and delivers
+ * them to the partitions they are for; see hand-off-forwarder.ts.
+ */
+export interface HandOffOutbox {
+  take(frame: EventFrame): void;
+  /** Delivery runs only while this instance leads. */
+  setActive(active: boolean): void;
+  /** Every hand-off of the frames up to `seq` is durable at its destination. */
+  deliveredThrough(seq: number): boolean;
+}
+
+export interface PartitionOptions<C extends PartitionCore = ExchangeCore> {
   readonly partition: string;
+  /** The core to run; absent: ExchangeCore. */
+  readonly createCore?: () => C;
+  readonly restoreCore?: (snapshot: unknown) => C;
+  /** Where the hand-offs of a partition core go (required when its core makes any). */
+  readonly outbox?: HandOffOutbox;
   readonly journal: Journal;
   readonly leadership: Leadership;
   readonly snapshots: SnapshotStore;
@@ -72,7 +102,7 @@ export interface PartitionOptions {
 }
 
 interface Pending {
-  readonly command: Command;
+  readonly command: Command | HandOff;
   readonly inboxId: string | null;
   readonly traceparent: string | null;
   readonly resolve: ((events: readonly EngineEvent[]) => void) | null;
@@ -86,8 +116,8 @@ export class NotLeaderError extends Error {
 
 const RECENT_FRAMES_KEPT = 64;
 
-export class EnginePartition {
-  core = new ExchangeCore();
+export class EnginePartition<C extends PartitionCore = ExchangeCore> {
+  core: C;
   role: PartitionRole = 'starting';
   epoch = 0;
   private lastInboxId: string | null = null;
@@ -106,8 +136,27 @@ export class EnginePartition {
   private readonly now: () => number;
   private lastTimestampMs = 0;
 
-  constructor(private readonly options: PartitionOptions) {
+  constructor(private readonly options: PartitionOptions<C>) {
     this.now = options.now ?? Date.now;
+    this.core = this.newCore();
+  }
+
+  private newCore(): C {
+    return this.options.createCore?.() ?? (new ExchangeCore() as unknown as C);
+  }
+
+  private restoredCore(snapshot: unknown): C {
+    if (this.options.restoreCore !== undefined) return this.options.restoreCore(snapshot);
+    return ExchangeCore.fromSnapshot(snapshot as Parameters<typeof ExchangeCore.fromSnapshot>[0]) as unknown as C;
+  }
+
+  /** Applies one envelope; a partition core's hand-offs go into the entry beside its events. */
+  private applyEnvelope(envelope: CommandEnvelope, inboxId: string | null): { seq: number; inboxId: string | null; events: readonly EngineEvent[]; handOffs?: PartitionApplied['handOffs'] } {
+    const result = this.core.apply(envelope);
+    if (isEventList(result)) return { seq: envelope.seq, inboxId, events: result };
+    if (result.handOffs.length === 0) return { seq: envelope.seq, inboxId, events: result.events };
+    assert(this.options.outbox !== undefined, 'a partition core that hands off has an outbox');
+    return { seq: envelope.seq, inboxId, events: result.events, handOffs: result.handOffs };
   }
 
   get appliedSeq(): number {
@@ -140,7 +189,7 @@ export class EnginePartition {
    * Submits a command (leader only); resolves with its events once its frame is durable. The
    * traceparent of the request that sent it travels with it through the journal and the events.
    */
-  submit(command: Command, traceparent: string | null = null): Promise<readonly EngineEvent[]> {
+  submit(command: Command | HandOff, traceparent: string | null = null): Promise<readonly EngineEvent[]> {
     if (this.role !== 'leader') return Promise.reject(new NotLeaderError(`partition ${this.options.partition} is ${this.role}`));
     return new Promise((resolve, reject) => {
       this.pending.push({ command, inboxId: null, traceparent, resolve, reject });
@@ -152,6 +201,7 @@ export class EnginePartition {
     this.stopped = true;
     const wasLeader = this.role === 'leader';
     if (this.role !== 'halted') this.role = 'stopped';
+    this.options.outbox?.setActive(false);
     this.options.metrics?.leader.set(0);
     for (const timer of this.timers) clearInterval(timer);
     if (this.clockTimer !== null) clearTimeout(this.clockTimer);
@@ -167,8 +217,8 @@ export class EnginePartition {
     const { journal, snapshots, logger } = this.options;
     const snapshot = await snapshots.latest();
     if (snapshot !== null) {
-      const data = decodeValue<{ core: CoreSnapshot; lastInboxId: string | null }>(snapshot.data);
-      this.core = ExchangeCore.fromSnapshot(data.core);
+      const data = decodeValue<{ core: { lastTimestampMs: number }; lastInboxId: string | null }>(snapshot.data);
+      this.core = this.restoredCore(data.core);
       this.lastInboxId = data.lastInboxId;
       this.lastSnapshotSeq = snapshot.seq;
       this.lastTimestampMs = data.core.lastTimestampMs;
@@ -209,9 +259,9 @@ export class EnginePartition {
   private async jumpToSnapshot(journalFirstSeq: number): Promise<boolean> {
     const snapshot = await this.options.snapshots.latest();
     if (snapshot === null || snapshot.seq < journalFirstSeq - 1 || snapshot.seq <= this.appliedSeq) return false;
-    const data = decodeValue<{ core: CoreSnapshot; lastInboxId: string | null }>(snapshot.data);
+    const data = decodeValue<{ core: { lastTimestampMs: number }; lastInboxId: string | null }>(snapshot.data);
     const behindSeq = this.appliedSeq;
-    this.core = ExchangeCore.fromSnapshot(data.core);
+    this.core = this.restoredCore(data.core);
     this.lastInboxId = data.lastInboxId;
     this.lastSnapshotSeq = snapshot.seq;
     this.lastTimestampMs = Math.max(this.lastTimestampMs, data.core.lastTimestampMs);
@@ -229,12 +279,11 @@ export class EnginePartition {
       throw new JournalCorruptError(reason);
     }
     const body = decodeFrameBody(frame.payload);
-    const entries: Array<{ seq: number; inboxId: string | null; events: readonly EngineEvent[] }> = [];
+    const entries: Array<EventFrame['entries'][number]> = [];
     body.envelopes.forEach((envelope, index) => {
-      const events = this.core.apply(envelope);
       const inboxId = body.inboxIds[index] ?? null;
+      entries.push(this.applyEnvelope(envelope, inboxId));
       if (inboxId !== null) this.lastInboxId = inboxId;
-      entries.push({ seq: envelope.seq, inboxId, events });
     });
     this.lastTimestampMs = Math.max(this.lastTimestampMs, body.envelopes.at(-1)?.timestampMs ?? 0);
     const eventFrame: EventFrame =
@@ -242,6 +291,8 @@ export class EnginePartition {
         ? { firstSeq: frame.firstSeq, lastSeq: frame.lastSeq, entries }
         : { firstSeq: frame.firstSeq, lastSeq: frame.lastSeq, entries, traceparents: body.traceparents };
     this.remember(eventFrame);
+    // Hand-offs of every journaled frame, replayed ones included: the destinations drop repeats.
+    this.options.outbox?.take(eventFrame);
     // Frames replayed while restoring are the starting state; after it, listeners see every frame.
     if (this.role !== 'starting') for (const listener of this.listeners) listener(eventFrame);
     return body.envelopes.length;
@@ -291,6 +342,7 @@ export class EnginePartition {
     await this.catchUp();
     await this.republishMissing();
     this.role = 'leader';
+    this.options.outbox?.setActive(true);
     this.options.metrics?.leader.set(1);
     this.options.metrics?.journalLagCommands.set(0);
     this.lastSnapshotAtMs = this.now();
@@ -363,23 +415,31 @@ export class EnginePartition {
     const batch = this.pending.splice(0, this.options.frameCommandsMax ?? 4096);
     const envelopes: CommandEnvelope[] = [];
     const inboxIds: Array<string | null> = [];
-    const entries: Array<{ seq: number; inboxId: string | null; events: readonly EngineEvent[] }> = [];
+    const entries: Array<EventFrame['entries'][number]> = [];
     // Traceparents stay beside the envelopes, never in them: the core and its state never see them.
     let traceparents: Array<string | null> | null = null;
     const firstSeq = this.appliedSeq + 1;
     const appliedAt = process.hrtime.bigint();
     const appliedAtMs = Date.now();
-    for (let index = 0; index < batch.length; index++) {
-      const item = batch[index] as Pending;
-      const timestampMs = Math.max(this.now(), this.lastTimestampMs);
-      this.lastTimestampMs = timestampMs;
-      const envelope: CommandEnvelope = { seq: this.appliedSeq + 1, timestampMs, command: item.command };
-      // The core applies speculatively; nothing leaves the process until the frame is durable.
-      const events = this.core.apply(envelope);
-      envelopes.push(envelope);
-      inboxIds.push(item.inboxId);
-      entries.push({ seq: envelope.seq, inboxId: item.inboxId, events });
-      if (item.traceparent !== null) (traceparents ??= new Array<string | null>(batch.length).fill(null))[index] = item.traceparent;
+    try {
+      for (let index = 0; index < batch.length; index++) {
+        const item = batch[index] as Pending;
+        const timestampMs = Math.max(this.now(), this.lastTimestampMs);
+        this.lastTimestampMs = timestampMs;
+        // A hand-off is journaled like any command; only partition cores read it.
+        const envelope: CommandEnvelope = { seq: this.appliedSeq + 1, timestampMs, command: item.command as Command };
+        // The core applies speculatively; nothing leaves the process until the frame is durable.
+        envelopes.push(envelope);
+        inboxIds.push(item.inboxId);
+        entries.push(this.applyEnvelope(envelope, item.inboxId));
+        if (item.traceparent !== null) (traceparents ??= new Array<string | null>(batch.length).fill(null))[index] = item.traceparent;
+      }
+    } catch (error) {
+      // A failed assertion in the core is a bug: the frame is never journaled, its callers hear
+      // why, and the caller of flush halts the partition.
+      this.writing = false;
+      for (const item of batch) item.reject?.(error instanceof Error ? error : new Error(String(error)));
+      throw error;
     }
     this.options.metrics?.applySeconds.observe(Number(process.hrtime.bigint() - appliedAt) / 1e9 / batch.length);
     const frame: JournalFrame = {
@@ -398,6 +458,7 @@ export class EnginePartition {
     for (const id of inboxIds) if (id !== null) this.lastInboxId = id;
     const eventFrame: EventFrame = traceparents === null ? { firstSeq, lastSeq: frame.lastSeq, entries } : { firstSeq, lastSeq: frame.lastSeq, entries, traceparents };
     this.remember(eventFrame);
+    this.options.outbox?.take(eventFrame);
     this.options.metrics?.commands.inc(batch.length);
     batch.forEach((item, index) => item.resolve?.((entries[index] as { events: readonly EngineEvent[] }).events));
     for (const listener of this.listeners) listener(eventFrame);
@@ -495,6 +556,8 @@ export class EnginePartition {
   async snapshotNow(): Promise<void> {
     const seq = this.appliedSeq;
     if (seq === this.lastSnapshotSeq) return;
+    // A restart replays from the snapshot, so hand-offs before it must have reached their destinations.
+    if (this.options.outbox !== undefined && !this.options.outbox.deliveredThrough(seq)) return;
     const data = encodeValue({ core: this.core.snapshot(), lastInboxId: this.lastInboxId });
     this.commandsSinceSnapshot = 0;
     this.lastSnapshotAtMs = this.now();
@@ -514,6 +577,7 @@ export class EnginePartition {
   private halt(reason: string): void {
     if (this.role === 'halted') return;
     this.role = 'halted';
+    this.options.outbox?.setActive(false);
     this.options.metrics?.leader.set(0);
     for (const timer of this.timers) clearInterval(timer);
     if (this.clockTimer !== null) clearTimeout(this.clockTimer);
@@ -521,6 +585,10 @@ export class EnginePartition {
     this.options.logger.fatal({ partition: this.options.partition, reason }, 'partition halted');
     this.options.onHalt?.(reason);
   }
+}
+
+function isEventList(result: readonly EngineEvent[] | PartitionApplied): result is readonly EngineEvent[] {
+  return Array.isArray(result);
 }
 
 function sleep(ms: number): Promise<void> {

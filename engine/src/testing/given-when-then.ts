@@ -29,7 +29,7 @@ import {
   type Side,
   type TimeInForce,
 } from '@playchacha/protocol';
-import type { AccountView, ExchangeModel, LevelView, MarketView, OrderView } from '../core/model.js';
+import type { AccountView, ExchangeModel, LevelView, MarketTradedView, MarketView, OrderView } from '../core/model.js';
 
 export type ModelFactory = () => ExchangeModel;
 export type EventOf<T extends EngineEventType> = Extract<EngineEvent, { readonly type: T }>;
@@ -353,6 +353,12 @@ export class Harness {
     return this.model.bookSide(marketId, runnerIndex, side);
   }
 
+  traded(marketId: MarketId = MARKET_ID): MarketTradedView {
+    const view = this.model.traded(marketId);
+    if (view === undefined) throw new Error(`no market ${marketId}`);
+    return view;
+  }
+
   /** A side of a book as [odds tick, order ids] pairs, best first. */
   queues(side: Side, runnerIndex: RunnerIndex = 0, marketId: MarketId = MARKET_ID): Array<[number, OrderId[]]> {
     return this.bookSide(side, runnerIndex, marketId).map((level) => [level.priceTicks, [...level.orderIds]]);
@@ -366,7 +372,7 @@ export class Harness {
     return this.model.openOrders().map((o) => o.orderId);
   }
 
-  /** Balances, exposures, open orders, books and market states: what a rejected command leaves unchanged. */
+  /** Balances, exposures, open orders, books, traded figures and market states: what a rejected command leaves unchanged. */
   snapshot(): unknown {
     const views = [...this.marketIds].map((marketId) => this.model.market(marketId));
     const markets = views.filter((view) => view !== undefined).map((view) => {
@@ -376,7 +382,7 @@ export class Harness {
       for (let runnerIndex = 0; runnerIndex < view.runnerCount; runnerIndex += 1) {
         books.push(this.model.bookSide(view.marketId, runnerIndex, 'back'), this.model.bookSide(view.marketId, runnerIndex, 'lay'));
       }
-      return { state, books };
+      return { state, books, traded: this.model.traded(view.marketId) };
     });
     return { accounts: this.model.accounts(), openOrders: this.model.openOrders(), markets };
   }

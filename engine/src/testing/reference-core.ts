@@ -149,7 +149,7 @@ import {
   type Side,
   type TimeInForce,
 } from '@playchacha/protocol';
-import type { AccountView, ExchangeModel, LevelView, MarketStatus, MarketView, OrderView } from '../core/model.js';
+import type { AccountView, ExchangeModel, LevelView, MarketStatus, MarketTradedView, MarketView, OrderView } from '../core/model.js';
 import { marketStatusRejectCode } from '../core/model.js';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -419,6 +419,22 @@ export class ReferenceCore implements ExchangeModel {
       }
     }
     return levels;
+  }
+
+  /** Recomputed from the list of fills: each runner's latest fill price and summed stake. */
+  traded(marketId: MarketId): MarketTradedView | undefined {
+    const market = this.state.markets.get(marketId);
+    if (market === undefined) return undefined;
+    const fills = this.state.fills.filter((fill) => fill.marketId === marketId);
+    const runners = Array.from({ length: market.runnerCount }, (_, runnerIndex) => {
+      const own = fills.filter((fill) => fill.runnerIndex === runnerIndex);
+      return {
+        runnerIndex,
+        lastPriceTicks: own.length === 0 ? null : (own[own.length - 1] as FillView).priceTicks,
+        matchedMinor: own.reduce((sum, fill) => sum + fill.stakeMinor, 0),
+      };
+    });
+    return { runners, matchedMinor: fills.reduce((sum, fill) => sum + fill.stakeMinor, 0) };
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -4,10 +4,9 @@
 // cancelled, deposits and risk-adding orders refused, not shortened, lifted when it ends).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STANDARD_LADDER, tickOfDecimalOdds } from '@playchacha/protocol';
+import { COOLING_OFF_MS, STANDARD_LADDER, tickOfDecimalOdds } from '@playchacha/protocol';
 import { AuditLog } from './audit-log.js';
 import { ProfileService } from './profiles.js';
-import { COOLING_OFF_MS } from './responsible-gambling.js';
 import { ADMIN_EMAIL, registerAndLogin, startRestHarness, type RestHarness, type Session } from '../testing/rest-harness.js';
 
 const CAP = 500_00;

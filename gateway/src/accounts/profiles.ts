@@ -1,28 +1,30 @@
 // Profiles, KYC and responsible gambling in PostgreSQL (migration 1764400000000), with the limits
 // the engine must enforce sent to it (SetAccountLimits): the account's trading limits (the user's
 // trading_limits) with the loss limit, or a loss limit of 0 while the account is self-excluded,
-// so that no order can add risk. The rules are in
-// responsible-gambling.ts. Every change is audited, by the account itself or by the admin.
+// so that no order can add risk. The rules are in protocol/src/responsible-gambling.ts; deposits
+// pass the payment policy every money path shares (settlement/src/payments/payment-policy.ts).
+// Every change is audited, by the account itself or by the admin.
 
 import type pg from 'pg';
-import type { AccountId, AccountLimits } from '@playchacha/protocol';
-import type { EngineLink } from '../engine-link.js';
-import { ApiError } from '../rest/errors.js';
-import type { AuditLog } from './audit-log.js';
-import { inTransaction } from '../../../settlement/src/db/database.js';
 import {
-  depositRefusal,
   engineLimits,
   kycCaps,
   limitInForce,
   PERIOD_MS,
   requestLimit,
+  type AccountId,
+  type AccountLimits,
   type KycCaps,
   type KycStatus,
   type Limit,
   type LimitPeriod,
   type PendingLimit,
-} from './responsible-gambling.js';
+} from '@playchacha/protocol';
+import type { EngineLink } from '../engine-link.js';
+import { ApiError } from '../rest/errors.js';
+import type { AuditLog } from './audit-log.js';
+import { inTransaction } from '../../../settlement/src/db/database.js';
+import { depositedMinor, lockForDeposit } from '../../../settlement/src/payments/payment-policy.js';
 
 export type OddsFormat = 'decimal' | 'fractional' | 'american';
 export type KycDocumentKind = 'passport' | 'driving_licence' | 'national_id' | 'proof_of_address';
@@ -54,7 +56,7 @@ export interface Profile {
   readonly lossLimit: Limit | null;
   readonly lossLimitPending: PendingLimit | null;
   readonly selfExcludedUntilMs: number | null;
-  /** Deposits so far (all time) and within the deposit limit's window. */
+  /** Deposits so far (all time) and within the deposit limit's window, by every deposit path. */
   readonly depositedTotalMinor: number;
   readonly depositedInWindowMinor: number;
 }
@@ -122,21 +124,11 @@ export class ProfileService {
     return row;
   }
 
-  private async deposited(db: Queryable, accountId: AccountId, windowMs: number | null, nowMs: number): Promise<{ total: number; inWindow: number }> {
-    const { rows } = await db.query<{ total: string; in_window: string }>(
-      `SELECT COALESCE(sum(amount_minor), 0) AS total,
-              COALESCE(sum(amount_minor) FILTER (WHERE created_at > $2), 0) AS in_window
-         FROM gateway_deposits WHERE account_id = $1`,
-      [accountId, new Date(windowMs === null ? nowMs : nowMs - windowMs)],
-    );
-    return { total: Number(rows[0]?.total ?? 0), inWindow: Number(rows[0]?.in_window ?? 0) };
-  }
-
   private async toProfile(db: Queryable, row: ProfileRow, nowMs: number): Promise<Profile> {
     const deposit = limitInForce(limitOf(row.deposit_limit_minor, row.deposit_limit_period), row.deposit_limit_pending, nowMs);
     const loss = limitInForce(limitOf(row.loss_limit_minor, row.loss_limit_period), row.loss_limit_pending, nowMs);
     const accountId = Number(row.account_id);
-    const money = await this.deposited(db, accountId, deposit.limit === null ? null : PERIOD_MS[deposit.limit.period], nowMs);
+    const money = await depositedMinor(db, accountId, deposit.limit === null ? null : PERIOD_MS[deposit.limit.period], nowMs);
     const documents = await db.query<{ document_id: string; kind: KycDocumentKind; file_name: string; content_type: string; size_bytes: string; sha256: string; submitted_at: Date }>(
       `SELECT * FROM gateway_kyc_documents WHERE account_id = $1 ORDER BY document_id`,
       [accountId],
@@ -167,8 +159,8 @@ export class ProfileService {
       lossLimit: loss.limit,
       lossLimitPending: loss.pending,
       selfExcludedUntilMs: excludedUntil !== null && excludedUntil > nowMs ? excludedUntil : null,
-      depositedTotalMinor: money.total,
-      depositedInWindowMinor: money.inWindow,
+      depositedTotalMinor: money.totalMinor,
+      depositedInWindowMinor: money.inWindowMinor,
     };
   }
 
@@ -338,26 +330,15 @@ export class ProfileService {
   }
 
   /**
-   * Checks a deposit against the KYC caps, the deposit limit and any self-exclusion, then runs
-   * `credit` (the engine deposit) and records it, in one transaction holding the profile's lock,
-   * so concurrent deposits cannot pass a limit together.
+   * Checks a deposit against the payment policy (KYC caps, the deposit limit counting every
+   * deposit path, self-exclusion), then runs `credit` (the engine deposit) and records it, in one
+   * transaction holding the account's payment lock, so concurrent deposits by any path cannot
+   * pass a limit together.
    */
   async deposit(accountId: AccountId, transferId: string, amountMinor: number, credit: () => Promise<void>): Promise<void> {
     const nowMs = this.now();
     await inTransaction(this.pool, async (client) => {
-      const row = await this.row(client, accountId, true);
-      const limit = limitInForce(limitOf(row.deposit_limit_minor, row.deposit_limit_period), row.deposit_limit_pending, nowMs).limit;
-      const money = await this.deposited(client, accountId, limit === null ? null : PERIOD_MS[limit.period], nowMs);
-      const refusal = depositRefusal({
-        amountMinor,
-        nowMs,
-        kycStatus: row.kyc_status,
-        kycCapMinor: this.kycCapMinor,
-        selfExcludedUntilMs: row.self_excluded_until?.getTime() ?? null,
-        depositLimit: limit,
-        depositedTotalMinor: money.total,
-        depositedInWindowMinor: money.inWindow,
-      });
+      const refusal = await lockForDeposit(client, accountId, amountMinor, nowMs, this.kycCapMinor);
       if (refusal !== null) throw new ApiError(refusal);
       await credit();
       await client.query(

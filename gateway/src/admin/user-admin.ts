@@ -6,11 +6,10 @@
 // it ended (including refusals).
 
 import type pg from 'pg';
-import type { AccountId, AccountLimits, AccountStatus } from '@playchacha/protocol';
+import type { AccountId, AccountLimits, AccountStatus, KycStatus } from '@playchacha/protocol';
 import type { EngineLink } from '../engine-link.js';
 import type { AuditEntry, AuditLog } from '../accounts/audit-log.js';
 import type { ProfileService } from '../accounts/profiles.js';
-import type { KycStatus } from '../accounts/responsible-gambling.js';
 import { isRole, type Role } from '../accounts/roles.js';
 import { ApiError } from '../rest/errors.js';
 

@@ -22,7 +22,7 @@ export const API_ERRORS = {
   self_excluded: { status: 403, description: 'The account has excluded itself until the time in its profile: no deposits, and no order that adds risk.' },
   registration_closed: { status: 403, description: 'Registration of new users is switched off (the platform configuration\'s registrationOpen flag).' },
   no_matched_bets: { status: 403, description: 'The account had no matched bets on the market: there is nothing for it to dispute.' },
-  kyc_rejected: { status: 403, description: 'The account\'s identity check was rejected: it may not deposit.' },
+  kyc_rejected: { status: 403, description: 'The account\'s identity check was rejected: it may not deposit or withdraw.' },
   not_found: { status: 404, description: 'No such route.' },
   market_not_found: { status: 404, description: 'No such market.' },
   order_not_found: { status: 404, description: 'The account has no such open order.' },

@@ -26,6 +26,8 @@ export const JWT_AUDIENCE = 'playchacha-ws';
 export const MAKER_API_KEY = 'mm-key-0123456789abcdef';
 
 export interface Harness {
+  /** Holds the partition's journal (`journal/`) and snapshots (`snapshots/`). */
+  readonly dir: string;
   readonly partition: EnginePartition;
   /** With `{ eventLog: true }`: the events log the partition publishes to (as on the embedded default). */
   readonly eventLog: FileEventLog | null;
@@ -61,6 +63,7 @@ export async function startHarness(
   const authenticator = new TokenOrApiKeyAuthenticator({ secret: JWT_SECRET, issuer: JWT_ISSUER, audience: JWT_AUDIENCE }, apiKeys);
   const server = await WsServer.start({ link, authenticator, port: 0, ...options });
   return {
+    dir,
     partition,
     eventLog,
     link,

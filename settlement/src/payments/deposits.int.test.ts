@@ -120,11 +120,11 @@ describe('deposits through Stripe', () => {
     expect(await h.balances(3)).toEqual([3_000, 3_000]);
   });
 
-  it('enforces the 24-hour cap and strict input, and authenticates with the gateway token', async () => {
+  it('enforces the service\'s 24-hour cap and strict input, and authenticates with the gateway token', async () => {
     expect((await deposit(4, 'cap-1', 90_000)).statusCode).toBe(201);
     const over = await deposit(4, 'cap-2', 10_001);
     expect(over.statusCode).toBe(422);
-    expect(over.json()).toMatchObject({ error: { code: 'deposit_limit_exceeded' } });
+    expect(over.json()).toMatchObject({ error: { code: 'deposit_daily_cap' } });
     expect(h.standIn.created('/v1/payment_intents')).toBe(4);
 
     for (const payload of [{ amountMinor: '100', currency: 'gbp' }, { amountMinor: 100, currency: 'gbp', accountId: 1 }, { amountMinor: 1_000_001, currency: 'gbp' }, { amountMinor: 0, currency: 'gbp' }, { amountMinor: 100, currency: 'usd' }, { amountMinor: 1.5, currency: 'gbp' }]) {

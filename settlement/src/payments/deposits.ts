@@ -1,12 +1,19 @@
 // Deposits. The row (our UUID) is committed before Stripe is called, and that id is the
 // PaymentIntent's idempotency key, so a retry after a crash or a lost answer gets the same intent.
 // Money is credited only from a signed `payment_intent.succeeded` webhook (stripe-webhook.ts).
+// A new deposit passes the payment policy (payment-policy.ts: KYC caps, the account's deposit
+// limit over every deposit path, self-exclusion) under the account's payment lock before its row
+// exists, so before any PaymentIntent; the row counts toward the limits from then on (an intent
+// not yet paid for UNPAID_INTENT_COUNTS_MS). The webhook does not check again: once Stripe has
+// taken the money, crediting it is right even if a limit was lowered in between, and the deposit
+// still counts toward the window it was created in.
 
 import { randomUUID } from 'node:crypto';
 import type Stripe from 'stripe';
-import type { AccountId } from '@playchacha/protocol';
+import { depositRefusal, type AccountId } from '@playchacha/protocol';
 import { inTransaction, query, toMinor, type Db, type DbClient, type Row } from '../db/database.js';
 import { stageDeposit, type OutboxDrain } from './payment-outbox.js';
+import { lockPaymentProfile } from './payment-policy.js';
 import type { PaymentsConfig } from './payments-config.js';
 import { PaymentError } from './payments-errors.js';
 
@@ -39,18 +46,21 @@ interface NewDeposit {
   readonly mode: 'stripe' | 'test';
 }
 
-/** The row for (account, key): the existing one (same amount, or 422) or a new one within the cap. */
+/** The row for (account, key): the existing one (same amount, or 422) or a new one the policy and the cap allow. */
 async function findOrInsert(client: DbClient, config: PaymentsConfig, deposit: NewDeposit): Promise<Row> {
-  await client.query('SELECT pg_advisory_xact_lock(7301, hashtext($1::text))', [String(deposit.accountId)]);
+  const nowMs = Date.now();
+  const profile = await lockPaymentProfile(client, deposit.accountId, nowMs);
   const [existing] = await query(client, 'SELECT * FROM payment_deposits WHERE account_id = $1 AND idempotency_key = $2', [deposit.accountId, deposit.idempotencyKey]);
   if (existing !== undefined) {
     if (toMinor(existing['amount_minor']) !== deposit.amountMinor || existing['mode'] !== deposit.mode) throw new PaymentError('idempotency_key_mismatch');
     return existing;
   }
+  const refusal = depositRefusal({ ...profile, amountMinor: deposit.amountMinor, nowMs, kycCapMinor: config.kycDepositCapMinor });
+  if (refusal !== null) throw new PaymentError(refusal);
   const [recent] = await query(client, `
     SELECT COALESCE(SUM(amount_minor), 0) AS minor FROM payment_deposits
      WHERE account_id = $1 AND created_at > now() - interval '24 hours' AND state NOT IN ('payment_failed', 'canceled')`, [deposit.accountId]);
-  if (toMinor(recent?.['minor']) + deposit.amountMinor > config.depositDailyMinorMax) throw new PaymentError('deposit_limit_exceeded');
+  if (toMinor(recent?.['minor']) + deposit.amountMinor > config.depositDailyMinorMax) throw new PaymentError('deposit_daily_cap');
   const [row] = await query(client, `
     INSERT INTO payment_deposits (id, account_id, idempotency_key, mode, amount_minor, currency, state)
     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,

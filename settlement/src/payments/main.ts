@@ -1,8 +1,9 @@
 // The payments service process. Environment: DATABASE_URL, REDIS_URL, PARTITION (default p0),
 // JWT_SECRET / JWT_ISSUER / JWT_AUDIENCE (the gateway's), STRIPE_SECRET_KEY and
 // STRIPE_WEBHOOK_SECRET (both or neither: without them only the labelled test deposits and TEST
-// payouts run), PAYMENTS_HTTP_PORT (default 8083), PAYMENTS_HTTP_HOST (default 127.0.0.1),
-// MIGRATE (default 1).
+// payouts run), KYC_DEPOSIT_CAP_MINOR (the gateway's: the KYC caps of the payment policy),
+// PAYMENTS_HTTP_PORT (default 8083), PAYMENTS_HTTP_HOST (default 127.0.0.1), MIGRATE (default 1:
+// the ledger's migrations; the gateway's, whose read contract the payment policy uses, run first).
 
 import { Redis } from 'ioredis';
 import { pino } from 'pino';

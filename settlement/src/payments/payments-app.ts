@@ -117,7 +117,7 @@ async function registerPaymentsRoutes(app: FastifyInstance, deps: PaymentsDeps, 
   const jwt = { secret: config.jwtSecret, issuer: config.jwtIssuer, audience: config.jwtAudience };
 
   app.post<{ Body: { amountMinor: number; currency: string } }>('/v1/payments/deposits', {
-    schema: { body: amountBody(config, true), response: { 201: depositView, ...errorResponses(404, 422, 502, 503) } },
+    schema: { body: amountBody(config, true), response: { 201: depositView, ...errorResponses(403, 404, 422, 502, 503) } },
   }, async (request, reply) => {
     const accountId = await accountOfRequest(request, jwt);
     const key = idempotencyKeyOf(request);
@@ -126,7 +126,7 @@ async function registerPaymentsRoutes(app: FastifyInstance, deps: PaymentsDeps, 
 
   if (testDeposits) {
     app.post<{ Body: { amountMinor: number } }>('/v1/payments/test-deposits', {
-      schema: { body: amountBody(config, false), response: { 201: depositView, ...errorResponses(404, 422) } },
+      schema: { body: amountBody(config, false), response: { 201: depositView, ...errorResponses(403, 404, 422) } },
     }, async (request, reply) => {
       const accountId = await accountOfRequest(request, jwt);
       const key = idempotencyKeyOf(request);
@@ -136,7 +136,7 @@ async function registerPaymentsRoutes(app: FastifyInstance, deps: PaymentsDeps, 
   }
 
   app.post<{ Body: { amountMinor: number } }>('/v1/payments/withdrawals', {
-    schema: { body: amountBody(config, false), response: { 201: withdrawalSchema, ...errorResponses(422, 502, 503) } },
+    schema: { body: amountBody(config, false), response: { 201: withdrawalSchema, ...errorResponses(403, 422, 502, 503) } },
   }, async (request, reply) => {
     const accountId = await accountOfRequest(request, jwt);
     const key = idempotencyKeyOf(request);

@@ -1,6 +1,7 @@
 // The payments service's configuration, from the environment. Without STRIPE_SECRET_KEY and
 // STRIPE_WEBHOOK_SECRET there is no Stripe: only the labelled test deposit and TEST payout flows
-// are offered.
+// are offered. KYC_DEPOSIT_CAP_MINOR is the gateway's (the same value in every deployment): unset,
+// the KYC caps are off.
 
 import { TRANSFER_MINOR_MAX } from '@playchacha/protocol';
 
@@ -16,6 +17,8 @@ export interface PaymentsConfig {
   readonly transferMinorMax: number;
   /** Most an account may deposit in any 24 hours (deposits not failed or canceled). */
   readonly depositDailyMinorMax: number;
+  /** The cap on an unverified (or pending) account's total deposits, which also turns on the KYC caps; null: off. */
+  readonly kycDepositCapMinor: number | null;
   /** The engine partition that holds the accounts. */
   readonly partition: string;
 }
@@ -25,6 +28,13 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   if (text === undefined || text === '') return fallback;
   const value = Number(text);
   if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer`);
+  return value;
+}
+
+function kycCap(text: string | undefined): number | null {
+  if (text === undefined || text === '') return null;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 0) throw new Error('KYC_DEPOSIT_CAP_MINOR must be a non-negative integer');
   return value;
 }
 
@@ -43,6 +53,7 @@ export function paymentsConfigFromEnv(env: NodeJS.ProcessEnv, jwt?: { readonly s
     currency: (env['PAYMENTS_CURRENCY'] ?? 'gbp').toLowerCase(),
     transferMinorMax: Math.min(integer(env, 'TRANSFER_MINOR_MAX', 1_000_000), TRANSFER_MINOR_MAX),
     depositDailyMinorMax: integer(env, 'DEPOSIT_DAILY_MINOR_MAX', 500_000),
+    kycDepositCapMinor: kycCap(env['KYC_DEPOSIT_CAP_MINOR']),
     partition: env['PARTITION'] ?? 'p0',
   };
 }

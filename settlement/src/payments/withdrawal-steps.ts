@@ -3,24 +3,39 @@
 //           → payout_created (Stripe answered the payout) → paid (payout.paid)
 //   reserved → paid (a TEST payout, paid at once)
 //   created → rejected (the engine refused: nothing reserved, nothing paid)
+//   (a withdrawal the payment policy refuses never gets a row)
 //   reserved | payout_created | paid → failed (the payout was refused or failed: a reversal Deposit is staged in
 //   the same transaction, transferId `withdrawal-reversal:<id>`)
 
-import type { AccountId } from '@playchacha/protocol';
-import { query, toMinor, type Db, type DbClient, type Row } from '../db/database.js';
+import { withdrawalRefusal, type AccountId } from '@playchacha/protocol';
+import { inTransaction, query, toMinor, type Db, type DbClient, type Row } from '../db/database.js';
 import { stageDeposit } from './payment-outbox.js';
+import { lockPaymentProfile } from './payment-policy.js';
+import type { PaymentsConfig } from './payments-config.js';
 import { PaymentError } from './payments-errors.js';
 
-export async function findOrInsertWithdrawal(db: Db, id: string, accountId: AccountId, idempotencyKey: string, amountMinor: number, currency: string): Promise<Row> {
-  const [inserted] = await query(db, `
-    INSERT INTO payment_withdrawals (id, account_id, idempotency_key, amount_minor, currency, state)
-    VALUES ($1, $2, $3, $4, $5, 'created') ON CONFLICT (account_id, idempotency_key) DO NOTHING RETURNING *`,
-  [id, accountId, idempotencyKey, amountMinor, currency]);
-  if (inserted !== undefined) return inserted;
-  const [existing] = await query(db, 'SELECT * FROM payment_withdrawals WHERE account_id = $1 AND idempotency_key = $2', [accountId, idempotencyKey]);
-  if (existing === undefined) throw new Error('a withdrawal row vanished');
-  if (toMinor(existing['amount_minor']) !== amountMinor) throw new PaymentError('idempotency_key_mismatch');
-  return existing;
+/**
+ * The row for (account, key): the existing one (same amount, or 422), or a new one in `created`
+ * once the payment policy allows the account to withdraw (KYC; payment-policy.ts), decided under
+ * the account's payment lock. A refusal writes nothing.
+ */
+export async function findOrInsertWithdrawal(db: Db, id: string, accountId: AccountId, idempotencyKey: string, amountMinor: number, config: PaymentsConfig): Promise<Row> {
+  return inTransaction(db, async (client) => {
+    const profile = await lockPaymentProfile(client, accountId, Date.now());
+    const [existing] = await query(client, 'SELECT * FROM payment_withdrawals WHERE account_id = $1 AND idempotency_key = $2', [accountId, idempotencyKey]);
+    if (existing !== undefined) {
+      if (toMinor(existing['amount_minor']) !== amountMinor) throw new PaymentError('idempotency_key_mismatch');
+      return existing;
+    }
+    const refusal = withdrawalRefusal(profile.kycStatus, config.kycDepositCapMinor);
+    if (refusal !== null) throw new PaymentError(refusal);
+    const [inserted] = await query(client, `
+      INSERT INTO payment_withdrawals (id, account_id, idempotency_key, amount_minor, currency, state)
+      VALUES ($1, $2, $3, $4, $5, 'created') RETURNING *`,
+    [id, accountId, idempotencyKey, amountMinor, config.currency]);
+    if (inserted === undefined) throw new Error('a withdrawal row was not inserted');
+    return inserted;
+  });
 }
 
 export async function loadWithdrawal(db: Db, id: string): Promise<Row> {

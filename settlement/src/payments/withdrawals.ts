@@ -1,6 +1,6 @@
 // Withdrawals as atomic phases between foreign calls (Brandur's recovery points): the row is
-// committed first; the engine reserves the amount (Withdraw, transferId `withdrawal:<id>`) before
-// anything is paid; then the payout provider pays out (Stripe's `payouts.create` with idempotency
+// committed first, once the payment policy allows the account to withdraw (KYC); the engine
+// reserves the amount (Withdraw, transferId `withdrawal:<id>`) before anything is paid; then the payout provider pays out (Stripe's `payouts.create` with idempotency
 // key = the withdrawal id, or the labelled TEST payouts without Stripe keys). Each answer is
 // recorded before the next call, and every call is idempotent, so the recovery loop can resume a
 // withdrawal from any crash point without reserving or paying twice. A payout the provider refuses
@@ -40,7 +40,7 @@ export class Withdrawals {
   }
 
   async request(accountId: AccountId, idempotencyKey: string, amountMinor: number): Promise<Row> {
-    const row = await findOrInsertWithdrawal(this.deps.db, randomUUID(), accountId, idempotencyKey, amountMinor, this.deps.config.currency);
+    const row = await findOrInsertWithdrawal(this.deps.db, randomUUID(), accountId, idempotencyKey, amountMinor, this.deps.config);
     return this.advance(String(row['id']));
   }
 

@@ -1,8 +1,13 @@
 // Everything a payments test needs, all real but Stripe: a fresh PostgreSQL database, an engine
 // partition over Redis taking commands from its inbox, an EngineClient, the ledger worker, the
-// Stripe stand-in, and the payments app with its outbox drain and withdrawal service.
+// Stripe stand-in, and the payments app with its outbox drain and withdrawal service. The database
+// gets the gateway's migrations first and then the ledger's, as every deployment applies them: the
+// payment policy reads profiles through the gateway's read contract (payment-policy.ts).
 
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { SignJWT } from 'jose';
+import { runner } from 'node-pg-migrate';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import Stripe from 'stripe';
@@ -23,6 +28,7 @@ import { freshDatabase } from './fresh-database.js';
 import { StripeStandIn } from './stripe-stand-in.js';
 
 export const WEBHOOK_SECRET = 'whsec_standin_secret';
+const GATEWAY_MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'gateway', 'migrations');
 const JWT_SECRET = new TextEncoder().encode('a-test-secret-of-at-least-32-bytes!!');
 
 export interface PaymentsHarness {
@@ -36,13 +42,19 @@ export interface PaymentsHarness {
   token(accountId: number): Promise<string>;
   /** Posts a signed event; `sign` overrides the Stripe-Signature header. */
   webhook(event: Record<string, unknown>, sign?: (payload: string) => string): Promise<LightMyRequestResponse>;
+  /**
+   * Makes the account a gateway user and sets its profile, as the gateway's profile routes would
+   * (kyc status, deposit limit, self-exclusion end).
+   */
+  profile(accountId: number, profile: { kycStatus?: string; depositLimit?: { amountMinor: number; period: string } | null; selfExcludedUntil?: Date | null }): Promise<void>;
   /** Waits for the ledger worker, then returns [engine available, ledger available]. */
   balances(accountId: number): Promise<[number, number]>;
   stop(): Promise<void>;
 }
 
-export async function startPayments(redisUrl: string, postgresUrl: string, partition: string, options: { withStripe?: boolean } = {}): Promise<PaymentsHarness> {
+export async function startPayments(redisUrl: string, postgresUrl: string, partition: string, options: { withStripe?: boolean; kycDepositCapMinor?: number | null } = {}): Promise<PaymentsHarness> {
   const databaseUrl = await freshDatabase(postgresUrl);
+  await runner({ databaseUrl, dir: GATEWAY_MIGRATIONS_DIR, migrationsTable: 'gateway_pgmigrations', direction: 'up', checkOrder: true, singleTransaction: true, log: () => undefined });
   await migrate(databaseUrl, 'up');
   const db = connectDatabase(databaseUrl, { maxConnections: 8 });
   const logger = pino({ level: 'silent' });
@@ -60,7 +72,7 @@ export async function startPayments(redisUrl: string, postgresUrl: string, parti
   const config: PaymentsConfig = {
     jwtSecret: JWT_SECRET, jwtIssuer: 'playchacha', jwtAudience: 'playchacha',
     stripe: withStripe ? { secretKey: 'sk_test_standin', webhookSecret: WEBHOOK_SECRET } : null,
-    currency: 'gbp', transferMinorMax: 1_000_000, depositDailyMinorMax: 100_000, partition,
+    currency: 'gbp', transferMinorMax: 1_000_000, depositDailyMinorMax: 100_000, kycDepositCapMinor: options.kycDepositCapMinor ?? null, partition,
   };
   const drain = new OutboxDrain({ db, engine: client, logger, intervalMs: 50 });
   drain.start();
@@ -76,6 +88,15 @@ export async function startPayments(redisUrl: string, postgresUrl: string, parti
       const payload = JSON.stringify({ object: 'event', api_version: '2026-10-28', livemode: false, created: Math.floor(Date.now() / 1000), ...event });
       const signature = sign?.(payload) ?? stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
       return app.inject({ method: 'POST', url: '/v1/stripe/webhook', payload, headers: { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': signature } });
+    },
+    profile: async (accountId, profile) => {
+      await db.query(`INSERT INTO gateway_users (account_id, email, password_hash) VALUES ($1, $2, 'x') ON CONFLICT DO NOTHING`, [accountId, `account-${accountId}@payments.test`]);
+      await db.query(`INSERT INTO gateway_profiles (account_id) VALUES ($1) ON CONFLICT DO NOTHING`, [accountId]);
+      if (profile.kycStatus !== undefined) await db.query('UPDATE gateway_profiles SET kyc_status = $2 WHERE account_id = $1', [accountId, profile.kycStatus]);
+      if (profile.depositLimit !== undefined) {
+        await db.query('UPDATE gateway_profiles SET deposit_limit_minor = $2, deposit_limit_period = $3 WHERE account_id = $1', [accountId, profile.depositLimit?.amountMinor ?? null, profile.depositLimit?.period ?? null]);
+      }
+      if (profile.selfExcludedUntil !== undefined) await db.query('UPDATE gateway_profiles SET self_excluded_until = $2 WHERE account_id = $1', [accountId, profile.selfExcludedUntil]);
     },
     balances: async (accountId) => {
       const deadline = Date.now() + 10_000;

@@ -4,9 +4,18 @@
 // most once per animation frame, however fast deltas arrive. A book is shown as live only while
 // the connection is up, its seq chain is unbroken and the feed is neither lagging nor silent.
 
-import { LocalBook, type Level } from './book';
-import type { AccountMoney, MarketHeader, OrderState, OrderUpdate, RunnerTraded } from './types';
-import type { ServerMessage as WireMessage } from './types';
+import {
+  LocalMarket,
+  type ClientMessage,
+  type InstructionResult,
+  type MarketHeader,
+  type OrderState,
+  type OrderUpdate,
+  type RunnerLevels,
+  type RunnerTraded,
+  type ServerMessage,
+} from '@playchacha/protocol';
+import type { AccountMoney } from './types';
 
 export type FeedState = 'idle' | 'connecting' | 'live' | 'lagging' | 'disconnected';
 
@@ -14,7 +23,7 @@ export type FeedState = 'idle' | 'connecting' | 'live' | 'lagging' | 'disconnect
 export interface MarketView {
   readonly header: MarketHeader;
   readonly seq: number;
-  readonly runners: ReadonlyArray<{ readonly runnerIndex: number; readonly back: readonly Level[]; readonly lay: readonly Level[] }>;
+  readonly runners: readonly RunnerLevels[];
   /** Each runner's last traded price and matched volume, by runner index. */
   readonly traded: readonly RunnerTraded[];
   /** The market's total matched volume. */
@@ -31,13 +40,8 @@ export interface Fill {
 const DEPTH = 3;
 const REQUEST_TIMEOUT_MS = 10_000;
 
-/** One instruction's answer (WebSocket API § Order entry). */
-export type InstructionResult =
-  | { readonly status: 'accepted'; readonly orderId: number; readonly matchedMinor: number; readonly remainingMinor: number; readonly delayed?: boolean }
-  | { readonly status: 'cancelled'; readonly orderId: number; readonly matchedMinor: number; readonly cancelledMinor: number }
-  | { readonly status: 'reduced'; readonly orderId: number; readonly reducedByMinor: number; readonly remainingMinor: number }
-  | { readonly status: 'rejected'; readonly code: string }
-  | { readonly status: 'duplicate'; readonly orderId: number | null; readonly code: string | null };
+/** A client message as sent: the id is added on sending. */
+type Outgoing = ClientMessage extends infer M ? (M extends ClientMessage ? Omit<M, 'id'> : never) : never;
 
 /** A request that got no usable answer: not connected, a protocol error, or no reply in time. */
 export class RequestFailure extends Error {
@@ -51,22 +55,17 @@ export class RequestFailure extends Error {
 const RECONNECT_MS_MIN = 250;
 const RECONNECT_MS_MAX = 5_000;
 
-type ServerMessage = WireMessage | { readonly type: 'result'; readonly id: number | string; readonly results: readonly InstructionResult[] };
-
 export class MarketFeed {
   /** The last published view; null before the first snapshot. */
   view: MarketView | null = $state(null);
   /** True while the local book follows the stream without a gap. */
   synced = $state(false);
   error: string | null = $state(null);
-  book: LocalBook | null = null;
+  /** The market as last applied; null before the first snapshot and after a checksum mismatch. */
+  market: LocalMarket | null = null;
   /** Every level of one runner, for the full-depth ladder; published with the view. */
-  depth: { readonly runnerIndex: number; readonly back: readonly Level[]; readonly lay: readonly Level[] } | null = $state(null);
+  depth: RunnerLevels | null = $state(null);
   depthRunner: number | null = null;
-  header: MarketHeader | null = null;
-  traded: RunnerTraded[] = [];
-  matchedMinor = 0;
-  seq: number | null = null;
   watchers = 0;
 
   constructor(readonly marketId: number) {}
@@ -151,16 +150,16 @@ export class Exchange {
    * Reduces an open order by an amount (it keeps its place in the queue; a reduction of at least
    * the remainder cancels it). Sent once: a reduce has no idempotency key, so it is never retried.
    */
-  async reduce(options: { marketId: number; orderId: number; reduceByMinor: number }): Promise<InstructionResult> {
+  async reduce(options: { readonly marketId: number; readonly orderId: number; readonly reduceByMinor: number }): Promise<InstructionResult> {
     return this.instruction({ type: 'cancel', ...options });
   }
 
   /** Moves an open order's unmatched remainder to a new price; `clientOrderId` makes a retry safe. */
-  async replace(options: { marketId: number; orderId: number; priceTicks: number; clientOrderId: string }): Promise<InstructionResult> {
+  async replace(options: { readonly marketId: number; readonly orderId: number; readonly priceTicks: number; readonly clientOrderId: string }): Promise<InstructionResult> {
     return this.instruction({ type: 'replace', ...options });
   }
 
-  private instruction(message: Record<string, unknown>): Promise<InstructionResult> {
+  private instruction(message: Outgoing): Promise<InstructionResult> {
     if (this.socket === null || this.socket.readyState !== WebSocket.OPEN || this.accountId === null || this.state === 'connecting') {
       return Promise.reject(new RequestFailure('not_connected', 'Not connected to the exchange; try again in a moment.'));
     }
@@ -271,7 +270,7 @@ export class Exchange {
     if (this.state === 'live' || this.state === 'lagging') this.state = this.lagging ? 'lagging' : 'live';
   }
 
-  private send(message: Record<string, unknown>): number {
+  private send(message: Outgoing): number {
     const id = this.nextId++;
     this.socket?.send(JSON.stringify({ id, ...message }));
     return id;
@@ -307,19 +306,14 @@ export class Exchange {
         this.silent = false;
         this.lagging = false;
         this.state = 'live';
-        for (const feed of this.feeds.values()) this.subscribe(feed, feed.seq ?? undefined);
+        for (const feed of this.feeds.values()) this.subscribe(feed, feed.market?.seq);
         if (message.accountId !== null) this.send({ type: 'subscribe_orders' });
         return;
       case 'market_snapshot': {
         const feed = this.feeds.get(message.marketId);
-        this.subscriptions.delete(message.id);
+        if (typeof message.id === 'number') this.subscriptions.delete(message.id);
         if (feed === undefined) return;
-        const { type: _type, id: _id, seq, runners, traded, matchedMinor, checksum: _checksum, lagging: _lagging, ...header } = message;
-        feed.book = new LocalBook(header.runnerCount, runners);
-        feed.header = header;
-        feed.traded = [...traded];
-        feed.matchedMinor = matchedMinor;
-        feed.seq = seq;
+        feed.market = LocalMarket.fromSnapshot(message);
         feed.error = null;
         feed.synced = true;
         this.markDirty(feed);
@@ -327,8 +321,8 @@ export class Exchange {
       }
       case 'market_resumed': {
         const feed = this.feeds.get(message.marketId);
-        this.subscriptions.delete(message.id);
-        if (feed === undefined || feed.seq !== message.seq) {
+        if (typeof message.id === 'number') this.subscriptions.delete(message.id);
+        if (feed === undefined || feed.market?.seq !== message.seq) {
           if (feed !== undefined) this.subscribe(feed);
           return;
         }
@@ -338,25 +332,21 @@ export class Exchange {
       }
       case 'market_delta': {
         const feed = this.feeds.get(message.marketId);
-        if (feed === undefined || feed.book === null || !feed.synced) return;
-        if (message.prevSeq !== feed.seq) {
-          // A gap: resume from the last seq we applied; until then the book is not live.
-          this.subscribe(feed, feed.seq ?? undefined);
-          this.markDirty(feed);
-          return;
-        }
-        if (message.market !== undefined) {
-          feed.header = message.market;
-          feed.book.resize(message.market.runnerCount);
-        }
-        feed.book.apply(message.levels);
-        for (const runner of message.traded ?? []) feed.traded[runner.runnerIndex] = runner;
-        if (message.matchedMinor !== undefined) feed.matchedMinor = message.matchedMinor;
-        feed.seq = message.seq;
-        if (feed.book.checksum() !== message.checksum) {
-          // Our book is wrong: start again from a fresh snapshot.
-          feed.seq = null;
-          this.subscribe(feed);
+        if (feed === undefined || feed.market === null || !feed.synced) return;
+        switch (feed.market.applyDelta(message)) {
+          case 'stale':
+            return;
+          case 'gap':
+            // Resume from the last seq we applied; until then the book is not live.
+            this.subscribe(feed, feed.market.seq);
+            break;
+          case 'checksum_mismatch':
+            // Our book is wrong: start again from a fresh snapshot.
+            feed.market = null;
+            this.subscribe(feed);
+            break;
+          case 'applied':
+            break;
         }
         this.markDirty(feed);
         return;
@@ -467,10 +457,11 @@ export class Exchange {
   private flush(): void {
     this.frame = null;
     for (const feed of this.dirtyFeeds) {
-      if (feed.book === null || feed.header === null || feed.seq === null) continue;
-      feed.view = { header: feed.header, seq: feed.seq, runners: feed.book.top(DEPTH), traded: [...feed.traded], matchedMinor: feed.matchedMinor };
+      const market = feed.market;
+      if (market === null) continue;
+      feed.view = { header: market.header, seq: market.seq, runners: market.book.runners(DEPTH), traded: [...market.traded], matchedMinor: market.matchedMinor };
       if (feed.depthRunner !== null) {
-        feed.depth = { runnerIndex: feed.depthRunner, back: feed.book.side(feed.depthRunner, 'back'), lay: feed.book.side(feed.depthRunner, 'lay') };
+        feed.depth = { runnerIndex: feed.depthRunner, back: market.book.side(feed.depthRunner, 'back'), lay: market.book.side(feed.depthRunner, 'lay') };
       }
     }
     this.dirtyFeeds.clear();

@@ -18,12 +18,13 @@ describe('withdrawal messages', () => {
   });
 
   it('has a sentence for every refusal the payments service answers, saying whether to retry', () => {
-    for (const code of ['insufficient_funds', 'withdrawal_refused', 'idempotency_key_mismatch', 'invalid_request', 'stripe_not_configured', 'stripe_unavailable', 'engine_unavailable', 'internal_error', 'unauthorized']) {
+    for (const code of ['insufficient_funds', 'withdrawal_refused', 'kyc_not_verified', 'kyc_rejected', 'account_frozen', 'idempotency_key_mismatch', 'invalid_request', 'stripe_not_configured', 'stripe_unavailable', 'engine_unavailable', 'internal_error', 'unauthorized']) {
       const message = withdrawalMessage(code, 'server text');
       expect(message).not.toBe('server text');
       expect(message).toMatch(/^[A-Z].*[.:]/);
     }
     expect(withdrawalMessage('insufficient_funds')).toContain('available balance');
+    expect(withdrawalMessage('kyc_not_verified')).toContain('verified identity');
     expect(withdrawalMessage('stripe_unavailable')).toContain('not be paid twice');
     expect(withdrawalMessage('payments_unavailable')).toContain('not connected');
   });

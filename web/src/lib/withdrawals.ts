@@ -40,6 +40,9 @@ export function withdrawalStateText(state: string, test = false): string {
 const REFUSALS: Record<string, string> = {
   insufficient_funds: 'You cannot withdraw more than your available balance. Nothing was withdrawn.',
   withdrawal_refused: 'The exchange refused this withdrawal (the account may be suspended or excluded). Nothing was withdrawn.',
+  kyc_not_verified: 'Withdrawals need a verified identity: submit a document on your account page. Nothing was withdrawn.',
+  kyc_rejected: 'Your identity check was rejected, so this account cannot withdraw. Contact support. Nothing was withdrawn.',
+  account_frozen: 'This account is frozen, so it cannot withdraw. Contact support. Nothing was withdrawn.',
   idempotency_key_mismatch: 'This withdrawal was already sent with a different amount. Start a new one.',
   invalid_request: 'Enter an amount of at least 0.01 within the maximum.',
   stripe_not_configured: 'Withdrawals need the payment provider, which this exchange is not connected to.',

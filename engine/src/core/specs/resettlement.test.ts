@@ -259,6 +259,7 @@ describe('resettlement in the fast core', () => {
       openOrders: () => core.openOrders(),
       market: (marketId: number) => core.market(marketId),
       bookSide: (...args: Parameters<ExchangeCore['bookSide']>) => core.bookSide(...args),
+      traded: (marketId: number) => core.traded(marketId),
     };
     const h = new Harness(model);
     for (const id of [A, B, C]) h.openFundedAccount(id, START_MINOR);

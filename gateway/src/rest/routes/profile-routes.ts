@@ -2,9 +2,8 @@
 // limits (deposit limit, loss limit, self-exclusion), and the admin's KYC review.
 
 import Type from 'typebox';
-import { BALANCE_MINOR_MAX, isId, REASON_LENGTH_MAX } from '@playchacha/protocol';
+import { BALANCE_MINOR_MAX, isId, REASON_LENGTH_MAX, SELF_EXCLUSION_DAYS_MAX } from '@playchacha/protocol';
 import type { Profile } from '../../accounts/profiles.js';
-import { SELF_EXCLUSION_DAYS_MAX } from '../../accounts/responsible-gambling.js';
 import { principalOf, requireAuth, requireRole, SECURED, type RestApp, type Services } from '../context.js';
 import { ApiError, errorResponses } from '../errors.js';
 import { literals, NoQuery, object, UserParams } from '../schemas.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { COOLING_OFF_MS, depositRefusal, engineLimits, isStricter, kycCaps, limitInForce, requestLimit } from './responsible-gambling.js';
+import { COOLING_OFF_MS, depositRefusal, engineLimits, isStricter, kycCaps, limitInForce, requestLimit, withdrawalRefusal } from './responsible-gambling.js';
 
 const CAP = 500_00;
 
@@ -15,6 +15,16 @@ describe('responsible gambling', () => {
     expect(depositRefusal({ ...base, kycStatus: 'pending', depositedTotalMinor: CAP - 9_99 })).toBe('kyc_deposit_cap');
     expect(depositRefusal({ ...base, kycStatus: 'rejected' })).toBe('kyc_rejected');
     expect(depositRefusal({ ...base, depositedTotalMinor: 10 * CAP })).toBeNull();
+  });
+
+  it('lets only verified accounts withdraw while the KYC caps are on, and never a rejected one', () => {
+    expect(withdrawalRefusal('unverified', CAP)).toBe('kyc_not_verified');
+    expect(withdrawalRefusal('pending', 0)).toBe('kyc_not_verified');
+    expect(withdrawalRefusal('verified', CAP)).toBeNull();
+    expect(withdrawalRefusal('rejected', CAP)).toBe('kyc_rejected');
+    expect(kycCaps('unverified', null)).toEqual({ depositTotalMinorMax: null, depositsAllowed: true, withdrawalsAllowed: true });
+    expect(withdrawalRefusal('pending', null)).toBeNull();
+    expect(withdrawalRefusal('rejected', null)).toBe('kyc_rejected');
   });
 
   it('refuses deposits over the limit within its window, and all deposits while self-excluded', () => {

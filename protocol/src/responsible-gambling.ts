@@ -1,8 +1,10 @@
-// The rules of KYC caps and responsible-gambling limits. Pure.
+// The rules of KYC caps and responsible-gambling limits, for every path that moves money in or out
+// (the gateway's test deposit, the payments service's deposits and withdrawals). Pure.
 //
-// - KYC: until an account is verified its deposits are capped in total (the deployment's cap,
-//   KYC_DEPOSIT_CAP_MINOR_DEFAULT in production; none when it is null) and it may not withdraw; a
-//   rejected account may not deposit.
+// - KYC: a deployment turns the KYC caps on by setting a cap (KYC_DEPOSIT_CAP_MINOR; null: off, for
+//   development, tests and benchmarks). With the caps on, until an account is verified its
+//   deposits are capped in total at the cap and it may not withdraw. A rejected account may not
+//   deposit or withdraw, caps on or off.
 // - Deposit and loss limits are set by the account itself, per rolling day, week or month
 //   (24 h, 7 days, 30 days). Lowering one (or setting one where there was none) applies at once;
 //   raising or removing one applies only after COOLING_OFF_MS, so a limit cannot be lifted in the
@@ -15,6 +17,8 @@ export type LimitPeriod = 'day' | 'week' | 'month';
 
 /** A sensible cap on an unverified account's total deposits (set it with KYC_DEPOSIT_CAP_MINOR). */
 export const KYC_DEPOSIT_CAP_MINOR_DEFAULT = 500_00;
+/** How long a payment intent not yet paid counts toward the limits (gateway_deposited_minor). */
+export const UNPAID_INTENT_COUNTS_MS = 24 * 3_600_000;
 export const COOLING_OFF_MS = 24 * 3_600_000;
 export const SELF_EXCLUSION_DAYS_MAX = 5 * 365;
 
@@ -38,6 +42,7 @@ export interface KycCaps {
   readonly withdrawalsAllowed: boolean;
 }
 
+/** What the KYC state allows, under the deployment's cap (null: the KYC caps are off). */
 export function kycCaps(status: KycStatus, capMinor: number | null): KycCaps {
   switch (status) {
     case 'verified':
@@ -46,7 +51,7 @@ export function kycCaps(status: KycStatus, capMinor: number | null): KycCaps {
       return { depositTotalMinorMax: 0, depositsAllowed: false, withdrawalsAllowed: false };
     case 'unverified':
     case 'pending':
-      return { depositTotalMinorMax: capMinor, depositsAllowed: true, withdrawalsAllowed: false };
+      return { depositTotalMinorMax: capMinor, depositsAllowed: true, withdrawalsAllowed: capMinor === null };
   }
 }
 
@@ -95,6 +100,14 @@ export function depositRefusal(input: {
   if (caps.depositTotalMinorMax !== null && input.depositedTotalMinor + input.amountMinor > caps.depositTotalMinorMax) return 'kyc_deposit_cap';
   if (input.depositLimit !== null && input.depositedInWindowMinor + input.amountMinor > input.depositLimit.amountMinor) return 'deposit_limit_exceeded';
   return null;
+}
+
+export type WithdrawalRefusal = 'kyc_rejected' | 'kyc_not_verified';
+
+/** Why a withdrawal is refused, or null. Self-exclusion and the deposit limit never stop one. */
+export function withdrawalRefusal(kycStatus: KycStatus, kycCapMinor: number | null): WithdrawalRefusal | null {
+  if (kycCaps(kycStatus, kycCapMinor).withdrawalsAllowed) return null;
+  return kycStatus === 'rejected' ? 'kyc_rejected' : 'kyc_not_verified';
 }
 
 /** The limits the engine should hold: the loss limit, or 0 while self-excluded (no order may add risk). */
