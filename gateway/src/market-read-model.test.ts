@@ -5,42 +5,18 @@
 
 import { describe, expect, it } from 'vitest';
 import { ExchangeCore, type CoreSnapshot } from '@playchacha/engine';
-import type { Command, MarketId, RunnerIndex, Side } from '@playchacha/protocol';
-import type { EngineMarketView, EngineView, EventFrame } from './engine-link.js';
+import type { Command, Side } from '@playchacha/protocol';
+import type { EventFrame } from './engine-link.js';
 import { MarketReadModel, type MarketDelta } from './market-read-model.js';
+import { CoreView } from './partition-link.js';
 import type { RunnerTraded } from './ws-messages.js';
-
-class CoreView implements EngineView {
-  constructor(private readonly core: ExchangeCore) {}
-  marketIds(): MarketId[] {
-    return [...this.core.matching.markets.keys()].sort((a, b) => a - b);
-  }
-  market(marketId: MarketId): EngineMarketView | undefined {
-    const view = this.core.market(marketId);
-    const market = this.core.matching.markets.get(marketId);
-    if (view === undefined || market === undefined) return undefined;
-    return { ...view, ladderId: market.ladder.id, delayedOrders: market.delayed.length };
-  }
-  bookSide(marketId: MarketId, runnerIndex: RunnerIndex, side: Side) {
-    return this.core.bookSide(marketId, runnerIndex, side);
-  }
-  traded(marketId: MarketId) {
-    return this.core.traded(marketId);
-  }
-  openOrders() {
-    return this.core.openOrders();
-  }
-  accounts() {
-    return this.core.accounts();
-  }
-}
 
 class Engine {
   readonly view: CoreView;
   private seq: number;
 
   constructor(readonly core = new ExchangeCore()) {
-    this.view = new CoreView(core);
+    this.view = new CoreView(() => core);
     this.seq = core.lastAppliedSeq;
   }
 

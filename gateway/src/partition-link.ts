@@ -8,11 +8,12 @@ import type { ExchangeCore } from '@playchacha/engine';
 import type { EnginePartition } from '../../engine/src/io/partition.js';
 import type { EngineFollower, EngineLink, EngineMarketView, EngineView, EventFrame } from './engine-link.js';
 
-class CoreView implements EngineView {
-  constructor(private readonly partition: EnginePartition) {}
+/** The engine view of a core (the partition's current one: it changes when a snapshot is loaded). */
+export class CoreView implements EngineView {
+  constructor(private readonly currentCore: () => ExchangeCore) {}
 
   private get core(): ExchangeCore {
-    return this.partition.core;
+    return this.currentCore();
   }
 
   marketIds(): MarketId[] {
@@ -57,7 +58,7 @@ export class PartitionLink implements EngineLink {
     private readonly submitCommand: (command: Command, traceparent: string | null) => Promise<readonly EngineEvent[]> = (command, traceparent) =>
       partition.submit(command, traceparent),
   ) {
-    this.view = new CoreView(partition);
+    this.view = new CoreView(() => partition.core);
     partition.onFrame((frame) => this.deliver(frame));
     // A replica that fell behind the journal's trim jumped to a snapshot: followers start over.
     partition.onReset((seq) => {
