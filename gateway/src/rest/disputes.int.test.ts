@@ -4,15 +4,12 @@
 // layer disputes, an admin resolves by resettling; the backer disputes the new result and it is
 // upheld; the market is voided and un-voided through the admin route. Every step is audited.
 
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STANDARD_LADDER, tickOfPriceX100 } from '@playchacha/protocol';
-import { connectDatabase, type Db } from '../../../settlement/src/db/database.js';
-import { migrate as migrateLedger } from '../../../settlement/src/db/migrate.js';
 import { checkInvariants } from '../../../settlement/src/invariants.js';
-import { LogSettlement } from '../../../settlement/src/log-settlement.js';
 import { compareFigures, ledgerFigures } from '../../../settlement/src/reconcile.js';
 import { ADMIN_EMAIL, registerAndLogin, startRestHarness, type RestHarness, type Session } from '../testing/rest-harness.js';
+import { startInProcessLedger, type InProcessLedger } from '../testing/in-process-ledger.js';
 
 interface DisputeBody {
   disputeId: number;
@@ -30,8 +27,7 @@ const OPEN_MARKET = 91;
 const HOUR_MS = 3_600_000;
 
 let h: RestHarness;
-let ledgerSql: Db;
-let worker: LogSettlement;
+let ledger: InProcessLedger;
 let admin: Session;
 let alice: Session;
 let bob: Session;
@@ -42,20 +38,11 @@ const post = (session: Session | null, url: string, payload: object, key?: strin
 const get = (session: Session, url: string) => h.app.inject({ method: 'GET', url, headers: session.headers });
 const balance = async (session: Session): Promise<number> => ((await get(session, '/v1/account')).json() as { balanceMinor: number }).balanceMinor;
 
-async function ledgerCaughtUp(): Promise<void> {
-  for (let i = 0; i < 2_000 && worker.ledgerSeq < h.engine.partition.appliedSeq; i++) await new Promise((resolve) => setTimeout(resolve, 5));
-  expect(worker.ledgerSeq).toBe(h.engine.partition.appliedSeq);
-}
+const ledgerCaughtUp = (): Promise<void> => ledger.caughtUp();
 
 beforeAll(async () => {
   h = await startRestHarness({}, { eventLog: true });
-  await migrateLedger(h.databaseUrl, 'up');
-  ledgerSql = connectDatabase(h.databaseUrl);
-  const eventLog = h.engine.eventLog;
-  if (eventLog === null) throw new Error('the harness has an events log');
-  worker = new LogSettlement({ sql: ledgerSql, source: eventLog, partition: 'p0', logger: pino({ level: 'silent' }), idleMs: 10, onFatal: (error) => { throw error; } });
-  h.engine.partition.onFrame(() => worker.wake());
-  void worker.run();
+  ledger = await startInProcessLedger(h);
 
   admin = await registerAndLogin(h.app, ADMIN_EMAIL);
   alice = await registerAndLogin(h.app, 'alice.disputes@example.com');
@@ -74,8 +61,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await worker?.stop();
-  await ledgerSql?.end();
+  await ledger?.stop();
   await h?.stop();
 });
 
@@ -151,8 +137,8 @@ describe('disputes and resettlement', () => {
     expect([await balance(alice), await balance(bob)]).toEqual([90_00, 109_50]);
 
     await ledgerCaughtUp();
-    expect(compareFigures(h.engine.partition.core.accounts(), await ledgerFigures(ledgerSql))).toEqual([]);
-    expect(await checkInvariants(ledgerSql)).toEqual([]);
+    expect(compareFigures(h.engine.partition.core.accounts(), await ledgerFigures(ledger.sql))).toEqual([]);
+    expect(await checkInvariants(ledger.sql)).toEqual([]);
   });
 
   it('lets the other side dispute the new result (a new window), and an admin uphold it', async () => {
@@ -184,8 +170,8 @@ describe('disputes and resettlement', () => {
     expect([await balance(alice), await balance(bob)]).toEqual([119_00, 80_00]);
 
     await ledgerCaughtUp();
-    expect(compareFigures(h.engine.partition.core.accounts(), await ledgerFigures(ledgerSql))).toEqual([]);
-    expect(await checkInvariants(ledgerSql)).toEqual([]);
+    expect(compareFigures(h.engine.partition.core.accounts(), await ledgerFigures(ledger.sql))).toEqual([]);
+    expect(await checkInvariants(ledger.sql)).toEqual([]);
   });
 
   it('moves a catalog market\'s lifecycle and winners with the resettlement', async () => {

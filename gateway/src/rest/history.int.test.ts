@@ -6,12 +6,10 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STANDARD_LADDER, tickOfPriceX100 } from '@playchacha/protocol';
-import { connectDatabase, type Db } from '../../../settlement/src/db/database.js';
-import { migrate as migrateLedger } from '../../../settlement/src/db/migrate.js';
-import { LogSettlement } from '../../../settlement/src/log-settlement.js';
 import { sharedPostgres } from '../../../scripts/test-context.js';
 import { createPool } from '../db/pool.js';
 import { ADMIN_EMAIL, freshDatabase, login, registerAndLogin, startRestHarness, type RestHarness, type Session } from '../testing/rest-harness.js';
+import { startInProcessLedger, type InProcessLedger } from '../testing/in-process-ledger.js';
 
 interface HistoryEntry {
   transactionId: number;
@@ -24,22 +22,14 @@ interface HistoryEntry {
 }
 
 let h: RestHarness;
-let ledgerSql: Db;
-let worker: LogSettlement;
+let ledger: InProcessLedger;
 
 beforeAll(async () => {
   h = await startRestHarness({}, { eventLog: true });
-  await migrateLedger(h.databaseUrl, 'up');
-  ledgerSql = connectDatabase(h.databaseUrl);
-  const eventLog = h.engine.eventLog;
-  if (eventLog === null) throw new Error('the harness has an events log');
-  worker = new LogSettlement({ sql: ledgerSql, source: eventLog, partition: 'p0', logger: pino({ level: 'silent' }), idleMs: 10, onFatal: (error) => { throw error; } });
-  h.engine.partition.onFrame(() => worker.wake());
-  void worker.run();
+  ledger = await startInProcessLedger(h);
 });
 afterAll(async () => {
-  await worker?.stop();
-  await ledgerSql?.end();
+  await ledger?.stop();
   await h?.stop();
 });
 
@@ -52,10 +42,7 @@ async function history(session: Session, query = ''): Promise<HistoryEntry[]> {
   return (response.json() as { entries: HistoryEntry[] }).entries;
 }
 
-async function ledgerCaughtUp(): Promise<void> {
-  for (let i = 0; i < 2_000 && worker.ledgerSeq < h.engine.partition.appliedSeq; i++) await new Promise((resolve) => setTimeout(resolve, 5));
-  expect(worker.ledgerSeq).toBe(h.engine.partition.appliedSeq);
-}
+const ledgerCaughtUp = (): Promise<void> => ledger.caughtUp();
 
 describe('GET /v1/account/history', () => {
   it('shows deposits, matched bets and the settlement with commission, summing to the engine balance', async () => {
