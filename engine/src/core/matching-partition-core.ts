@@ -52,6 +52,11 @@ export class MatchingPartitionCore {
     return this.marks.receivedFrom(source);
   }
 
+  /** Per source the highest source seq applied, per destination the source seq of the last hand-off sent. */
+  handOffMarks(): HandOffMarksSnapshot {
+    return this.marks.exportState();
+  }
+
   nextReleaseAtMs(): number | null {
     return this.matching.nextReleaseAtMs();
   }

@@ -4,10 +4,10 @@
 
 import { createServer, type Server } from 'node:http';
 import type { EngineMetrics } from './metrics.js';
-import type { EnginePartition } from './partition.js';
+import type { EnginePartition, PartitionCore } from './partition.js';
 
 export function startEngineHttp(options: {
-  partition: EnginePartition;
+  partition: EnginePartition<PartitionCore & { stateHash(): string }>;
   metrics: EngineMetrics;
   host: string;
   port: number;

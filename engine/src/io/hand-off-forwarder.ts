@@ -15,6 +15,12 @@ import type { HandOffOutbox } from './partition.js';
 export interface HandOffDestination {
   /** Journals the hand-off at the destination; resolves once it is durable there, rejects otherwise. */
   deliver(handOff: HandOff): Promise<void>;
+  /**
+   * The highest source seq from `source` durable at the destination, if it can tell. A standby's
+   * forwarder drops what its leader already delivered, so what it keeps is bounded by the leader's
+   * backlog, not by everything it tailed.
+   */
+  deliveredSeq?(source: string): Promise<number>;
 }
 
 export interface HandOffForwarderOptions {
@@ -23,6 +29,8 @@ export interface HandOffForwarderOptions {
   readonly destination: (partition: string) => HandOffDestination;
   readonly logger: Logger;
   readonly retryMs?: number;
+  /** While standing by, a destination's queue is pruned each time it grows by this many (default 256). */
+  readonly pruneEvery?: number;
 }
 
 export class HandOffForwarder implements HandOffOutbox {
@@ -30,6 +38,8 @@ export class HandOffForwarder implements HandOffOutbox {
   /** Per destination, the source seq of the newest hand-off queued or delivered. */
   private readonly newest = new Map<string, number>();
   private readonly running = new Set<string>();
+  private readonly pruning = new Set<string>();
+  private readonly sincePrune = new Map<string, number>();
   private active = false;
   delivered = 0;
 
@@ -46,7 +56,8 @@ export class HandOffForwarder implements HandOffOutbox {
           this.queues.set(destination, queue);
         }
         queue.push(handOff);
-        this.kick(destination);
+        if (this.active) this.kick(destination);
+        else this.maybePrune(destination);
       }
     }
   }
@@ -54,6 +65,30 @@ export class HandOffForwarder implements HandOffOutbox {
   setActive(active: boolean): void {
     this.active = active;
     if (active) for (const destination of this.queues.keys()) this.kick(destination);
+  }
+
+  private maybePrune(destination: string): void {
+    const count = (this.sincePrune.get(destination) ?? 0) + 1;
+    this.sincePrune.set(destination, count);
+    if (count < (this.options.pruneEvery ?? 256) || this.pruning.has(destination)) return;
+    this.sincePrune.set(destination, 0);
+    this.pruning.add(destination);
+    void this.prune(destination).finally(() => this.pruning.delete(destination));
+  }
+
+  /** Drops the head of a destination's queue that the destination already holds. */
+  private async prune(destination: string): Promise<void> {
+    const target = this.options.destination(destination);
+    if (target.deliveredSeq === undefined) return;
+    try {
+      const deliveredSeq = await target.deliveredSeq(this.options.source);
+      const queue = this.queues.get(destination) ?? [];
+      let drop = 0;
+      while (drop < queue.length && (queue[drop] as HandOff).sourceSeq <= deliveredSeq) drop++;
+      if (drop > 0) queue.splice(0, drop);
+    } catch (error) {
+      this.options.logger.warn({ err: error, source: this.options.source, destination }, 'could not read what the destination holds; pruning later');
+    }
   }
 
   deliveredThrough(seq: number): boolean {
@@ -80,6 +115,8 @@ export class HandOffForwarder implements HandOffOutbox {
   private async drain(destination: string): Promise<void> {
     const queue = this.queues.get(destination) ?? [];
     let delayMs = this.options.retryMs ?? 20;
+    // What an earlier leader already delivered need not be sent again.
+    await this.prune(destination);
     while (this.active && queue.length > 0) {
       const handOff = queue[0] as HandOff;
       try {

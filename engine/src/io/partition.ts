@@ -44,6 +44,11 @@ export interface CommandInbox {
   close(): Promise<void>;
 }
 
+export interface HandOffInbox extends CommandInbox {
+  /** Drops the entries before `id`. */
+  trimBefore(id: string): Promise<void>;
+}
+
 export type PartitionRole = 'starting' | 'standby' | 'leader' | 'halted' | 'stopped';
 
 /**
@@ -79,7 +84,13 @@ export interface PartitionOptions<C extends PartitionCore = ExchangeCore> {
   readonly journal: Journal;
   readonly leadership: Leadership;
   readonly snapshots: SnapshotStore;
+  /** Commands from gateways; a HandOff found there is never journaled. */
   readonly inbox?: CommandInbox;
+  /**
+   * Hand-offs from other partitions (a partition core's own stream): only HandOff commands are
+   * journaled from it, and it is trimmed behind each durable frame that took from it.
+   */
+  readonly handOffInbox?: HandOffInbox;
   readonly sink?: EventSink;
   readonly logger: Logger;
   readonly metrics?: EngineMetrics;
@@ -104,6 +115,8 @@ export interface PartitionOptions<C extends PartitionCore = ExchangeCore> {
 interface Pending {
   readonly command: Command | HandOff;
   readonly inboxId: string | null;
+  /** The hand-off stream id it came from, or null. */
+  readonly handOffId?: string;
   readonly traceparent: string | null;
   readonly resolve: ((events: readonly EngineEvent[]) => void) | null;
   readonly reject: ((error: Error) => void) | null;
@@ -209,6 +222,7 @@ export class EnginePartition<C extends PartitionCore = ExchangeCore> {
     while (this.writing) await sleep(5);
     if (wasLeader) await this.options.leadership.release(this.epoch).catch(() => undefined);
     await this.options.inbox?.close();
+    await this.options.handOffInbox?.close();
   }
 
   // ----- Restore and standby --------------------------------------------------------------
@@ -352,6 +366,7 @@ export class EnginePartition<C extends PartitionCore = ExchangeCore> {
     const snapshotEveryMs = this.options.snapshotEveryMs ?? 60_000;
     this.timers.push(setInterval(() => void this.maybeSnapshot(true), Math.max(100, Math.floor(snapshotEveryMs / 4))));
     if (this.options.inbox !== undefined) void this.inboxLoop(this.options.inbox);
+    if (this.options.handOffInbox !== undefined) void this.handOffLoop(this.options.handOffInbox);
     this.scheduleClock();
   }
 
@@ -386,8 +401,12 @@ export class EnginePartition<C extends PartitionCore = ExchangeCore> {
         const entries = await inbox.next(after, 1024, 50);
         if (this.role !== 'leader') return;
         for (const entry of entries) {
-          this.pending.push({ command: entry.command, inboxId: entry.id, traceparent: entry.traceparent, resolve: null, reject: null });
           this.lastQueuedInboxId = entry.id;
+          if (isHandOff(entry.command)) {
+            this.options.logger.warn({ partition: this.options.partition, inboxId: entry.id }, 'a HandOff in the gateway inbox; dropped');
+            continue;
+          }
+          this.pending.push({ command: entry.command, inboxId: entry.id, traceparent: entry.traceparent, resolve: null, reject: null });
         }
         if (entries.length > 0) this.scheduleFlush();
       } catch (error) {
@@ -399,6 +418,37 @@ export class EnginePartition<C extends PartitionCore = ExchangeCore> {
   }
 
   private lastQueuedInboxId: string | null = null;
+
+  /**
+   * Reads the hand-off stream from its start (what is left of it: everything before was journaled;
+   * what was journaled and not yet trimmed comes again and changes nothing).
+   */
+  private async handOffLoop(inbox: HandOffInbox): Promise<void> {
+    let after: string | null = null;
+    while (!this.stopped && this.role === 'leader') {
+      try {
+        if (this.pending.length >= (this.options.frameCommandsMax ?? 4096)) {
+          await sleep(1);
+          continue;
+        }
+        const entries = await inbox.next(after, 1024, 50);
+        if (this.role !== 'leader') return;
+        for (const entry of entries) {
+          after = entry.id;
+          if (!isHandOff(entry.command)) {
+            this.options.logger.warn({ partition: this.options.partition, handOffId: entry.id }, 'not a HandOff in the hand-off stream; dropped');
+            continue;
+          }
+          this.pending.push({ command: entry.command, inboxId: null, handOffId: entry.id, traceparent: null, resolve: null, reject: null });
+        }
+        if (entries.length > 0) this.scheduleFlush();
+      } catch (error) {
+        if (this.stopped) return;
+        this.options.logger.warn({ err: error }, 'hand-off stream read failed; retrying');
+        await sleep(50);
+      }
+    }
+  }
 
   private scheduleFlush(): void {
     if (this.flushScheduled || this.writing) return;
@@ -456,6 +506,11 @@ export class EnginePartition<C extends PartitionCore = ExchangeCore> {
     }
     const durableAtMs = traceparents === null ? 0 : Date.now();
     for (const id of inboxIds) if (id !== null) this.lastInboxId = id;
+    const handOffInbox = this.options.handOffInbox;
+    const lastHandOffId = batch.reduce<string | undefined>((last, item) => item.handOffId ?? last, undefined);
+    if (handOffInbox !== undefined && lastHandOffId !== undefined) {
+      handOffInbox.trimBefore(lastHandOffId).catch((error: unknown) => this.options.logger.warn({ err: error }, 'hand-off stream trim failed'));
+    }
     const eventFrame: EventFrame = traceparents === null ? { firstSeq, lastSeq: frame.lastSeq, entries } : { firstSeq, lastSeq: frame.lastSeq, entries, traceparents };
     this.remember(eventFrame);
     this.options.outbox?.take(eventFrame);
@@ -585,6 +640,10 @@ export class EnginePartition<C extends PartitionCore = ExchangeCore> {
     this.options.logger.fatal({ partition: this.options.partition, reason }, 'partition halted');
     this.options.onHalt?.(reason);
   }
+}
+
+function isHandOff(command: unknown): boolean {
+  return typeof command === 'object' && command !== null && (command as { type?: unknown }).type === 'HandOff';
 }
 
 function isEventList(result: readonly EngineEvent[] | PartitionApplied): result is readonly EngineEvent[] {

@@ -5,14 +5,20 @@
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { assert } from '@playchacha/protocol';
 import type { EngineConfig } from './engine-config.js';
 import { FileEventLog } from './file-event-log.js';
 import { FileJournal, FileLeadership } from './file-journal.js';
 import type { Journal, Leadership } from './journal.js';
 import type { EngineMetrics } from './metrics.js';
-import { EnginePartition, type CommandInbox, type EventSink, type SnapshotStore } from './partition.js';
+import { MatchingPartitionCore, type MatchingPartitionSnapshot } from '../core/matching-partition-core.js';
+import { PartitionTopology } from '../core/partition-topology.js';
+import { RiskPartitionCore, type RiskPartitionSnapshot } from '../core/risk-partition-core.js';
+import { HandOffForwarder } from './hand-off-forwarder.js';
+import { EnginePartition, type CommandInbox, type EventSink, type HandOffInbox, type PartitionOptions, type SnapshotStore } from './partition.js';
+import type { PartitionCoreOf } from './partitioned-engine.js';
 import { connectJournalRedis, RedisJournal, RedisLeadership } from './redis-journal.js';
-import { RedisEventSink, RedisInbox } from './redis-streams.js';
+import { RedisEventSink, RedisHandOffDestination, RedisHandOffInbox, RedisInbox } from './redis-streams.js';
 import { FileSnapshotStore, RedisSnapshotStore } from './snapshot-stores.js';
 import type { Tracer } from './tracing.js';
 
@@ -21,6 +27,8 @@ export interface EngineStorage {
   readonly leadership: Leadership;
   readonly snapshots: SnapshotStore;
   readonly inbox?: CommandInbox;
+  /** A risk or matching partition's hand-off stream, and the connection it appends hand-offs to others with. */
+  readonly handOffs?: { readonly inbox: HandOffInbox; readonly redis: Redis };
   readonly sink?: EventSink;
   /** On the embedded default: the events log the sink writes, for the in-process settlement. */
   readonly eventLog?: FileEventLog;
@@ -55,17 +63,20 @@ export async function openStorage(config: EngineConfig, logger: Logger, options:
   const journalRedis = await connectJournalRedis(config.redisUrl);
   const streamsRedis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
   const inboxRedis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
-  for (const client of [streamsRedis, inboxRedis]) client.on('error', (error) => logger.warn({ err: error }, 'redis'));
+  const handOffRedis = config.role === 'combined' ? null : new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
+  for (const client of [streamsRedis, inboxRedis, handOffRedis]) client?.on('error', (error) => logger.warn({ err: error }, 'redis'));
   return {
     journal: new RedisJournal(journalRedis, config.partition, { replicas: config.redisReplicas }),
     leadership: new RedisLeadership(journalRedis, config.partition, { leaseMs: config.leaseMs }),
     snapshots: new RedisSnapshotStore(streamsRedis, config.partition),
     inbox: new RedisInbox(inboxRedis, config.partition),
+    ...(handOffRedis === null ? {} : { handOffs: { inbox: new RedisHandOffInbox(handOffRedis, config.partition, streamsRedis), redis: streamsRedis } }),
     sink: new RedisEventSink(streamsRedis, config.partition),
     close: async () => {
       journalRedis.disconnect();
       streamsRedis.disconnect();
       inboxRedis.disconnect();
+      handOffRedis?.disconnect();
     },
   };
 }
@@ -75,7 +86,50 @@ export async function openStorage(config: EngineConfig, logger: Logger, options:
  * the process, so that a supervisor restarts it from snapshot and journal.
  */
 export function processPartition(config: EngineConfig, storage: EngineStorage, logger: Logger, metrics: EngineMetrics, tracer: Tracer | null = null): EnginePartition {
-  return new EnginePartition({
+  return new EnginePartition(processPartitionOptions(config, storage, logger, metrics, tracer));
+}
+
+/**
+ * A risk or matching partition of a partitioned engine: its core, the hand-off stream it journals
+ * hand-offs from, and a forwarder that appends its own hand-offs to the destinations' streams.
+ */
+export function processPartitionOfTopology(config: EngineConfig, storage: EngineStorage, logger: Logger, metrics: EngineMetrics, tracer: Tracer | null = null): EnginePartition<PartitionCoreOf> {
+  assert(config.topology !== null && config.role !== 'combined', 'a partitioned role has a topology');
+  const handOffs = storage.handOffs;
+  assert(handOffs !== undefined, 'a partitioned role has hand-off streams');
+  const topology = new PartitionTopology(config.topology);
+  const index = (config.role === 'risk' ? topology.riskNames : topology.matchingNames).indexOf(config.partition);
+  assert(index >= 0, 'the partition is in the topology');
+  const destinations = new Map<string, RedisHandOffDestination>();
+  const forwarder = new HandOffForwarder({
+    source: config.partition,
+    destination: (name) => {
+      let destination = destinations.get(name);
+      if (destination === undefined) {
+        destination = new RedisHandOffDestination(handOffs.redis, name);
+        destinations.set(name, destination);
+      }
+      return destination;
+    },
+    logger,
+  });
+  const options: PartitionOptions<PartitionCoreOf> = {
+    ...processPartitionOptions(config, storage, logger, metrics, tracer),
+    handOffInbox: handOffs.inbox,
+    outbox: forwarder,
+    createCore: () => (config.role === 'risk' ? new RiskPartitionCore(topology, index) : new MatchingPartitionCore(topology, index)),
+    restoreCore: (snapshot) =>
+      config.role === 'risk'
+        ? RiskPartitionCore.fromSnapshot(snapshot as RiskPartitionSnapshot, topology)
+        : MatchingPartitionCore.fromSnapshot(snapshot as MatchingPartitionSnapshot, topology),
+  };
+  return new EnginePartition<PartitionCoreOf>(options);
+}
+
+type CommonPartitionOptions = Omit<PartitionOptions, 'createCore' | 'restoreCore' | 'outbox' | 'handOffInbox'>;
+
+function processPartitionOptions(config: EngineConfig, storage: EngineStorage, logger: Logger, metrics: EngineMetrics, tracer: Tracer | null): CommonPartitionOptions {
+  return {
     partition: config.partition,
     journal: storage.journal,
     leadership: storage.leadership,
@@ -92,5 +146,5 @@ export function processPartition(config: EngineConfig, storage: EngineStorage, l
       logger.fatal({ reason }, 'exiting: the partition halted');
       setTimeout(() => process.exit(3), 50);
     },
-  });
+  };
 }

@@ -1,0 +1,335 @@
+// The partitioned engine across processes, on a real Redis: two risk and two matching partitions,
+// each an engine process (ENGINE_ROLE, PARTITION_INDEX and the topology from the environment) with
+// a hot standby process. Hand-offs move through each
+// destination's hand-off stream. A seeded order flow goes command by command into the partitions'
+// inboxes; mid-run the leader of matching-0 and then the leader of risk-0 are killed with SIGKILL
+// right after a command was sent, and their standbys take over. At the end every partition's state
+// hash equals the replay of its snapshot and journal, money is conserved in every risk partition,
+// every hand-off chain ends where its source's does (nothing lost), and the balances and books equal
+// one ExchangeCore fed the same commands (so nothing was applied twice).
+//
+//   SEED=123 npx vitest run engine/src/io/partitioned-processes.int.test.ts
+
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { HOUSE_ACCOUNT_ID, mulberry32, type Command } from '@playchacha/protocol';
+import { startRedis, type RedisServer } from '../../../scripts/test-servers.js';
+import { ExchangeCore } from '../core/index.js';
+import type { HandOffMarksSnapshot } from '../core/hand-off-marks.js';
+import { MatchingPartitionCore, type MatchingPartitionSnapshot } from '../core/matching-partition-core.js';
+import type { MatchingSnapshot } from '../core/matching-stage.js';
+import { PartitionTopology, routeCommand } from '../core/partition-topology.js';
+import { RiskPartitionCore, type RiskPartitionSnapshot } from '../core/risk-partition-core.js';
+import { EngineProcess, sleep, type EngineStatus } from '../testing/engine-process.js';
+import { decodeFrameBody, decodeValue, encodeValue } from './frame-codec.js';
+import type { PartitionCoreOf } from './partitioned-engine.js';
+import { connectJournalRedis, RedisJournal } from './redis-journal.js';
+import { handOffsKey, readEventFrames, sendToInbox } from './redis-streams.js';
+import { RedisSnapshotStore } from './snapshot-stores.js';
+
+const SEED = Number(process.env['SEED'] ?? 20_251_125);
+const TOPOLOGY = { riskPartitions: 2, matchingPartitions: 2, marketPartitions: { 1: 0, 2: 1, 3: 0, 4: 1 } };
+const TOPOLOGY_ENV = { RISK_PARTITIONS: '2', MATCHING_PARTITIONS: '2', MARKET_PARTITIONS: '1:0,2:1,3:0,4:1' };
+const MARKETS = [1, 2, 3, 4];
+const ACCOUNTS = [1, 2, 3, 4, 5, 6];
+const topology = new PartitionTopology(TOPOLOGY);
+const NAMES = [...topology.riskNames, ...topology.matchingNames];
+
+type PartitionStatus = EngineStatus & { handOffMarks: HandOffMarksSnapshot };
+
+let redis: RedisServer;
+let client: Redis;
+const instances = new Map<string, EngineProcess[]>();
+
+beforeAll(async () => {
+  redis = await startRedis({ appendfsync: 'always' });
+  client = new Redis(redis.url, { maxRetriesPerRequest: 2 });
+});
+
+afterAll(async () => {
+  client?.disconnect();
+  await redis?.stop();
+});
+
+afterEach(async (context) => {
+  const all = [...instances.values()].flat();
+  if (context.task.result?.state === 'fail') for (const engine of all) console.error(`--- engine on ${engine.port} ---\n${engine.output.slice(-4_000)}`);
+  await Promise.all(all.map((engine) => engine.stop()));
+  instances.clear();
+});
+
+async function spawnPartition(name: string): Promise<EngineProcess> {
+  const role = name.startsWith('risk-') ? 'risk' : 'matching';
+  const engine = await EngineProcess.spawn({
+    REDIS_URL: redis.url,
+    ENGINE_ROLE: role,
+    PARTITION_INDEX: name.slice(name.indexOf('-') + 1),
+    ...TOPOLOGY_ENV,
+    LEASE_MS: '500',
+    STANDBY_POLL_MS: '20',
+    SNAPSHOT_EVERY_COMMANDS: '40',
+    SNAPSHOT_EVERY_MS: '500',
+  });
+  instances.set(name, [...(instances.get(name) ?? []), engine]);
+  return engine;
+}
+
+async function leaderOf(name: string, timeoutMs = 15_000): Promise<EngineProcess> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const engine of instances.get(name) ?? []) {
+      if (!engine.running) continue;
+      const status = await engine.status().catch(() => null);
+      if (status?.role === 'leader') return engine;
+    }
+    if (Date.now() > deadline) throw new Error(`${name} has no leader after ${timeoutMs} ms`);
+    await sleep(20);
+  }
+}
+
+async function statuses(): Promise<Map<string, PartitionStatus>> {
+  const result = new Map<string, PartitionStatus>();
+  for (const name of NAMES) result.set(name, (await (await leaderOf(name)).status()) as PartitionStatus);
+  return result;
+}
+
+/** Every hand-off sent has been applied at its destination (read from the leaders). */
+function chainsClosed(all: ReadonlyMap<string, PartitionStatus>): boolean {
+  for (const [source, status] of all) {
+    for (const [destination, sentSeq] of status.handOffMarks.sent) {
+      const received = new Map(all.get(destination)?.handOffMarks.received ?? []);
+      if ((received.get(source) ?? 0) !== sentSeq) return false;
+    }
+  }
+  return true;
+}
+
+/** Waits until the hand-offs have settled: chains closed and nothing moved, twice in a row. */
+async function settled(timeoutMs = 20_000): Promise<Map<string, PartitionStatus>> {
+  const deadline = Date.now() + timeoutMs;
+  let previous = '';
+  for (;;) {
+    const all = await statuses();
+    const positions = JSON.stringify([...all].map(([name, status]) => [name, status.seq]));
+    if (chainsClosed(all) && positions === previous) return all;
+    previous = chainsClosed(all) ? positions : '';
+    if (Date.now() > deadline) throw new Error(`hand-offs not settled: ${JSON.stringify([...all].map(([name, status]) => [name, status.seq, status.handOffMarks]))}`);
+    await sleep(10);
+  }
+}
+
+async function until(what: string, ok: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await sleep(20);
+  }
+}
+
+const eventsSeen = new Map<string, number>();
+
+/** Waits until the partition's events stream carries the answer to inbox entry `id`. */
+async function answered(partition: string, id: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const frames = await readEventFrames(client, partition, eventsSeen.get(partition) ?? 0, 256, 50);
+    for (const frame of frames) {
+      eventsSeen.set(partition, frame.lastSeq);
+      if (frame.entries.some((entry) => entry.inboxId === id)) return;
+    }
+    if (Date.now() > deadline) throw new Error(`no answer from ${partition} to ${id} within ${timeoutMs} ms`);
+  }
+}
+
+function opening(): Command[] {
+  const commands: Command[] = MARKETS.map((marketId) => ({ type: 'CreateMarket', marketId, runnerCount: 3 }));
+  for (const accountId of ACCOUNTS) {
+    commands.push({ type: 'OpenAccount', accountId });
+    commands.push({ type: 'Deposit', accountId, transferId: `open-${accountId}`, amountMinor: 1_000_000_000 });
+  }
+  return commands;
+}
+
+function orderFlow(seed: number, count: number): Command[] {
+  const random = mulberry32(seed);
+  const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)] as T;
+  const commands: Command[] = [];
+  for (let i = 0; i < count; i++) {
+    const roll = random();
+    const accountId = pick(ACCOUNTS);
+    if (roll < 0.9) {
+      commands.push({
+        type: 'PlaceOrder',
+        accountId,
+        clientOrderId: `c${i}`,
+        marketId: pick(MARKETS),
+        runnerIndex: Math.floor(random() * 3),
+        side: random() < 0.5 ? 'back' : 'lay',
+        priceTicks: 96 + Math.floor(random() * 9),
+        stakeMinor: 1 + Math.floor(random() * 5_000),
+      });
+    } else if (roll < 0.97) {
+      commands.push({ type: 'MassCancel', accountId, marketId: pick(MARKETS) });
+    } else {
+      commands.push({ type: 'Withdraw', accountId, transferId: `w${i}`, amountMinor: 1 + Math.floor(random() * 1_000) });
+    }
+  }
+  return commands;
+}
+
+function closing(): Command[] {
+  return [
+    ...MARKETS.map((marketId): Command => ({ type: 'CloseMarket', marketId })),
+    { type: 'SettleMarket', marketId: 1, winners: [{ runnerIndex: 0, factorNumerator: 1, factorDenominator: 1 }] },
+    { type: 'SettleMarket', marketId: 2, winners: [{ runnerIndex: 1, factorNumerator: 1, factorDenominator: 1 }] },
+    { type: 'VoidMarket', marketId: 3, reason: 'abandoned' },
+    { type: 'ResettleMarket', marketId: 1, winners: [{ runnerIndex: 2, factorNumerator: 1, factorDenominator: 1 }], reason: 'wrong result' },
+  ];
+}
+
+/** A partition's core rebuilt from its newest snapshot and its journal after it, with what the replay journaled. */
+async function replayed(name: string): Promise<{ core: PartitionCoreOf; handOffsJournaled: number; snapshotSeq: number }> {
+  const journalRedis = await connectJournalRedis(redis.url);
+  try {
+    const riskIndex = topology.riskNames.indexOf(name);
+    const snapshot = await new RedisSnapshotStore(journalRedis, name).latest();
+    let core: PartitionCoreOf;
+    if (snapshot === null) {
+      core = riskIndex >= 0 ? new RiskPartitionCore(topology, riskIndex) : new MatchingPartitionCore(topology, topology.matchingNames.indexOf(name));
+    } else {
+      const data = decodeValue<{ core: unknown }>(snapshot.data).core;
+      core = riskIndex >= 0 ? RiskPartitionCore.fromSnapshot(data as RiskPartitionSnapshot, topology) : MatchingPartitionCore.fromSnapshot(data as MatchingPartitionSnapshot, topology);
+    }
+    const journal = new RedisJournal(journalRedis, name);
+    let handOffsJournaled = 0;
+    for (let from = core.lastAppliedSeq + 1; ; ) {
+      const frames = await journal.read(from, 256);
+      if (frames.length === 0) break;
+      for (const frame of frames) {
+        for (const envelope of decodeFrameBody(frame.payload).envelopes) {
+          if ((envelope.command.type as string) === 'HandOff') handOffsJournaled++;
+          core.apply(envelope);
+        }
+        from = frame.lastSeq + 1;
+      }
+    }
+    return { core, handOffsJournaled, snapshotSeq: snapshot?.seq ?? 0 };
+  } finally {
+    journalRedis.disconnect();
+  }
+}
+
+function books(snapshots: readonly MatchingSnapshot[]): unknown {
+  return snapshots
+    .flatMap((snapshot) => snapshot.markets)
+    .map((market) => ({ marketId: market.marketId, status: market.status, resting: market.resting.map((row) => row.slice(1, 9)) }))
+    .sort((a, b) => a.marketId - b.marketId);
+}
+
+function accounts(views: ReadonlyArray<{ accountId: number; balanceMinor: number; exposureMinor: number }>): unknown {
+  return views
+    .filter((view) => view.accountId !== HOUSE_ACCOUNT_ID)
+    .map(({ accountId, balanceMinor, exposureMinor }) => ({ accountId, balanceMinor, exposureMinor }))
+    .sort((a, b) => a.accountId - b.accountId);
+}
+
+describe('partitioned engine processes (2 risk + 2 matching) on Redis', () => {
+  it(`seed ${SEED}: kill -9 of a matching and a risk leader mid-run; standbys take over; nothing lost or applied twice`, async () => {
+    await Promise.all(NAMES.map((name) => spawnPartition(name)));
+    for (const name of NAMES) await leaderOf(name);
+    const standbys = await Promise.all(NAMES.map((name) => spawnPartition(name)));
+    for (const standby of standbys) await standby.waitForRole('standby');
+
+    const flow = [...opening(), ...orderFlow(SEED, 160), ...closing()];
+    // Each leader dies right after a command that concerns it was sent: an order on one of its
+    // markets (its hand-off on the way), an order of one of its accounts.
+    const firstFrom = (from: number, ok: (command: Command) => boolean): number => flow.findIndex((command, index) => index >= from && ok(command));
+    const killAt = new Map([
+      [firstFrom(opening().length + 50, (command) => command.type === 'PlaceOrder' && topology.matchingOf(command.marketId) === 'matching-0'), 'matching-0'],
+      [firstFrom(opening().length + 110, (command) => command.type === 'PlaceOrder' && topology.riskOf(command.accountId) === 'risk-0'), 'risk-0'],
+    ]);
+    const reference = new ExchangeCore();
+    const killed: string[] = [];
+    for (let i = 0; i < flow.length; i++) {
+      const command = flow[i] as Command;
+      reference.apply({ seq: i + 1, timestampMs: i + 1, command });
+      const sent: Array<[string, string]> = [];
+      for (const partition of routeCommand(topology, command)) sent.push([partition, await sendToInbox(client, partition, command)]);
+      const victim = killAt.get(i);
+      if (victim !== undefined) {
+        const leader = await leaderOf(victim);
+        leader.kill9();
+        await leader.waitForExit();
+        killed.push(victim);
+        const standby = (instances.get(victim) ?? []).find((engine) => engine !== leader) as EngineProcess;
+        await standby.waitForRole('leader');
+      }
+      for (const [partition, id] of sent) await answered(partition, id);
+      await settled();
+    }
+    expect(killed).toEqual(['matching-0', 'risk-0']);
+
+    const final = await settled();
+    for (const name of NAMES) expect(final.get(name)?.role, name).toBe('leader');
+    // Every chain closed: each hand-off a source sent was applied at its destination.
+    expect(chainsClosed(final)).toBe(true);
+    const sentTotal = [...final.values()].reduce((sum, status) => sum + status.handOffMarks.sent.length, 0);
+    expect(sentTotal).toBeGreaterThan(0);
+    // Each hand-off stream is trimmed behind the frames that journaled it (all but the last entry).
+    for (const name of NAMES) await until(`${name}: hand-off stream trimmed`, async () => (await client.xlen(handOffsKey(name))) <= 1);
+
+    // The standbys still standing (of risk-1 and matching-1) tail their leaders to the same state.
+    for (const name of ['risk-1', 'matching-1']) {
+      const leader = await leaderOf(name);
+      const standby = (instances.get(name) ?? []).find((engine) => engine !== leader) as EngineProcess;
+      const tailed = await standby.waitFor('caught up', (status) => status.seq === final.get(name)?.seq);
+      expect(tailed.role, name).toBe('standby');
+      expect(tailed.stateHash, `${name} standby`).toBe(final.get(name)?.stateHash);
+    }
+
+    const cores = new Map<string, PartitionCoreOf>();
+    for (const name of NAMES) {
+      const { core, snapshotSeq } = await replayed(name);
+      expect(snapshotSeq, `${name} snapshotted`).toBeGreaterThan(0);
+      expect(core.stateHash(), `${name}: snapshot + journal replay`).toBe(final.get(name)?.stateHash);
+      cores.set(name, core);
+    }
+
+    const risk = topology.riskNames.map((name) => cores.get(name) as RiskPartitionCore);
+    const matching = topology.matchingNames.map((name) => cores.get(name) as MatchingPartitionCore);
+    for (const core of risk) core.checkInvariants();
+    // Money is conserved across partitions: the balances (house shares included) sum to the reference's.
+    const views = risk.flatMap((core) => [...core.risk.accounts.values()]);
+    const total = views.reduce((sum, view) => sum + view.balanceMinor, 0);
+    expect(total).toBe(reference.accounts().reduce((sum, view) => sum + view.balanceMinor, 0));
+    expect(views.filter((view) => view.accountId === HOUSE_ACCOUNT_ID).reduce((sum, view) => sum + view.balanceMinor, 0)).toBe(reference.account(HOUSE_ACCOUNT_ID)?.balanceMinor);
+    expect(accounts(views)).toEqual(accounts(reference.accounts()));
+    expect(books(matching.map((core) => core.matching.exportState()))).toEqual(books([reference.matching.exportState()]));
+  }, 240_000);
+
+  it('an engine process refuses an invalid topology at start with a clear error', async () => {
+    await expect(EngineProcess.spawn({ REDIS_URL: redis.url, ENGINE_ROLE: 'risk', PARTITION_INDEX: '2', ...TOPOLOGY_ENV })).rejects.toThrow(
+      /exited with 2:[\s\S]*invalid engine configuration: PARTITION_INDEX 2 is not below RISK_PARTITIONS \(2\)/,
+    );
+    await expect(EngineProcess.spawn({ REDIS_URL: redis.url, ENGINE_ROLE: 'matching', PARTITION_INDEX: '0', ...TOPOLOGY_ENV, MARKET_PARTITIONS: '1:5' })).rejects.toThrow(
+      /invalid engine configuration: MARKET_PARTITIONS: market 1 assigned to matching partition 5/,
+    );
+  }, 60_000);
+
+  it('a HandOff sent to a gateway inbox is never journaled, nor an ordinary command from the hand-off stream', async () => {
+    await Promise.all(['risk-0', 'risk-1', 'matching-0', 'matching-1'].map((name) => spawnPartition(name)));
+    const leader = await leaderOf('matching-1');
+    const before = (await leader.status()) as PartitionStatus;
+    const forged = { type: 'HandOff', source: 'risk-1', sourceSeq: 1_000_000, previousSourceSeq: before.handOffMarks.received.find(([source]) => source === 'risk-1')?.[1] ?? 0, steps: [] };
+    await sendToInbox(client, 'matching-1', forged as unknown as Command);
+    await client.xadd(handOffsKey('matching-1'), '*', 'c', Buffer.from(encodeValue({ type: 'CreateMarket', marketId: 99, runnerCount: 2 })));
+    // A real command after both: once it is answered, the two before it were read.
+    const id = await sendToInbox(client, 'matching-1', { type: 'CreateMarket', marketId: 98, runnerCount: 2 });
+    eventsSeen.set('matching-1', before.seq);
+    await answered('matching-1', id);
+    await sleep(200);
+    const after = (await leader.status()) as PartitionStatus;
+    expect(after.seq).toBe(before.seq + 1);
+    expect(after.handOffMarks.received).toEqual(before.handOffMarks.received);
+  }, 120_000);
+});
