@@ -14,6 +14,12 @@ export class StreamGapError extends Error {
   override name = 'StreamGapError';
 }
 
+/**
+ * Command entries posted per chunk (see applyBatch). Each chunk's lines update the balances of
+ * the accounts they touch once, so smaller chunks overlap more but update accounts more often.
+ */
+const POSTING_CHUNK_ENTRIES_DEFAULT = 8_192;
+
 export interface BatchResult {
   readonly appliedEntryIds: string[];
   readonly skippedEntryIds: string[];
@@ -26,6 +32,8 @@ export interface ApplyOptions {
   readonly partition: string;
   /** Runs inside the database transaction just before COMMIT (used to inject faults in tests). */
   readonly beforeCommit?: () => Promise<void>;
+  /** Command entries posted and written per chunk (default 8,192). */
+  readonly postingChunkEntries?: number;
 }
 
 export async function applyBatch(db: Db, items: readonly StreamItem[], options: ApplyOptions): Promise<BatchResult> {
@@ -56,10 +64,27 @@ export async function applyBatch(db: Db, items: readonly StreamItem[], options: 
     // Debt accounts are read when they exist: an account without one owes nothing.
     const read = [...new Set([...codes, ...debtCodesRead(entries)])];
     const rows = await query(tx, 'SELECT id, code, balance_minor FROM ledger_accounts WHERE code = ANY($1::text[]) ORDER BY id FOR UPDATE', [read]);
-    const balances = new Map(rows.map((row) => [row['code'] as string, toMinor(row['balance_minor'])]));
+    let balances: ReadonlyMap<string, number> = new Map(rows.map((row) => [row['code'] as string, toMinor(row['balance_minor'])]));
     const accountIds = new Map(rows.map((row) => [row['code'] as string, String(row['id'])]));
-    const posting = postEntries(partition, entries, balances);
-    await writePosting(tx, posting, partition, accountIds);
+    // Posted and written in chunks, two at a time: the database writes one chunk while the next
+    // is posted from the balances the previous one left. Still one database transaction.
+    const chunkEntries = options.postingChunkEntries ?? POSTING_CHUNK_ENTRIES_DEFAULT;
+    if (!Number.isSafeInteger(chunkEntries) || chunkEntries <= 0) throw new RangeError(`postingChunkEntries must be a positive integer, not ${chunkEntries}`);
+    let transactions = 0;
+    let writing: Promise<void> | null = null;
+    try {
+      for (let start = 0; start < entries.length; start += chunkEntries) {
+        const posting = postEntries(partition, entries.slice(start, start + chunkEntries), balances);
+        balances = posting.balances;
+        transactions += posting.transactions.length;
+        await writing;
+        writing = writePosting(tx, posting, partition, accountIds);
+      }
+      await writing;
+    } catch (error) {
+      await writing?.catch(() => undefined);
+      throw error;
+    }
     await query(
       tx,
       `INSERT INTO applied_stream_entries (stream_key, entry_id, first_seq, last_seq)
@@ -71,7 +96,7 @@ export async function applyBatch(db: Db, items: readonly StreamItem[], options: 
     return {
       appliedEntryIds: fresh.map((i) => i.entryId),
       skippedEntryIds,
-      transactions: posting.transactions.length,
+      transactions,
       lastSeq,
     };
   });

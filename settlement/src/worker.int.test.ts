@@ -172,7 +172,7 @@ describe('settlement worker', () => {
     expect(await checkInvariants(own)).toEqual([]);
   });
 
-  it('applies a seeded random load exactly once, and a redelivered batch changes nothing', async () => {
+  it('applies a seeded random load exactly once, a redelivered batch changes nothing, and posting in chunks writes the same ledger', async () => {
     const engine = await startEngine(redisServer.url, 'load');
     cleanups.push(() => engine.stop());
     const databaseUrl = await freshDatabase(postgresServer.url);
@@ -210,5 +210,20 @@ describe('settlement worker', () => {
     }
     expect(await counts()).toEqual(before);
     expect(await checkInvariants(own)).toEqual([]);
+
+    // The whole stream as one batch posted in chunks of 3 commands writes the same ledger.
+    const chunkedUrl = await freshDatabase(postgresServer.url);
+    await migrate(chunkedUrl, 'up');
+    const chunked = connectDatabase(chunkedUrl);
+    cleanups.push(() => chunked.end());
+    const all = new EventStream(workerRedis, 'load', 'chunked', 'c1');
+    await all.ensureGroup();
+    const everything = await all.readNew(10_000, 100);
+    const result = await applyBatch(chunked, everything, { streamKey: eventsKey('load'), partition: 'load', postingChunkEntries: 3 });
+    expect(result.appliedEntryIds.length).toBe(everything.length);
+    expect(compareFigures(engine.partition.core.accounts(), await ledgerFigures(chunked))).toEqual([]);
+    expect(await checkInvariants(chunked)).toEqual([]);
+    const chunkedCounts = (await query(chunked, `SELECT (SELECT COUNT(*) FROM ledger_lines) AS lines, (SELECT COUNT(*) FROM ledger_transactions) AS txns`))[0];
+    expect(chunkedCounts).toEqual(before);
   });
 });
