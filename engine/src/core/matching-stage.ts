@@ -128,7 +128,7 @@ export class MatchingStage implements MatchSink {
   readonly marketBySlot: MatchMarket[] = [];
   readonly slotOfOrder = new IdMap();
   /** Head slot of each account's list of open orders (through pool.accountPrev/accountNext). */
-  private readonly accountHead = new Map<number, number>();
+  private readonly accountHead = new IdMap();
   private readonly extras: OrderExtras[] = [];
   private fillIdNext = 1;
   private delayedCount = 0;
@@ -318,6 +318,10 @@ export class MatchingStage implements MatchSink {
   refusal(instruction: ApprovedInstruction): RejectCode | null {
     const market = this.markets.get(instruction.marketId);
     if (market === undefined) return 'unknown_market';
+    return this.refusalOn(market, instruction);
+  }
+
+  private refusalOn(market: MatchMarket, instruction: ApprovedInstruction): RejectCode | null {
     if (instruction.kind !== 'place') {
       const slot = this.slotOfOrder.get(instruction.orderId);
       if (slot < 0 || this.pool.accountId[slot] !== instruction.accountId) return 'unknown_order';
@@ -327,10 +331,10 @@ export class MatchingStage implements MatchSink {
   }
 
   execute(instruction: ApprovedInstruction): void {
-    const code = this.refusal(instruction);
+    const market = this.markets.get(instruction.marketId);
+    assert(market !== undefined, 'the risk stage approves orders on known markets only');
+    const code = this.refusalOn(market, instruction);
     if (code !== null) {
-      const market = this.markets.get(instruction.marketId);
-      assert(market !== undefined, 'the risk stage approves orders on known markets only');
       this.emitMarketEvent({
         type: 'InstructionRefused',
         marketId: market.marketId,
@@ -346,16 +350,15 @@ export class MatchingStage implements MatchSink {
     }
     switch (instruction.kind) {
       case 'place':
-        return this.place(instruction);
+        return this.place(market, instruction);
       case 'cancel':
         return this.cancel(instruction);
       case 'replace':
-        return this.replace(instruction);
+        return this.replace(market, instruction);
     }
   }
 
-  private place(place: ApprovedPlace): void {
-    const market = this.markets.get(place.marketId) as MatchMarket;
+  private place(market: MatchMarket, place: ApprovedPlace): void {
     const slot = this.newOrder(market, place.orderId, place.accountId, place.runnerIndex, place.side === 'back' ? SIDE_BACK : SIDE_LAY, place.priceTicks, place.stakeMinor);
     const pool = this.pool;
     let flags = 0;
@@ -370,8 +373,7 @@ export class MatchingStage implements MatchSink {
     this.arrive(market, slot);
   }
 
-  private replace(replace: ApprovedReplace): void {
-    const market = this.markets.get(replace.marketId) as MatchMarket;
+  private replace(market: MatchMarket, replace: ApprovedReplace): void {
     const pool = this.pool;
     const old = this.slotOfOrder.get(replace.orderId);
     const remaining = pool.remainingMinor[old] as number;
@@ -441,7 +443,7 @@ export class MatchingStage implements MatchSink {
       return;
     }
     const slots: number[] = [];
-    for (let slot = this.accountHead.get(accountId) ?? NONE; slot !== NONE; slot = pool.accountNext[slot] as number) {
+    for (let slot = this.accountHead.get(accountId); slot !== NONE; slot = pool.accountNext[slot] as number) {
       if (matches(slot)) slots.push(slot);
     }
     this.closeSlots(slots, reason);
@@ -459,7 +461,7 @@ export class MatchingStage implements MatchSink {
     pool.side[slot] = side;
     pool.priceTicks[slot] = priceTicks;
     this.slotOfOrder.set(orderId, slot);
-    const head = this.accountHead.get(accountId) ?? NONE;
+    const head = this.accountHead.get(accountId);
     pool.accountNext[slot] = head;
     if (head !== NONE) pool.accountPrev[head] = slot;
     this.accountHead.set(accountId, slot);

@@ -19,7 +19,7 @@ import {
   type Side,
 } from '@playchacha/protocol';
 import { asInstruction, isClientOrderId, isObject } from './command-shape.js';
-import type { RiskAccount, RiskStage } from './risk-stage.js';
+import { OpenChanges, type RiskAccount, type RiskStage } from './risk-stage.js';
 import type { ApprovedInstruction } from './stage-messages.js';
 
 /** Where approved instructions and account-wide cancels go. */
@@ -30,7 +30,7 @@ export interface MatchingPort {
 }
 
 export class OrderEntry {
-  private readonly changes: Parameters<RiskStage['check']>[2] = [];
+  private readonly changes = new OpenChanges();
   private readonly openOrdersDelta = { value: 0 };
 
   constructor(
@@ -85,7 +85,7 @@ export class OrderEntry {
       this.rejectMalformed(account.accountId, raw, index, 'invalid_command', kind);
       return;
     }
-    if (this.answeredAsDuplicate(commandSeq, account.accountId, instruction)) return;
+    if (this.answeredAsDuplicate(commandSeq, account, instruction)) return;
     const changes = this.changes;
     this.openOrdersDelta.value = 0;
     const code = this.risk.check(account, instruction, changes, this.openOrdersDelta);
@@ -108,10 +108,11 @@ export class OrderEntry {
   private allOrNone(commandSeq: number, account: RiskAccount, raws: readonly unknown[]): void {
     const parsed = raws.map((raw) => asInstruction(raw));
     const seen = new Set<string>();
-    const changes: Parameters<RiskStage['check']>[2] = [];
+    const changes = new OpenChanges();
     const openOrdersDelta = { value: 0 };
     let failedIndex = -1;
     let failedCode: RejectCode | null = null;
+    this.risk.beginBatchCheck();
     for (let index = 0; index < parsed.length && failedIndex < 0; index++) {
       const instruction = parsed[index];
       if (instruction === null || instruction === undefined) {
@@ -120,7 +121,7 @@ export class OrderEntry {
         break;
       }
       if (instruction.kind !== 'cancel') {
-        if (seen.has(instruction.clientOrderId) || this.risk.duplicateOf(account.accountId, instruction.clientOrderId)) continue;
+        if (seen.has(instruction.clientOrderId) || this.risk.duplicateOf(account, instruction.clientOrderId)) continue;
         seen.add(instruction.clientOrderId);
       }
       const code = this.risk.check(account, instruction, changes, openOrdersDelta);
@@ -135,7 +136,7 @@ export class OrderEntry {
         this.rejectMalformed(account.accountId, raws[index], index, failedIndex === index ? 'invalid_command' : 'batch_instruction_rejected');
         return;
       }
-      if (this.answeredAsDuplicate(commandSeq, account.accountId, instruction)) return;
+      if (this.answeredAsDuplicate(commandSeq, account, instruction)) return;
       if (failedIndex >= 0) {
         this.rejectInstruction(account.accountId, instruction, index, index === failedIndex && failedCode !== null ? failedCode : 'batch_instruction_rejected');
         return;
@@ -151,14 +152,14 @@ export class OrderEntry {
     });
   }
 
-  private answeredAsDuplicate(commandSeq: number, accountId: AccountId, instruction: Instruction): boolean {
+  private answeredAsDuplicate(commandSeq: number, account: RiskAccount, instruction: Instruction): boolean {
     if (instruction.kind === 'cancel') return false;
-    const original = this.risk.duplicateOf(accountId, instruction.clientOrderId);
+    const original = this.risk.duplicateOf(account, instruction.clientOrderId);
     if (original === undefined) return false;
     this.emit({
       type: 'OrderDuplicate',
       commandSeq,
-      accountId,
+      accountId: account.accountId,
       clientOrderId: instruction.clientOrderId,
       orderId: original.orderId,
       code: original.code,

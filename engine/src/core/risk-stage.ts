@@ -152,14 +152,28 @@ export interface RiskSnapshot {
 
 const SELF_TRADE_CODES = { cancel_newest: 0, cancel_oldest: 1, cancel_both: 2 } as const;
 
-/** A tentative change to a position while an instruction or a batch is checked. */
-interface OpenChange {
-  readonly position: Position;
-  readonly runnerIndex: number;
-  readonly isBack: boolean;
-  readonly remainingMinor: number;
-  readonly priceX100: number;
-  readonly sign: 1 | -1;
+/**
+ * The tentative changes to positions while an instruction or a batch is checked, newest last, as
+ * parallel arrays reused from command to command.
+ */
+export class OpenChanges {
+  length = 0;
+  readonly positions: Position[] = [];
+  readonly runnerIndexes: number[] = [];
+  readonly isBacks: boolean[] = [];
+  readonly remainingsMinor: number[] = [];
+  readonly pricesX100: number[] = [];
+  readonly signs: Array<1 | -1> = [];
+
+  push(position: Position, runnerIndex: number, isBack: boolean, remainingMinor: number, priceX100: number, sign: 1 | -1): void {
+    const i = this.length++;
+    this.positions[i] = position;
+    this.runnerIndexes[i] = runnerIndex;
+    this.isBacks[i] = isBack;
+    this.remainingsMinor[i] = remainingMinor;
+    this.pricesX100[i] = priceX100;
+    this.signs[i] = sign;
+  }
 }
 
 export class RiskStage {
@@ -169,8 +183,11 @@ export class RiskStage {
   /** Deposits minus withdrawals: what the balances of all accounts must sum to. */
   netTransfersMinor = 0;
   private orderIdNext: number;
+  /** The accounts and positions the current command touched: the first touchedCount entries (reused). */
   private readonly touched: RiskAccount[] = [];
+  private touchedCount = 0;
   private readonly touchedPositions: Position[] = [];
+  private touchedPositionCount = 0;
   private commandSeq = 0;
   private nowMs = 0;
   /** The current command replaces a market's result: the one way an available balance may fall below zero. */
@@ -293,7 +310,7 @@ export class RiskStage {
     position.touchedInCommand = this.commandSeq;
     position.exposureBeforeMinor = position.exposureMinor;
     position.escrowBeforeMinor = position.escrowMinor();
-    this.touchedPositions.push(position);
+    this.touchedPositions[this.touchedPositionCount++] = position;
   }
 
   /**
@@ -301,11 +318,11 @@ export class RiskStage {
    * this command changed.
    */
   endCommand(): void {
-    if (this.touchedPositions.length > 0) {
-      if (this.touchedPositions.length > 1) {
-        this.touchedPositions.sort((a, b) => a.accountId - b.accountId || a.marketId - b.marketId);
-      }
-      for (const position of this.touchedPositions) {
+    const positionCount = this.touchedPositionCount;
+    if (positionCount > 0) {
+      if (positionCount > 1) sortPrefix(this.touchedPositions, positionCount, byAccountThenMarket);
+      for (let i = 0; i < positionCount; i++) {
+        const position = this.touchedPositions[i] as Position;
         const escrowMinor = position.escrowMinor();
         if (position.exposureMinor === position.exposureBeforeMinor && escrowMinor === position.escrowBeforeMinor) continue;
         const account = this.accounts.get(position.accountId) as RiskAccount;
@@ -318,23 +335,24 @@ export class RiskStage {
           escrowMinor,
         });
       }
-      this.touchedPositions.length = 0;
+      this.touchedPositionCount = 0;
     }
-    if (this.touched.length === 0) {
+    const accountCount = this.touchedCount;
+    if (accountCount === 0) {
       this.resettling = false;
       this.replaceInFlight = false;
       return;
     }
-    if (this.touched.length > 1) this.touched.sort((a, b) => a.accountId - b.accountId);
-    for (const account of this.touched) {
+    if (accountCount > 1) sortPrefix(this.touched, accountCount, byAccount);
+    for (let i = 0; i < accountCount; i++) {
+      const account = this.touched[i] as RiskAccount;
       const availableBeforeMinor = account.balanceBeforeMinor - account.exposureBeforeMinor;
-      assert(
+      const allowed =
         this.resettling ||
-          this.replaceInFlight ||
-          (this.partitionShare && account.accountId === HOUSE_ACCOUNT_ID) ||
-          account.availableMinor >= Math.min(0, availableBeforeMinor),
-        `account ${account.accountId}: only a resettlement takes available below zero, or lower once it is`,
-      );
+        this.replaceInFlight ||
+        (this.partitionShare && account.accountId === HOUSE_ACCOUNT_ID) ||
+        account.availableMinor >= Math.min(0, availableBeforeMinor);
+      if (!allowed) assert(false, `account ${account.accountId}: only a resettlement takes available below zero, or lower once it is`);
       if (account.balanceMinor !== account.balanceBeforeMinor || account.exposureMinor !== account.exposureBeforeMinor) {
         this.out.emit({
           type: 'AccountUpdated',
@@ -346,7 +364,7 @@ export class RiskStage {
         });
       }
     }
-    this.touched.length = 0;
+    this.touchedCount = 0;
     this.resettling = false;
     this.replaceInFlight = false;
   }
@@ -356,7 +374,7 @@ export class RiskStage {
     account.touchedInCommand = this.commandSeq;
     account.balanceBeforeMinor = account.balanceMinor;
     account.exposureBeforeMinor = account.exposureMinor;
-    this.touched.push(account);
+    this.touched[this.touchedCount++] = account;
   }
 
   // ----- Accounts -------------------------------------------------------------------------
@@ -451,8 +469,8 @@ export class RiskStage {
    * Returns the earlier result when the client order id was used before by this account, so that
    * the caller can answer OrderDuplicate; undefined for a new id.
    */
-  duplicateOf(accountId: AccountId, clientOrderId: string): ClientOrderResult | undefined {
-    const encoded = this.accounts.get(accountId)?.clientOrders.get(clientOrderId);
+  duplicateOf(account: RiskAccount, clientOrderId: string): ClientOrderResult | undefined {
+    const encoded = account.clientOrders.get(clientOrderId);
     return encoded === undefined ? undefined : decodeResult(encoded);
   }
 
@@ -491,7 +509,7 @@ export class RiskStage {
   check(
     account: RiskAccount,
     instruction: PlaceInstruction | CancelInstruction | ReplaceInstruction,
-    changes: OpenChange[],
+    changes: OpenChanges,
     openOrdersDelta: { value: number },
   ): RejectCode | null {
     switch (instruction.kind) {
@@ -507,7 +525,7 @@ export class RiskStage {
   private checkPlace(
     account: RiskAccount,
     place: PlaceInstruction,
-    changes: OpenChange[],
+    changes: OpenChanges,
     openOrdersDelta: { value: number },
   ): RejectCode | null {
     const tradingCode = tradingStatusRejectCode(account.status);
@@ -537,16 +555,25 @@ export class RiskStage {
     if (statusCode !== null) return statusCode;
     const position = this.positionOf(account, market);
     const priceX100 = priceX100OfTick(market.ladder, place.priceTicks);
-    const code = this.checkFunds(account, position, () =>
-      this.change(changes, position, place.runnerIndex, place.side === 'back', stake, priceX100, 1),
-    );
+    const isBack = place.side === 'back';
+    const marketBeforeMinor = this.beginFundsCheck(account, position);
+    this.change(changes, position, place.runnerIndex, isBack, stake, priceX100, 1);
+    const code = this.fundsCheck(account, position, marketBeforeMinor);
     if (code === null) {
       openOrdersDelta.value++;
-      this.rememberTentativeOrder(account, place.marketId, place.runnerIndex, place.side === 'back', priceX100, stake, {
-        persist: place.persistence === 'persist',
-        postOnly: place.postOnly ?? false,
-        selfTrade: SELF_TRADE_CODES[place.selfTrade ?? 'cancel_newest'],
-      });
+      if (this.tentativeOrdersKept) {
+        this.rememberTentativeOrder(
+          account,
+          place.marketId,
+          place.runnerIndex,
+          isBack,
+          priceX100,
+          stake,
+          place.persistence === 'persist',
+          place.postOnly ?? false,
+          SELF_TRADE_CODES[place.selfTrade ?? 'cancel_newest'],
+        );
+      }
     }
     return code;
   }
@@ -556,6 +583,17 @@ export class RiskStage {
    * ids they will get (ids are given in instruction order), so later instructions may name them.
    */
   private readonly tentativeNewOrders = new Map<OrderId, RiskOrder>();
+  /**
+   * Whether checks record tentativeNewOrders and tentativeRemainingMinor: only while an
+   * all-or-none batch is checked, the one check in which a later instruction may name an order an
+   * earlier one creates, cancels or replaces.
+   */
+  private tentativeOrdersKept = false;
+
+  /** The next checks are of one all-or-none batch, until undo. */
+  beginBatchCheck(): void {
+    this.tentativeOrdersKept = true;
+  }
 
   private rememberTentativeOrder(
     account: RiskAccount,
@@ -564,16 +602,18 @@ export class RiskStage {
     isBack: boolean,
     priceX100: number,
     remainingMinor: number,
-    attributes: { persist: boolean; postOnly: boolean; selfTrade: SelfTradeCode },
+    persist: boolean,
+    postOnly: boolean,
+    selfTrade: SelfTradeCode,
   ): void {
     const orderId = this.orderIdNext + this.tentativeNewOrders.size * this.orderIdStride;
-    this.tentativeNewOrders.set(orderId, { orderId, accountId: account.accountId, marketId, runnerIndex, isBack, priceX100, remainingMinor, ...attributes });
+    this.tentativeNewOrders.set(orderId, { orderId, accountId: account.accountId, marketId, runnerIndex, isBack, priceX100, remainingMinor, persist, postOnly, selfTrade });
   }
 
   private checkCancel(
     account: RiskAccount,
     cancel: CancelInstruction,
-    changes: OpenChange[],
+    changes: OpenChanges,
     openOrdersDelta: { value: number },
   ): RejectCode | null {
     if (!this.markets.has(cancel.marketId)) return 'unknown_market';
@@ -589,13 +629,13 @@ export class RiskStage {
     const left = reduceBy === undefined || reduceBy >= remaining ? 0 : remaining - reduceBy;
     this.change(changes, position, order.runnerIndex, order.isBack, remaining, order.priceX100, -1);
     this.change(changes, position, order.runnerIndex, order.isBack, left, order.priceX100, 1);
-    this.tentativeRemainingMinor.set(order.orderId, left);
+    if (this.tentativeOrdersKept) this.tentativeRemainingMinor.set(order.orderId, left);
     if (left === 0) openOrdersDelta.value--;
     account.exposureMinor += position.refreshExposure();
     return null;
   }
 
-  private checkReplace(account: RiskAccount, replace: ReplaceInstruction, changes: OpenChange[]): RejectCode | null {
+  private checkReplace(account: RiskAccount, replace: ReplaceInstruction, changes: OpenChanges): RejectCode | null {
     const tradingCode = tradingStatusRejectCode(account.status);
     if (tradingCode !== null) return tradingCode;
     if (!this.markets.has(replace.marketId)) return 'unknown_market';
@@ -609,27 +649,26 @@ export class RiskStage {
     const position = this.positionOf(account, market);
     const remaining = this.tentativeRemaining(order);
     const priceX100 = priceX100OfTick(market.ladder, replace.priceTicks);
-    this.tentativeRemainingMinor.set(order.orderId, 0);
-    const code = this.checkFunds(account, position, () => {
-      this.change(changes, position, order.runnerIndex, order.isBack, remaining, order.priceX100, -1);
-      this.change(changes, position, order.runnerIndex, order.isBack, remaining, priceX100, 1);
-    });
-    if (code === null) {
-      this.rememberTentativeOrder(account, order.marketId, order.runnerIndex, order.isBack, priceX100, remaining, {
-        persist: order.persist,
-        postOnly: order.postOnly,
-        selfTrade: order.selfTrade,
-      });
+    if (this.tentativeOrdersKept) this.tentativeRemainingMinor.set(order.orderId, 0);
+    const marketBeforeMinor = this.beginFundsCheck(account, position);
+    this.change(changes, position, order.runnerIndex, order.isBack, remaining, order.priceX100, -1);
+    this.change(changes, position, order.runnerIndex, order.isBack, remaining, priceX100, 1);
+    const code = this.fundsCheck(account, position, marketBeforeMinor);
+    if (code === null && this.tentativeOrdersKept) {
+      this.rememberTentativeOrder(account, order.marketId, order.runnerIndex, order.isBack, priceX100, remaining, order.persist, order.postOnly, order.selfTrade);
     }
     return code;
   }
 
-  /** Applies `mutate`, then checks funds and limits if it raised the market's exposure. */
-  private checkFunds(account: RiskAccount, position: Position, mutate: () => void): RejectCode | null {
+  /** Before a tentative change: touches the account and position; returns the market's exposure. */
+  private beginFundsCheck(account: RiskAccount, position: Position): number {
     this.touch(account);
     this.touchPosition(position);
-    const marketBefore = position.exposureMinor;
-    mutate();
+    return position.exposureMinor;
+  }
+
+  /** After a tentative change: checks funds and limits if it raised the market's exposure. */
+  private fundsCheck(account: RiskAccount, position: Position, marketBefore: number): RejectCode | null {
     const change = position.refreshExposure();
     account.exposureMinor += change;
     if (position.exposureMinor <= marketBefore) return null;
@@ -656,7 +695,7 @@ export class RiskStage {
   }
 
   private change(
-    changes: OpenChange[],
+    changes: OpenChanges,
     position: Position,
     runnerIndex: number,
     isBack: boolean,
@@ -665,13 +704,14 @@ export class RiskStage {
     sign: 1 | -1,
   ): void {
     position.addOpen(runnerIndex, isBack, remainingMinor, priceX100, sign);
-    changes.push({ position, runnerIndex, isBack, remainingMinor, priceX100, sign });
+    changes.push(position, runnerIndex, isBack, remainingMinor, priceX100, sign);
   }
 
   /** The remaining size of existing orders that earlier instructions of the check cancelled or reduced. */
   private readonly tentativeRemainingMinor = new Map<OrderId, number>();
 
   private tentativeRemaining(order: RiskOrder): number {
+    if (this.tentativeRemainingMinor.size === 0) return order.remainingMinor;
     return this.tentativeRemainingMinor.get(order.orderId) ?? order.remainingMinor;
   }
 
@@ -683,66 +723,75 @@ export class RiskStage {
   }
 
   /** Keeps tentative changes as they are (a checked place's worst case becomes its hold). */
-  keep(changes: OpenChange[]): void {
+  keep(changes: OpenChanges): void {
     if (changes.length > 0) changes.length = 0;
     if (this.tentativeRemainingMinor.size > 0) this.tentativeRemainingMinor.clear();
     if (this.tentativeNewOrders.size > 0) this.tentativeNewOrders.clear();
   }
 
   /** Undoes tentative changes (newest first) and refreshes the exposures they touched. */
-  undo(account: RiskAccount, changes: OpenChange[]): void {
+  undo(account: RiskAccount, changes: OpenChanges): void {
+    const positions = changes.positions;
     for (let i = changes.length - 1; i >= 0; i--) {
-      const change = changes[i] as OpenChange;
-      change.position.addOpen(change.runnerIndex, change.isBack, change.remainingMinor, change.priceX100, change.sign === 1 ? -1 : 1);
+      (positions[i] as Position).addOpen(
+        changes.runnerIndexes[i] as number,
+        changes.isBacks[i] as boolean,
+        changes.remainingsMinor[i] as number,
+        changes.pricesX100[i] as number,
+        changes.signs[i] === 1 ? -1 : 1,
+      );
     }
-    for (const change of changes) {
-      account.exposureMinor += change.position.refreshExposure();
+    for (let i = 0; i < changes.length; i++) {
+      account.exposureMinor += (positions[i] as Position).refreshExposure();
     }
     changes.length = 0;
-    this.tentativeRemainingMinor.clear();
-    this.tentativeNewOrders.clear();
+    if (this.tentativeRemainingMinor.size > 0) this.tentativeRemainingMinor.clear();
+    if (this.tentativeNewOrders.size > 0) this.tentativeNewOrders.clear();
+    this.tentativeOrdersKept = false;
   }
 
   /**
    * After a successful check and undo: holds a new order for real and returns its id. The open
    * part of cancelled and replaced orders stays held until the matching stage closes them.
    */
-  hold(account: RiskAccount, place: {
-    marketId: MarketId;
-    runnerIndex: RunnerIndex;
-    isBack: boolean;
-    priceTicks: number;
-    stakeMinor: number;
-    clientOrderId: string;
-    persist: boolean;
-    postOnly: boolean;
-    selfTrade: SelfTradeCode;
-  }, alreadyHeld = false): OrderId {
-    const market = this.markets.get(place.marketId);
+  hold(
+    account: RiskAccount,
+    marketId: MarketId,
+    runnerIndex: RunnerIndex,
+    isBack: boolean,
+    priceTicks: number,
+    stakeMinor: number,
+    clientOrderId: string,
+    persist: boolean,
+    postOnly: boolean,
+    selfTrade: SelfTradeCode,
+    alreadyHeld: boolean,
+  ): OrderId {
+    const market = this.markets.get(marketId);
     assert(market !== undefined, 'holding an order on an unknown market');
     this.touch(account);
     const orderId = this.orderIdNext;
     this.orderIdNext += this.orderIdStride;
-    const priceX100 = priceX100OfTick(market.ladder, place.priceTicks);
+    const priceX100 = priceX100OfTick(market.ladder, priceTicks);
     const order: RiskOrder = {
       orderId,
       accountId: account.accountId,
-      marketId: place.marketId,
-      runnerIndex: place.runnerIndex,
-      isBack: place.isBack,
+      marketId,
+      runnerIndex,
+      isBack,
       priceX100,
-      remainingMinor: place.stakeMinor,
-      persist: place.persist,
-      postOnly: place.postOnly,
-      selfTrade: place.selfTrade,
+      remainingMinor: stakeMinor,
+      persist,
+      postOnly,
+      selfTrade,
     };
     this.orders.set(orderId, order);
     account.openOrders++;
-    account.clientOrders.set(place.clientOrderId, orderId);
+    account.clientOrders.set(clientOrderId, orderId);
     if (!alreadyHeld) {
       const position = this.positionOf(account, market);
       this.touchPosition(position);
-      position.addOpen(place.runnerIndex, place.isBack, place.stakeMinor, priceX100, 1);
+      position.addOpen(runnerIndex, isBack, stakeMinor, priceX100, 1);
       account.exposureMinor += position.refreshExposure();
     }
     return orderId;
@@ -755,17 +804,19 @@ export class RiskStage {
         const selfTrade = SELF_TRADE_CODES[instruction.selfTrade ?? 'cancel_newest'];
         const persistence = instruction.persistence ?? 'lapse';
         const postOnly = instruction.postOnly ?? false;
-        const orderId = this.hold(account, {
-          marketId: instruction.marketId,
-          runnerIndex: instruction.runnerIndex,
-          isBack: instruction.side === 'back',
-          priceTicks: instruction.priceTicks,
-          stakeMinor: instruction.stakeMinor,
-          clientOrderId: instruction.clientOrderId,
-          persist: persistence === 'persist',
+        const orderId = this.hold(
+          account,
+          instruction.marketId,
+          instruction.runnerIndex,
+          instruction.side === 'back',
+          instruction.priceTicks,
+          instruction.stakeMinor,
+          instruction.clientOrderId,
+          persistence === 'persist',
           postOnly,
           selfTrade,
-        }, alreadyHeld);
+          alreadyHeld,
+        );
         return {
           kind: 'place',
           accountId: account.accountId,
@@ -799,17 +850,19 @@ export class RiskStage {
         assert(old !== undefined, 'an approved replace names an open order');
         const market = this.markets.get(old.marketId);
         assert(market !== undefined, 'an open order has a market');
-        const newOrderId = this.hold(account, {
-          marketId: old.marketId,
-          runnerIndex: old.runnerIndex,
-          isBack: old.isBack,
-          priceTicks: instruction.priceTicks,
-          stakeMinor: old.remainingMinor,
-          clientOrderId: instruction.clientOrderId,
-          persist: old.persist,
-          postOnly: old.postOnly,
-          selfTrade: old.selfTrade,
-        });
+        const newOrderId = this.hold(
+          account,
+          old.marketId,
+          old.runnerIndex,
+          old.isBack,
+          instruction.priceTicks,
+          old.remainingMinor,
+          instruction.clientOrderId,
+          old.persist,
+          old.postOnly,
+          old.selfTrade,
+          false,
+        );
         return {
           kind: 'replace',
           accountId: account.accountId,
@@ -1088,6 +1141,32 @@ export class RiskStage {
       balanceMinor: house.balanceMinor,
     });
   }
+}
+
+/** Sorts items[0, count) by compare: insertion sort for the few a command usually touches. */
+function sortPrefix<T>(items: T[], count: number, compare: (a: T, b: T) => number): void {
+  if (count > 16) {
+    const sorted = items.slice(0, count).sort(compare);
+    for (let i = 0; i < count; i++) items[i] = sorted[i] as T;
+    return;
+  }
+  for (let i = 1; i < count; i++) {
+    const item = items[i] as T;
+    let j = i - 1;
+    while (j >= 0 && compare(items[j] as T, item) > 0) {
+      items[j + 1] = items[j] as T;
+      j--;
+    }
+    items[j + 1] = item;
+  }
+}
+
+function byAccountThenMarket(a: Position, b: Position): number {
+  return a.accountId - b.accountId || a.marketId - b.marketId;
+}
+
+function byAccount(a: RiskAccount, b: RiskAccount): number {
+  return a.accountId - b.accountId;
 }
 
 /** Why an account in this status may not place or replace an order; null when it may. */
