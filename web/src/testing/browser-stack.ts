@@ -2,8 +2,8 @@
 // in process, on its embedded defaults with a temp DATA_DIR) and the built web server in front of
 // it on free ports, and headless Chromium (Debian's, through playwright-core) to drive them.
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { freePort } from '@playchacha/engine/testing';
 import { CHROMIUM_ARGS, chromiumPath } from '../../../scripts/chromium.js';
+import { buildWebIfNeeded } from '../../../scripts/web-build.js';
 import { GatewayProcess } from '../../../gateway/src/testing/gateway-process.js';
 
 export const webRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -18,50 +19,6 @@ export const repoRoot = join(webRoot, '..');
 export const artifacts = join(repoRoot, 'test-artifacts', 'web');
 export const PASSWORD = 'correct horse battery staple';
 export const WAIT = { timeout: 20_000 };
-
-const BUILD_LOCK = join(tmpdir(), 'playchacha-web-build.lock');
-const BUILD_LOCK_STALE_MS = 10 * 60_000;
-
-function newestSourceMs(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, entry.name === 'testing' ? 0 : newestSourceMs(path));
-    else if (!entry.name.endsWith('.test.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds the app when the build is missing or older than any of its sources; one build at a time. */
-async function buildIfNeeded(): Promise<void> {
-  for (;;) {
-    try {
-      mkdirSync(BUILD_LOCK);
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const lockedAtMs = statSync(BUILD_LOCK, { throwIfNoEntry: false })?.mtimeMs ?? Date.now();
-      if (Date.now() - lockedAtMs > BUILD_LOCK_STALE_MS) rmSync(BUILD_LOCK, { recursive: true, force: true });
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-  }
-  try {
-    const output = join(webRoot, 'build', 'handler.js');
-    const builtAtMs = existsSync(output) ? statSync(output).mtimeMs : 0;
-    const sourcesMs = Math.max(
-      newestSourceMs(join(webRoot, 'src')),
-      newestSourceMs(join(webRoot, 'static')),
-      newestSourceMs(join(repoRoot, 'protocol', 'src')),
-      statSync(join(webRoot, 'svelte.config.js')).mtimeMs,
-      statSync(join(webRoot, 'vite.config.ts')).mtimeMs,
-    );
-    if (builtAtMs > sourcesMs) return;
-    const built = spawnSync(process.execPath, [join(repoRoot, 'node_modules', 'vite', 'bin', 'vite.js'), 'build'], { cwd: webRoot, encoding: 'utf8' });
-    if (built.status !== 0) throw new Error(`vite build failed:\n${built.stdout}\n${built.stderr}`);
-  } finally {
-    rmSync(BUILD_LOCK, { recursive: true, force: true });
-  }
-}
 
 const children = new Set<ChildProcess>();
 process.on('exit', () => {
@@ -123,7 +80,7 @@ export interface BrowserStackOptions {
 }
 
 export async function startBrowserStack(options: BrowserStackOptions): Promise<BrowserStack> {
-  await buildIfNeeded();
+  await buildWebIfNeeded();
   mkdirSync(artifacts, { recursive: true });
   const dataDir = await mkdtemp(join(tmpdir(), 'web-e2e-'));
   const webPort = await freePort();
