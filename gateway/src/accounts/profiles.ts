@@ -49,6 +49,8 @@ export interface Profile {
   readonly marketingOptIn: boolean;
   readonly kycStatus: KycStatus;
   readonly kycNote: string | null;
+  /** As an admin last set it: suspended accounts may not place orders, frozen ones neither place nor withdraw. */
+  readonly tradingStatus: 'active' | 'suspended' | 'frozen';
   readonly kycCaps: KycCaps;
   readonly documents: readonly KycDocument[];
   readonly depositLimit: Limit | null;
@@ -87,6 +89,7 @@ interface ProfileRow {
   loss_limit_pending: PendingLimit | null;
   engine_limits: AccountLimits;
   trading_limits: AccountLimits;
+  status: 'active' | 'suspended' | 'frozen';
   self_excluded_until: Date | null;
 }
 
@@ -115,7 +118,7 @@ export class ProfileService {
   private async row(db: Queryable, accountId: AccountId, lock = false): Promise<ProfileRow> {
     await db.query(`INSERT INTO gateway_profiles (account_id) SELECT account_id FROM gateway_users WHERE account_id = $1 ON CONFLICT DO NOTHING`, [accountId]);
     const { rows } = await db.query<ProfileRow>(
-      `SELECT p.*, to_char(p.date_of_birth, 'YYYY-MM-DD') AS date_of_birth, u.email, u.trading_limits
+      `SELECT p.*, to_char(p.date_of_birth, 'YYYY-MM-DD') AS date_of_birth, u.email, u.trading_limits, u.status
          FROM gateway_profiles p JOIN gateway_users u USING (account_id) WHERE p.account_id = $1${lock ? ' FOR UPDATE OF p' : ''}`,
       [accountId],
     );
@@ -144,6 +147,7 @@ export class ProfileService {
       marketingOptIn: row.marketing_opt_in,
       kycStatus: row.kyc_status,
       kycNote: row.kyc_note,
+      tradingStatus: row.status,
       kycCaps: kycCaps(row.kyc_status, this.kycCapMinor),
       documents: documents.rows.map((doc) => ({
         documentId: Number(doc.document_id),

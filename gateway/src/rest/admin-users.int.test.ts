@@ -127,6 +127,8 @@ describe('users', () => {
     const suspended = await send('POST', `/v1/admin/users/${bettor.accountId}/suspend`, REASON);
     expect(suspended.statusCode).toBe(200);
     expect(suspended.json()).toMatchObject({ accountId: bettor.accountId, status: 'suspended' });
+    // The bettor sees it on its own profile.
+    expect((await h.app.inject({ method: 'GET', url: '/v1/account/profile', headers: bettor.headers })).json()).toMatchObject({ tradingStatus: 'suspended' });
 
     const refused = await placeRest(bettor);
     expect(refused.statusCode).toBe(422);

@@ -21,6 +21,8 @@ export interface Profile {
   readonly country: string | null;
   readonly dateOfBirth: string | null;
   readonly preferences: { readonly oddsFormat: string; readonly marketingOptIn: boolean };
+  /** Set by an admin; anything but active limits what the account may do. */
+  readonly tradingStatus: 'active' | 'suspended' | 'frozen';
   readonly kyc: {
     readonly status: KycStatus;
     readonly note: string | null;

@@ -23,6 +23,8 @@ export const ProfileBody = object({
   country: Nullable(Type.String()),
   dateOfBirth: Nullable(Type.String({ format: 'date' })),
   preferences: object({ oddsFormat: literals(['decimal', 'fractional', 'american']), marketingOptIn: Type.Boolean() }),
+  /** Set by an admin: suspended accounts may not place orders; frozen ones neither place orders nor withdraw. */
+  tradingStatus: literals(['active', 'suspended', 'frozen']),
   kyc: object({
     status: KycStatus,
     note: Nullable(Type.String()),
@@ -80,6 +82,7 @@ export function profileView(profile: Profile) {
     country: profile.country,
     dateOfBirth: profile.dateOfBirth,
     preferences: { oddsFormat: profile.oddsFormat, marketingOptIn: profile.marketingOptIn },
+    tradingStatus: profile.tradingStatus,
     kyc: {
       status: profile.kycStatus,
       note: profile.kycNote,
