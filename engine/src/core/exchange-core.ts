@@ -117,17 +117,9 @@ export class ExchangeCore implements ExchangeModel {
   }
 
   private route(commandSeq: number, command: Command): ReturnType<RiskStage['openAccount']> {
+    const answered = this.entry.accountCommand(commandSeq, command);
+    if (answered !== undefined) return answered;
     switch (command.type) {
-      case 'OpenAccount':
-        return this.risk.openAccount(command.accountId, command.limits);
-      case 'Deposit':
-        return this.risk.transfer('deposit', command.accountId, command.transferId, command.amountMinor);
-      case 'Withdraw':
-        return this.risk.transfer('withdraw', command.accountId, command.transferId, command.amountMinor);
-      case 'SetAccountLimits':
-        return this.risk.setLimits(command.accountId, command.limits);
-      case 'SetAccountStatus':
-        return this.entry.setAccountStatus(command);
       case 'CreateMarket':
         return this.matching.createMarket(command);
       case 'SuspendMarket':
@@ -139,14 +131,6 @@ export class ExchangeCore implements ExchangeModel {
       case 'VoidMarket':
       case 'ResettleMarket':
         return this.matching.lifecycle(command);
-      case 'PlaceOrder':
-        return this.entry.single(commandSeq, command, 'place');
-      case 'CancelOrder':
-        return this.entry.single(commandSeq, command, 'cancel');
-      case 'ReplaceOrder':
-        return this.entry.single(commandSeq, command, 'replace');
-      case 'Batch':
-        return this.entry.batch(commandSeq, command.accountId, command.mode, command.instructions);
       case 'MassCancel':
         return this.massCancel(command);
       case 'Clock':

@@ -39,6 +39,35 @@ export class OrderEntry {
     private readonly emit: (event: EngineEvent) => void,
   ) {}
 
+  /**
+   * The commands the risk stage answers wherever it runs (accounts, transfers, limits, status and
+   * orders): their reject code or null; undefined for any other command.
+   */
+  accountCommand(commandSeq: number, command: Command): RejectCode | null | undefined {
+    switch (command.type) {
+      case 'OpenAccount':
+        return this.risk.openAccount(command.accountId, command.limits);
+      case 'Deposit':
+        return this.risk.transfer('deposit', command.accountId, command.transferId, command.amountMinor);
+      case 'Withdraw':
+        return this.risk.transfer('withdraw', command.accountId, command.transferId, command.amountMinor);
+      case 'SetAccountLimits':
+        return this.risk.setLimits(command.accountId, command.limits);
+      case 'SetAccountStatus':
+        return this.setAccountStatus(command);
+      case 'PlaceOrder':
+        return this.single(commandSeq, command, 'place');
+      case 'CancelOrder':
+        return this.single(commandSeq, command, 'cancel');
+      case 'ReplaceOrder':
+        return this.single(commandSeq, command, 'replace');
+      case 'Batch':
+        return this.batch(commandSeq, command.accountId, command.mode, command.instructions);
+      default:
+        return undefined;
+    }
+  }
+
   /** A PlaceOrder, CancelOrder or ReplaceOrder: one best-effort instruction, read from the command itself. */
   single(commandSeq: number, command: Command & { accountId: unknown }, kind: InstructionKind): RejectCode | null {
     const accountId = command.accountId;

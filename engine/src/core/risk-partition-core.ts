@@ -108,25 +108,9 @@ export class RiskPartitionCore implements MatchingPort {
   }
 
   private route(commandSeq: number, command: Command): RejectCode | null {
+    const answered = this.entry.accountCommand(commandSeq, command);
+    if (answered !== undefined) return answered;
     switch (command.type) {
-      case 'OpenAccount':
-        return this.risk.openAccount(command.accountId, command.limits);
-      case 'Deposit':
-        return this.risk.transfer('deposit', command.accountId, command.transferId, command.amountMinor);
-      case 'Withdraw':
-        return this.risk.transfer('withdraw', command.accountId, command.transferId, command.amountMinor);
-      case 'SetAccountLimits':
-        return this.risk.setLimits(command.accountId, command.limits);
-      case 'SetAccountStatus':
-        return this.entry.setAccountStatus(command);
-      case 'PlaceOrder':
-        return this.entry.single(commandSeq, command, 'place');
-      case 'CancelOrder':
-        return this.entry.single(commandSeq, command, 'cancel');
-      case 'ReplaceOrder':
-        return this.entry.single(commandSeq, command, 'replace');
-      case 'Batch':
-        return this.entry.batch(commandSeq, command.accountId, command.mode, command.instructions);
       case 'MassCancel': {
         // An operator's mass cancel of a market goes to the market's matching partition.
         if (command.accountId === undefined) return 'invalid_command';
