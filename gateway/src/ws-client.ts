@@ -165,9 +165,11 @@ export class WsClient {
     const id = this.nextId++;
     const message = { id, type, ...body };
     return new Promise((resolve, reject) => {
+      const sentAtMs = Date.now();
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new WsRequestError('timeout', `no reply to ${type} ${id}`));
+        // A timer that fires late means this process's event loop was blocked, not that the server was silent.
+        reject(new WsRequestError('timeout', `no reply to ${type} ${id} within ${this.requestTimeoutMs} ms (timer fired after ${Date.now() - sentAtMs} ms)`));
       }, this.requestTimeoutMs);
       this.pending.set(id, { resolve, reject, timer });
       this.socket.send(this.encoding === 'json' ? JSON.stringify(message) : encode(message));

@@ -57,7 +57,7 @@ function engineBook(marketId: number, runnerCount: number): MarketBook {
 }
 
 async function connect(accountId: number, extra: { cancelOnDisconnectMs?: number; encoding?: 'json' | 'msgpack' } = {}): Promise<WsClient> {
-  return WsClient.connect({ url: h.url, accessToken: await signToken(accountId), WebSocket: CheckedWebSocket as unknown as WebSocketFactory, ...extra });
+  return WsClient.connect({ url: h.url, accessToken: await signToken(accountId), WebSocket: CheckedWebSocket as unknown as WebSocketFactory, requestTimeoutMs: 20_000, ...extra });
 }
 
 async function settle(feed: MarketFeed): Promise<void> {

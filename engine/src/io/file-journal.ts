@@ -493,7 +493,10 @@ export class FileLeadership implements Leadership {
     if (lock === undefined || lock.owner !== this.owner || lock.epoch !== epoch) return false;
     // A lapsed lock that is still ours, at the current epoch, was not taken over: reclaim it.
     if (readFileEpoch(this.dir, this.partition) !== epoch) return false;
-    writeFileAtomic(path, JSON.stringify({ ...lock, expiresAtMs: Date.now() + this.leaseMs }));
+    // Not fsynced: the lease only matters to processes on this machine, which read the page cache,
+    // and a power loss ends every holder. A synchronous fsync here would stall the event loop of
+    // the leader (and whatever else it serves) whenever the disk is busy.
+    writeFileAtomic(path, JSON.stringify({ ...lock, expiresAtMs: Date.now() + this.leaseMs }), false);
     return true;
   }
 
@@ -545,9 +548,9 @@ function lockIsStale(lock: LockFile): boolean {
   }
 }
 
-function writeFileAtomic(path: string, text: string): void {
+function writeFileAtomic(path: string, text: string, durable = true): void {
   const tmp = `${path}.tmp-${process.pid}-${randomUUID()}`;
-  writeFileSync(tmp, text, { flush: true });
+  writeFileSync(tmp, text, { flush: durable });
   renameSync(tmp, path);
 }
 

@@ -175,7 +175,8 @@ export class TestClient {
     const seen = this.messages.find(test);
     if (seen !== undefined) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching message within ${timeoutMs} ms; got ${JSON.stringify(this.messages.slice(-5))}`)), timeoutMs);
+      const startedAtMs = Date.now();
+      const timer = setTimeout(() => reject(new Error(`no matching message within ${timeoutMs} ms (timer fired after ${Date.now() - startedAtMs} ms); got ${JSON.stringify(this.messages.slice(-5))}`)), timeoutMs);
       this.waiters.push({ test, resolve: (m) => (clearTimeout(timer), resolve(m)) });
     });
   }
