@@ -119,18 +119,9 @@ export class ExchangeCore implements ExchangeModel {
   private route(commandSeq: number, command: Command): ReturnType<RiskStage['openAccount']> {
     const answered = this.entry.accountCommand(commandSeq, command);
     if (answered !== undefined) return answered;
+    const marketAnswer = this.matching.marketCommand(command);
+    if (marketAnswer !== undefined) return marketAnswer;
     switch (command.type) {
-      case 'CreateMarket':
-        return this.matching.createMarket(command);
-      case 'SuspendMarket':
-      case 'ResumeMarket':
-      case 'TurnInPlay':
-      case 'SetBetDelay':
-      case 'CloseMarket':
-      case 'SettleMarket':
-      case 'VoidMarket':
-      case 'ResettleMarket':
-        return this.matching.lifecycle(command);
       case 'MassCancel':
         return this.massCancel(command);
       case 'Clock':
@@ -258,19 +249,7 @@ export class ExchangeCore implements ExchangeModel {
       }
       for (const slot of market.delayed) this.hashOrder(hasher, slot).number(pool.releaseAtMs[slot] as number);
     }
-    for (const account of this.risk.accounts.values()) {
-      hasher.number(account.accountId).number(account.balanceMinor).number(account.exposureMinor);
-      hasher.number(account.seq).number(account.openOrders).number(account.clientOrders.size).string(account.status);
-      hasher.number(account.limitsSetAtMs).number(account.lossPeriodIndex).number(account.lossPeriodResultMinor);
-      for (const position of account.positions.values()) {
-        hasher.number(position.marketId).number(position.exposureMinor);
-        hasher.number(position.settledResultMinor).number(position.settledCommissionMinor);
-        for (let i = 0; i < position.runnerCount; i++) {
-          hasher.number(position.ifWinMinor[i] as number).number(position.ifLoseMinor[i] as number);
-          hasher.number(position.openBackMinor[i] as number).number(position.openLayMinor[i] as number);
-        }
-      }
-    }
+    this.risk.hashAccounts(hasher);
     return hasher.digest();
   }
 

@@ -94,18 +94,9 @@ export class MatchingPartitionCore {
   }
 
   private route(command: Command): RejectCode | null {
+    const answered = this.matching.marketCommand(command);
+    if (answered !== undefined) return answered;
     switch (command.type) {
-      case 'CreateMarket':
-        return this.matching.createMarket(command);
-      case 'SuspendMarket':
-      case 'ResumeMarket':
-      case 'TurnInPlay':
-      case 'SetBetDelay':
-      case 'CloseMarket':
-      case 'SettleMarket':
-      case 'VoidMarket':
-      case 'ResettleMarket':
-        return this.matching.lifecycle(command);
       case 'MassCancel': {
         // An account's mass cancel goes to its risk partition, which fans it out.
         if (command.accountId !== undefined) return 'invalid_command';

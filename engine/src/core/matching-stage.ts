@@ -41,7 +41,7 @@ import {
 } from './order-book.js';
 import { IdMap } from './id-map.js';
 import type { ApprovedCancel, ApprovedInstruction, ApprovedPlace, ApprovedReplace } from './stage-messages.js';
-import { marketStatusRejectCode, type MarketStatus } from './model.js';
+import { MARKET_COMMAND_TYPES, marketStatusRejectCode, type MarketStatus } from './model.js';
 
 const SIDES: readonly Side[] = ['back', 'lay'];
 
@@ -148,6 +148,12 @@ export class MatchingStage implements MatchSink {
   }
 
   // ----- Markets --------------------------------------------------------------------------
+
+  /** CreateMarket and the lifecycle commands (a reject code or null); undefined for any other command. */
+  marketCommand(command: Command): RejectCode | null | undefined {
+    if (command.type === 'CreateMarket') return this.createMarket(command);
+    return MARKET_COMMAND_TYPES.has(command.type) ? this.lifecycle(command) : undefined;
+  }
 
   createMarket(command: Extract<Command, { type: 'CreateMarket' }>): RejectCode | null {
     if (!isId(command.marketId)) return 'invalid_command';

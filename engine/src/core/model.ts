@@ -93,3 +93,8 @@ export interface ExchangeModel {
   /** Each runner's last traded price and matched volume, and the market's total; undefined for an unknown market. */
   traded(marketId: MarketId): MarketTradedView | undefined;
 }
+
+/** The commands that act on one market (each names it) and that the matching stage answers. */
+export const MARKET_COMMAND_TYPES: ReadonlySet<string> = new Set([
+  'CreateMarket', 'SuspendMarket', 'ResumeMarket', 'TurnInPlay', 'SetBetDelay', 'CloseMarket', 'SettleMarket', 'VoidMarket', 'ResettleMarket',
+]);

@@ -5,6 +5,7 @@
 // not state: every partition of a deployment must be given the same one.
 
 import { assert, isId, type AccountId, type MarketId } from '@playchacha/protocol';
+import { MARKET_COMMAND_TYPES } from './model.js';
 
 export interface PartitionTopologyConfig {
   readonly riskPartitions: number;
@@ -58,17 +59,8 @@ export function matchingPartitionName(index: number): string {
 export function routeCommand(topology: PartitionTopology, command: unknown): readonly string[] {
   if (typeof command !== 'object' || command === null) return [topology.riskNames[0] as string];
   const fields = command as Record<string, unknown>;
+  if (typeof fields['type'] === 'string' && MARKET_COMMAND_TYPES.has(fields['type'])) return [topology.matchingOf(fields['marketId'])];
   switch (fields['type']) {
-    case 'CreateMarket':
-    case 'SuspendMarket':
-    case 'ResumeMarket':
-    case 'TurnInPlay':
-    case 'SetBetDelay':
-    case 'CloseMarket':
-    case 'SettleMarket':
-    case 'VoidMarket':
-    case 'ResettleMarket':
-      return [topology.matchingOf(fields['marketId'])];
     case 'MassCancel':
       return fields['accountId'] === undefined && fields['marketId'] !== undefined
         ? [topology.matchingOf(fields['marketId'])]

@@ -216,19 +216,7 @@ export class RiskPartitionCore implements MatchingPort {
     const risk = this.risk;
     hasher.string(this.partition).number(this.lastSeq).number(risk.orderIdNextValue).number(risk.netTransfersMinor);
     for (const market of risk.markets.values()) hasher.number(market.marketId).string(market.status);
-    for (const account of risk.accounts.values()) {
-      hasher.number(account.accountId).number(account.balanceMinor).number(account.exposureMinor);
-      hasher.number(account.seq).number(account.openOrders).number(account.clientOrders.size).string(account.status);
-      hasher.number(account.limitsSetAtMs).number(account.lossPeriodIndex).number(account.lossPeriodResultMinor);
-      for (const position of account.positions.values()) {
-        hasher.number(position.marketId).number(position.exposureMinor);
-        hasher.number(position.settledResultMinor).number(position.settledCommissionMinor);
-        for (let i = 0; i < position.runnerCount; i++) {
-          hasher.number(position.ifWinMinor[i] as number).number(position.ifLoseMinor[i] as number);
-          hasher.number(position.openBackMinor[i] as number).number(position.openLayMinor[i] as number);
-        }
-      }
-    }
+    risk.hashAccounts(hasher);
     for (const order of risk.orders.values()) hasher.number(order.orderId).number(order.accountId).number(order.remainingMinor);
     this.marks.hash(hasher);
     return hasher.digest();

@@ -34,6 +34,7 @@ import {
 import { asLimits } from './command-shape.js';
 import { marketStatusRejectCode } from './model.js';
 import { Position } from './position.js';
+import type { StateHasher } from './state-hash.js';
 import type { ApprovedInstruction, EventOutput, SelfTradeCode } from './stage-messages.js';
 import type { PlaceInstruction, CancelInstruction, ReplaceInstruction } from '@playchacha/protocol';
 
@@ -1140,6 +1141,23 @@ export class RiskStage {
       changeMinor: houseChangeMinor,
       balanceMinor: house.balanceMinor,
     });
+  }
+
+  /** Feeds every account (balances, exposure, limits, positions) into a state hash, in account order. */
+  hashAccounts(hasher: StateHasher): void {
+    for (const account of this.accounts.values()) {
+      hasher.number(account.accountId).number(account.balanceMinor).number(account.exposureMinor);
+      hasher.number(account.seq).number(account.openOrders).number(account.clientOrders.size).string(account.status);
+      hasher.number(account.limitsSetAtMs).number(account.lossPeriodIndex).number(account.lossPeriodResultMinor);
+      for (const position of account.positions.values()) {
+        hasher.number(position.marketId).number(position.exposureMinor);
+        hasher.number(position.settledResultMinor).number(position.settledCommissionMinor);
+        for (let i = 0; i < position.runnerCount; i++) {
+          hasher.number(position.ifWinMinor[i] as number).number(position.ifLoseMinor[i] as number);
+          hasher.number(position.openBackMinor[i] as number).number(position.openLayMinor[i] as number);
+        }
+      }
+    }
   }
 }
 
