@@ -1,5 +1,5 @@
-// Stable error codes of the WebSocket API, shared by the gateway (which sends them) and its
-// clients. Codes are snake_case strings and are never renamed; new codes may be added. A message
+// Stable error and close codes of the WebSocket API, shared by the gateway (which sends them) and
+// its clients. Codes are snake_case strings and are never renamed; new codes may be added. A message
 // answered with an error changed nothing. Engine rejections of an instruction use RejectCode.
 
 export const WS_ERROR_CODES = {
@@ -19,3 +19,17 @@ export const WS_ERROR_CODES = {
 } as const;
 
 export type WsErrorCode = keyof typeof WS_ERROR_CODES;
+
+/** WebSocket close codes the server uses (RFC 6455 §7.4 and the private 4000–4999 range). */
+export const WS_CLOSE_CODES = {
+  normal: 1000,
+  goingAway: 1001,
+  /** The per-connection message rate was exceeded. */
+  policyViolation: 1008,
+  /** A frame over maxPayloadLength (closed by the transport). */
+  messageTooBig: 1009,
+  /** The access token expired while connected; reconnect with a fresh one. */
+  tokenExpired: 4001,
+  /** The server's send queue for this connection passed its limit (slow consumer). */
+  backpressure: 4002,
+} as const;

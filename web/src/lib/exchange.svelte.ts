@@ -6,6 +6,7 @@
 
 import {
   LocalMarket,
+  WS_CLOSE_CODES,
   type ClientMessage,
   type InstructionResult,
   type MarketHeader,
@@ -237,7 +238,7 @@ export class Exchange {
       this.state = 'disconnected';
       this.markAllUnsynced();
       this.failPending('closed', 'The connection dropped before the exchange answered: check your bets before trying again.');
-      if (event.code === 4001 && this.onTokenExpired !== null) {
+      if (event.code === WS_CLOSE_CODES.tokenExpired && this.onTokenExpired !== null) {
         void this.onTokenExpired().finally(() => this.reconnect(0));
         return;
       }
