@@ -12,6 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { imageCmd, imageInstructions } from '../scripts/dockerfile.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CHART = join(ROOT, 'helm', 'play-chacha');
@@ -203,8 +204,8 @@ function serviceMetrics(): { names: Set<string>; defaultPrefixes: string[] } {
   return { names, defaultPrefixes };
 }
 
-// Which source each component runs: its entry point (the Dockerfile's CMD, or the container's
-// args), and the Dockerfile of its image.
+// Which source each component runs: its entry point (its image target's CMD in the root
+// Dockerfile, or the container's args).
 const ENTRY_BY_COMPONENT: Record<string, string> = {
   gateway: 'gateway/src/main.ts',
   engine: 'engine/src/main.ts',
@@ -221,12 +222,6 @@ const RUNTIME_ENV: Record<string, string> = {
   ORIGIN: '@sveltejs/adapter-node: the public origin',
 };
 
-function dockerfileCmd(component: string): { cmd: string[]; exposed: number[] } {
-  const text = readFileSync(join(ROOT, component, 'Dockerfile'), 'utf8');
-  const cmd = /^CMD (\[.*\])$/m.exec(text);
-  const exposed = [...text.matchAll(/^EXPOSE ([\d ]+)$/gm)].flatMap((match) => (match[1] as string).trim().split(/\s+/).map(Number));
-  return { cmd: cmd ? (JSON.parse(cmd[1] as string) as string[]) : [], exposed };
-}
 
 beforeAll(() => {
   const output = execFileSync('bash', [join(ROOT, 'scripts', 'deploy-tools.sh')], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: TOOLS_TIMEOUT_MS });
@@ -320,7 +315,7 @@ describe('the chart matches the code', () => {
     for (const { component, containers } of workloads(manifests)) {
       for (const container of containers) {
         if (!container.image.includes('play-chacha/')) continue;
-        const entry = container.args?.[0] ?? dockerfileCmd(component === 'payments' ? 'settlement' : component).cmd[0] ?? '';
+        const entry = container.args?.[0] ?? imageCmd(component === 'payments' ? 'settlement' : component).cmd[0] ?? '';
         const closure = component === 'web' ? [] : sourceClosure(entry);
         const read = component === 'web' ? webNames : envNamesRead(closure);
         const startsTracing = closure.includes(join(ROOT, 'engine/src/io/tracing.ts'));
@@ -384,14 +379,14 @@ describe('the chart matches the code', () => {
       if (expected === undefined) continue;
       const env = containerEnv(container, manifests);
       const image = component === 'payments' ? 'settlement' : component;
-      const { exposed } = dockerfileCmd(image);
+      const { exposed } = imageCmd(image);
       for (const port of container.ports ?? []) {
         const source = expected[port.name];
         expect(source, `${component} port ${port.name}`).toBeDefined();
         const { variable, files } = source as { variable: string; files: string[] };
         const listening = env.has(variable) ? Number(env.get(variable)) : portDefault(files, variable);
         expect(port.containerPort, `${component} ${port.name} = ${variable}`).toBe(listening);
-        if (component !== 'payments') expect(exposed, `${image}/Dockerfile EXPOSE`).toContain(port.containerPort);
+        if (component !== 'payments') expect(exposed, `Dockerfile target ${image} EXPOSE`).toContain(port.containerPort);
         checked += 1;
       }
     }
@@ -505,20 +500,21 @@ describe('the chart matches the code', () => {
     }
   });
 
-  it.each(scenarios)('%s: every image is built by a Dockerfile whose entry point exists', (name) => {
+  it.each(scenarios)('%s: every image is a target of the Dockerfile whose entry point exists', (name) => {
     const { manifests } = rendered.get(name) as { manifests: Manifest[] };
     for (const { component, containers } of workloads(manifests)) {
       for (const container of containers) {
         const match = /play-chacha\/([a-z-]+):([\w.-]+)$/.exec(container.image);
         if (match === null) continue;
         const image = match[1] as string;
-        expect(existsSync(join(ROOT, image, 'Dockerfile')), `${image}/Dockerfile for ${component}`).toBe(true);
-        const entry = container.args?.[0] ?? dockerfileCmd(image).cmd.at(-1) ?? '';
+        const instructions = imageInstructions(image);
+        const entry = container.args?.[0] ?? imageCmd(image).cmd.at(-1) ?? '';
         if (entry.startsWith('web/build/')) {
-          // Built inside the image by the Dockerfile's build stage (adapter-node writes web/build).
-          const dockerfile = readFileSync(join(ROOT, image, 'Dockerfile'), 'utf8');
-          expect(dockerfile, `${image}/Dockerfile builds the web app`).toMatch(/RUN npm run build -w web/);
-          expect(dockerfile).toMatch(/COPY --from=build [^\n]*\/app\/web\/build/);
+          // Built inside the image by a build stage (adapter-node writes web/build).
+          const copy = instructions.find((line) => /^COPY --from=\S+ .*\/app\/web\/build/.test(line));
+          expect(copy, `Dockerfile target ${image} copies the built web app`).toBeDefined();
+          const buildStage = /--from=(\S+)/.exec(copy as string)?.[1] as string;
+          expect(imageInstructions(buildStage), `stage ${buildStage} builds the web app`).toContain('RUN npm run build -w web');
           expect(readFileSync(join(ROOT, 'web/svelte.config.js'), 'utf8')).toMatch(/@sveltejs\/adapter-node/);
         } else {
           expect(existsSync(join(ROOT, entry)), `${component} runs ${entry}`).toBe(true);

