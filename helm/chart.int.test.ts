@@ -482,6 +482,33 @@ describe('the chart matches the code', () => {
     expect(traced).toBe(({ development: 2, 'everything-on': 3 } as Record<string, number>)[name] ?? 0);
   });
 
+  it('lets the traced services reach an OTLP collector outside the chart, and refuses an endpoint no policy could reach', () => {
+    const endpoint = 'http://otel-collector.observability:4318';
+    const sets = ['engine.enabled=true', `tracing.otlpEndpoint=${endpoint}`, 'tracing.collector.namespace=observability', 'tracing.collector.cidrs[0]=10.50.0.0/16'];
+    const manifests = parse(helmTemplate('values-production.yaml', sets));
+    const policies = manifests.filter((m) => m.kind === 'NetworkPolicy');
+    type Egress = Array<{ to?: Array<{ namespaceSelector?: { matchLabels: Record<string, string> }; ipBlock?: { cidr: string } }>; ports?: Array<{ port: number }> }>;
+    const reachesCollector = (component: string): boolean => {
+      const policy = policies.find((m) => m.metadata.name.endsWith(`-${component}`));
+      expect(policy, `${component} NetworkPolicy`).toBeDefined();
+      return ((policy?.spec as { egress: Egress }).egress ?? []).some(
+        (rule) =>
+          rule.ports?.some((port) => port.port === 4318) === true &&
+          rule.to?.some((peer) => peer.namespaceSelector?.matchLabels['kubernetes.io/metadata.name'] === 'observability') === true &&
+          rule.to?.some((peer) => peer.ipBlock?.cidr === '10.50.0.0/16') === true,
+      );
+    };
+    for (const component of ['gateway', 'engine', 'settlement']) {
+      expect(reachesCollector(component), component).toBe(true);
+      const workload = workloads(manifests).find((w) => w.component === component);
+      expect(containerEnv(workload?.containers.at(-1) as Container, manifests).get('OTEL_EXPORTER_OTLP_ENDPOINT')).toBe(endpoint);
+    }
+    expect(reachesCollector('payments')).toBe(false);
+    const refused = run(tool('helm'), ['template', 'play-chacha', CHART, '--namespace', NAMESPACE, '-f', join(CHART, 'values-production.yaml'), '--set', `tracing.otlpEndpoint=${endpoint}`]);
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain('tracing.otlpEndpoint needs tracing.collector.namespace or tracing.collector.cidrs');
+  });
+
   it.each(scenarios)('%s: a read replica host gives the gateway DATABASE_READ_URL from the Secret, and none without', (name) => {
     const { manifests } = rendered.get(name) as { manifests: Manifest[] };
     const externalSecret = manifests.find((m) => m.kind === 'ExternalSecret');

@@ -114,6 +114,40 @@ http://{{ include "pc.fullname" . }}-jaeger:4318
 {{- end -}}
 {{- end -}}
 
+{{/*
+The egress rule (a list item) that lets a traced service's spans out to where pc.otlpEndpoint
+points: the collector's namespace and/or address blocks, or the in-cluster Jaeger; nothing while
+tracing is off. An otlpEndpoint with neither a collector namespace nor address blocks is refused,
+since every span would be dropped at the NetworkPolicy.
+*/}}
+{{- define "pc.tracingEgress" -}}
+{{- if .Values.tracing.otlpEndpoint }}
+{{- with .Values.tracing.collector }}
+{{- if not (or .namespace .cidrs) }}
+{{- fail "tracing.otlpEndpoint needs tracing.collector.namespace or tracing.collector.cidrs: the NetworkPolicies would drop every span" }}
+{{- end }}
+- to:
+    {{- if .namespace }}
+    - namespaceSelector:
+        matchLabels:
+          kubernetes.io/metadata.name: {{ .namespace }}
+    {{- end }}
+    {{- range .cidrs }}
+    - ipBlock: { cidr: {{ . }} }
+    {{- end }}
+  ports:
+    - { protocol: TCP, port: {{ .port }} }
+{{- end }}
+{{- else if .Values.tracing.jaeger.enabled }}
+- to:
+    - podSelector:
+        matchLabels:
+          {{- include "pc.selector" (list . "jaeger") | nindent 10 }}
+  ports:
+    - { protocol: TCP, port: 4318 }
+{{- end }}
+{{- end -}}
+
 {{/* OpenTelemetry variables of a service's ConfigMap (nothing while tracing is off). */}}
 {{- define "pc.otelEnv" -}}
 {{- $root := index . 0 }}
