@@ -9,11 +9,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import Stripe from 'stripe';
 import { OutboxDrain } from '../../settlement/src/payments/payment-outbox.js';
 import { paymentsRoutes } from '../../settlement/src/payments/payments-app.js';
 import { paymentsConfigFromEnv } from '../../settlement/src/payments/payments-config.js';
 import { StripePayouts, TestPayouts } from '../../settlement/src/payments/payouts.js';
+import { stripeClient } from '../../settlement/src/payments/stripe-client.js';
 import { Withdrawals } from '../../settlement/src/payments/withdrawals.js';
 import type { EngineLink } from './engine-link.js';
 
@@ -26,7 +26,7 @@ export interface EmbeddedPaymentsOptions {
   readonly link: EngineLink;
   readonly jwt: { readonly secret: Uint8Array; readonly issuer: string; readonly audience: string };
   readonly logger: Logger;
-  /** STRIPE_SECRET_KEY / STRIPE_WEBHOOK_SECRET, PAYMENTS_CURRENCY, TRANSFER_MINOR_MAX, DEPOSIT_DAILY_MINOR_MAX, KYC_DEPOSIT_CAP_MINOR (the gateway's). */
+  /** STRIPE_SECRET_KEY / STRIPE_WEBHOOK_SECRET (STRIPE_API_URL), PAYMENTS_CURRENCY, TRANSFER_MINOR_MAX, DEPOSIT_DAILY_MINOR_MAX, KYC_DEPOSIT_CAP_MINOR (the gateway's). */
   readonly env?: NodeJS.ProcessEnv;
   readonly outboxIntervalMs?: number;
 }
@@ -43,7 +43,7 @@ export function startEmbeddedPayments(options: EmbeddedPaymentsOptions): Embedde
   const { db, link } = options;
   const config = paymentsConfigFromEnv(options.env ?? process.env, options.jwt);
   const logger = options.logger.child({ svc: 'payments' });
-  const stripe = config.stripe === null ? null : new Stripe(config.stripe.secretKey, { maxNetworkRetries: 2 });
+  const stripe = config.stripe === null ? null : stripeClient(config.stripe);
   const drain = new OutboxDrain({ db, engine: link, logger, ...(options.outboxIntervalMs === undefined ? {} : { intervalMs: options.outboxIntervalMs }) });
   drain.start();
   const payouts = stripe === null ? new TestPayouts() : new StripePayouts(stripe);

@@ -141,6 +141,18 @@ describe('deposits through Stripe', () => {
     const testDeposit = await h.app.inject({ method: 'POST', url: '/v1/payments/test-deposits', headers: { authorization: `Bearer ${await h.token(5)}`, 'idempotency-key': 'k' }, payload: { amountMinor: 100 } });
     expect(testDeposit.json()).toMatchObject({ error: { code: 'test_deposits_disabled' } });
   });
+
+  it('takes the service\'s currency when the body names none (as the web app sends it)', async () => {
+    const response = await h.app.inject({
+      method: 'POST', url: '/v1/payments/deposits',
+      headers: { authorization: `Bearer ${await h.token(6)}`, 'idempotency-key': 'no-currency' }, payload: { amountMinor: 1_234 },
+    });
+    expect(response.statusCode).toBe(201);
+    const body = response.json<{ depositId: string; currency: string; amountMinor: number }>();
+    expect(body).toMatchObject({ currency: 'gbp', amountMinor: 1_234 });
+    const call = h.standIn.requests.find((r) => r.path === '/v1/payment_intents' && r.idempotencyKey === body.depositId);
+    expect(call?.params).toMatchObject({ amount: '1234', currency: 'gbp' });
+  });
 });
 
 describe('test deposits without Stripe keys', () => {

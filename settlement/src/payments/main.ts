@@ -1,13 +1,12 @@
 // The payments service process. Environment: DATABASE_URL, REDIS_URL, PARTITION (default p0),
 // JWT_SECRET / JWT_ISSUER / JWT_AUDIENCE (the gateway's), STRIPE_SECRET_KEY and
 // STRIPE_WEBHOOK_SECRET (both or neither: without them only the labelled test deposits and TEST
-// payouts run), KYC_DEPOSIT_CAP_MINOR (the gateway's: the KYC caps of the payment policy),
+// payouts run), STRIPE_API_URL (tests: a Stripe-compatible API instead of Stripe's), KYC_DEPOSIT_CAP_MINOR (the gateway's: the KYC caps of the payment policy),
 // PAYMENTS_HTTP_PORT (default 8083), PAYMENTS_HTTP_HOST (default 127.0.0.1), MIGRATE (default 1:
 // the ledger's migrations; the gateway's, whose read contract the payment policy uses, run first).
 
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import Stripe from 'stripe';
 import { EngineClient } from '../../../engine/src/io/engine-client.js';
 import { connectDatabase } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
@@ -15,6 +14,7 @@ import { OutboxDrain } from './payment-outbox.js';
 import { buildPaymentsApp } from './payments-app.js';
 import { paymentsConfigFromEnv } from './payments-config.js';
 import { StripePayouts, TestPayouts } from './payouts.js';
+import { stripeClient } from './stripe-client.js';
 import { Withdrawals } from './withdrawals.js';
 
 const WITHDRAWAL_RECOVERY_EVERY_MS = 5_000;
@@ -36,7 +36,7 @@ const connections = [new Redis(redisUrl, { maxRetriesPerRequest: 2 }), new Redis
 for (const connection of connections) connection.on('error', (error) => logger.warn({ err: error }, 'redis'));
 const engine = new EngineClient(connections[0], connections[1], config.partition);
 await engine.start();
-const stripe = config.stripe === null ? null : new Stripe(config.stripe.secretKey, { maxNetworkRetries: 2 });
+const stripe = config.stripe === null ? null : stripeClient(config.stripe);
 const drain = new OutboxDrain({ db, engine, logger });
 drain.start();
 const payouts = stripe === null ? new TestPayouts() : new StripePayouts(stripe);

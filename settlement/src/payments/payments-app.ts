@@ -72,10 +72,11 @@ const WITHDRAWALS_LISTED_MAX = 20;
 export const TEST_WITHDRAWAL_NOTICE = 'TEST WITHDRAWAL: no Stripe keys are configured; payouts are simulated and nothing is sent to a bank. '
   + 'An amount whose minor units end in 13 (such as 5.13) simulates a failed payout, whose money comes back.';
 
+/** `withCurrency`: an optional `currency`, which when given must be the service's. */
 function amountBody(config: PaymentsConfig, withCurrency: boolean): object {
   const properties: Record<string, object> = { amountMinor: { type: 'integer', minimum: 1, maximum: config.transferMinorMax } };
   if (withCurrency) properties['currency'] = { type: 'string', enum: [config.currency] };
-  return { type: 'object', additionalProperties: false, required: Object.keys(properties), properties };
+  return { type: 'object', additionalProperties: false, required: ['amountMinor'], properties };
 }
 
 /** The answer to a withdrawal the engine refused, by its reject code. */
@@ -116,7 +117,7 @@ async function registerPaymentsRoutes(app: FastifyInstance, deps: PaymentsDeps, 
   const testLabel = deps.withdrawals.test ? { test: true, notice: TEST_WITHDRAWAL_NOTICE } : {};
   const jwt = { secret: config.jwtSecret, issuer: config.jwtIssuer, audience: config.jwtAudience };
 
-  app.post<{ Body: { amountMinor: number; currency: string } }>('/v1/payments/deposits', {
+  app.post<{ Body: { amountMinor: number; currency?: string } }>('/v1/payments/deposits', {
     schema: { body: amountBody(config, true), response: { 201: depositView, ...errorResponses(403, 404, 422, 502, 503) } },
   }, async (request, reply) => {
     const accountId = await accountOfRequest(request, jwt);

@@ -1,6 +1,6 @@
 // The payments service's configuration, from the environment. Without STRIPE_SECRET_KEY and
 // STRIPE_WEBHOOK_SECRET there is no Stripe: only the labelled test deposit and TEST payout flows
-// are offered. KYC_DEPOSIT_CAP_MINOR is the gateway's (the same value in every deployment): unset,
+// are offered. STRIPE_API_URL points the Stripe client at another Stripe-compatible API (tests). KYC_DEPOSIT_CAP_MINOR is the gateway's (the same value in every deployment): unset,
 // the KYC caps are off.
 
 import { TRANSFER_MINOR_MAX } from '@playchacha/protocol';
@@ -9,8 +9,8 @@ export interface PaymentsConfig {
   readonly jwtSecret: Uint8Array;
   readonly jwtIssuer: string;
   readonly jwtAudience: string;
-  /** Both or neither. */
-  readonly stripe: { readonly secretKey: string; readonly webhookSecret: string } | null;
+  /** Both keys or neither; apiUrl (STRIPE_API_URL) null for Stripe's own API. */
+  readonly stripe: { readonly secretKey: string; readonly webhookSecret: string; readonly apiUrl?: string | null } | null;
   /** ISO currency of deposits and payouts (lower case, as Stripe spells it). */
   readonly currency: string;
   /** Largest single deposit or withdrawal. */
@@ -38,6 +38,12 @@ function kycCap(text: string | undefined): number | null {
   return value;
 }
 
+function stripeApiUrl(text: string | undefined): string | null {
+  if (text === undefined || text === '') return null;
+  if (!/^https?:\/\/[^/]+\/?$/.test(text)) throw new Error('STRIPE_API_URL must be an http(s) origin, such as http://127.0.0.1:12111');
+  return text;
+}
+
 /** `jwt`: the access tokens' key, issuer and audience when the gateway hosts the routes (instead of JWT_*). */
 export function paymentsConfigFromEnv(env: NodeJS.ProcessEnv, jwt?: { readonly secret: Uint8Array; readonly issuer: string; readonly audience: string }): PaymentsConfig {
   const secret = env['JWT_SECRET'];
@@ -49,7 +55,7 @@ export function paymentsConfigFromEnv(env: NodeJS.ProcessEnv, jwt?: { readonly s
     jwtSecret: jwt?.secret ?? new TextEncoder().encode(secret),
     jwtIssuer: jwt?.issuer ?? env['JWT_ISSUER'] ?? 'playchacha',
     jwtAudience: jwt?.audience ?? env['JWT_AUDIENCE'] ?? 'playchacha',
-    stripe: secretKey === '' ? null : { secretKey, webhookSecret },
+    stripe: secretKey === '' ? null : { secretKey, webhookSecret, apiUrl: stripeApiUrl(env['STRIPE_API_URL']) },
     currency: (env['PAYMENTS_CURRENCY'] ?? 'gbp').toLowerCase(),
     transferMinorMax: Math.min(integer(env, 'TRANSFER_MINOR_MAX', 1_000_000), TRANSFER_MINOR_MAX),
     depositDailyMinorMax: integer(env, 'DEPOSIT_DAILY_MINOR_MAX', 500_000),

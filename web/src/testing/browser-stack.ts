@@ -60,6 +60,8 @@ async function stopProcess(child: ChildProcess | undefined): Promise<void> {
 
 export interface BrowserStack {
   readonly webUrl: string;
+  /** The gateway's REST base (for what reaches it directly, such as Stripe's webhooks). */
+  readonly gatewayApi: string;
   readonly browser: Browser;
   /** Uncaught script errors and Content-Security-Policy violations seen on any page. */
   readonly scriptErrors: string[];
@@ -131,9 +133,11 @@ export async function startBrowserStack(options: BrowserStackOptions): Promise<B
     throw error;
   }
   const launched = browser;
+  const gatewayApi = gateway.api;
   const scriptErrors: string[] = [];
   return {
     webUrl: `http://127.0.0.1:${webPort}`,
+    gatewayApi,
     browser: launched,
     scriptErrors,
     async newPage(pageOptions = {}) {
