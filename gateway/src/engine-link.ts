@@ -1,7 +1,7 @@
 // The gateway's port to the engine. The WebSocket server, the market-data and order read models
-// depend on this interface only: an in-process partition implements it today (partition-link.ts),
-// and a Redis link can implement it by following the partition's events stream and replaying the
-// journal into a read-only core of its own.
+// depend on this interface only: an in-process partition (partition-link.ts), a read-only replica
+// of a partition in engine processes elsewhere (redis-link.ts), or replicas of every partition of
+// a partitioned engine (partitioned-link.ts) implement it.
 
 import type { Command, EngineEvent, MarketId, RunnerIndex, Side } from '@playchacha/protocol';
 import type { AccountView, LevelView, MarketTradedView, MarketView, OrderView } from '@playchacha/engine';
@@ -32,7 +32,8 @@ export interface EngineView {
 export interface EngineFollower {
   /**
    * Called synchronously with the state as of `seq` (every command up to it applied): once at the
-   * start, and again if the link had to skip frames (a replica that jumped to a snapshot).
+   * start, and again if the link had to skip frames (a replica that jumped to a snapshot). Over a
+   * partitioned engine seq is 0 and frames come from every partition, each in its own seq order.
    */
   init(view: EngineView, seq: number): void;
   /** Called for each durable frame after that seq, in order; `view` is the state right after the frame. */

@@ -1,7 +1,8 @@
 // The gateway process's configuration, from the environment.
 
 import { randomBytes } from 'node:crypto';
-import { envInteger } from '../../engine/src/io/engine-config.js';
+import type { PartitionTopologyConfig } from '../../engine/src/core/partition-topology.js';
+import { EngineConfigError, envInteger, partitionTopologyFromEnv } from '../../engine/src/io/engine-config.js';
 
 export interface GatewayConfig {
   readonly databaseUrl: string | null;
@@ -41,6 +42,11 @@ export interface GatewayConfig {
    * partition in this process.
    */
   readonly engineRemote: boolean;
+  /**
+   * With ENGINE_REMOTE=1: the partitioned engine's topology (RISK_PARTITIONS, MATCHING_PARTITIONS,
+   * MARKET_PARTITIONS, as the engine processes were given it), or null for one combined partition.
+   */
+  readonly engineTopology: PartitionTopologyConfig | null;
   /**
    * TRUST_PROXY: addresses or CIDRs of proxies in front of the REST API (the web server, a load
    * balancer) whose X-Forwarded-For gives the client address for rate limits; unset trusts none.
@@ -89,12 +95,22 @@ export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Gate
     wsConnectionsPerAccountMax: envInteger(env, 'WS_CONNECTIONS_PER_ACCOUNT_MAX', 8),
     wsAnonymousConnectionsPerAddressMax: envInteger(env, 'WS_ANONYMOUS_CONNECTIONS_PER_ADDRESS_MAX', 32),
     engineRemote: (env['ENGINE_REMOTE'] ?? '0') === '1',
+    engineTopology: engineTopologyFromEnv(env),
     trustProxy: optional(env, 'TRUST_PROXY'),
     settlementInProcess: (env['SETTLEMENT_IN_PROCESS'] ?? '1') === '1',
     kycDepositCapMinor: optional(env, 'KYC_DEPOSIT_CAP_MINOR') === null ? null : envInteger(env, 'KYC_DEPOSIT_CAP_MINOR', 0),
     disputeWindowHours: envInteger(env, 'DISPUTE_WINDOW_HOURS', 72),
     oidc: oidcFromEnv(env),
   };
+}
+
+export const TOPOLOGY_VARIABLES = ['RISK_PARTITIONS', 'MATCHING_PARTITIONS', 'MARKET_PARTITIONS'] as const;
+
+function engineTopologyFromEnv(env: NodeJS.ProcessEnv): PartitionTopologyConfig | null {
+  const named = TOPOLOGY_VARIABLES.filter((name) => (env[name] ?? '') !== '');
+  if (named.length === 0) return null;
+  if ((env['ENGINE_REMOTE'] ?? '0') !== '1') throw new EngineConfigError(`${named.join(', ')} set without ENGINE_REMOTE=1: the gateway follows a partitioned engine over Redis only`);
+  return partitionTopologyFromEnv(env, 'a partitioned engine (ENGINE_REMOTE=1)');
 }
 
 function oidcFromEnv(env: NodeJS.ProcessEnv): GatewayConfig['oidc'] {

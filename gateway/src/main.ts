@@ -1,7 +1,8 @@
 // The gateway process: the REST API and the WebSocket API over an in-process engine partition
 // (file journal, snapshots and events log under DATA_DIR, as the engine's embedded default builds
 // them), with the engine's status and metrics side door; or, with ENGINE_REMOTE=1, over engine
-// processes elsewhere, followed through Redis (a read-only replica and the partition's inbox).
+// processes elsewhere, followed through Redis (a read-only replica and the partition's inbox; with
+// the partitioned engine's topology set, a replica and an inbox per risk and matching partition).
 // On the embedded default the settlement worker runs here too, applying the events log to the
 // ledger in the same database (SETTLEMENT_IN_PROCESS=0 turns it off), and so do the payments
 // routes (withdrawals; TEST payouts without Stripe keys). Users, tokens and API keys live in PostgreSQL:
@@ -28,9 +29,10 @@ import { CatalogScheduler } from './catalog/scheduler.js';
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
 import type { EngineLink } from './engine-link.js';
-import { gatewayConfigFromEnv } from './gateway-config.js';
+import { gatewayConfigFromEnv, TOPOLOGY_VARIABLES } from './gateway-config.js';
 import { createGatewayMetrics } from './gateway-metrics.js';
 import { PartitionLink } from './partition-link.js';
+import { connectPartitionedLink, type PartitionedLinkHandle } from './partitioned-link.js';
 import { connectRedisLink, type RedisLinkHandle } from './redis-link.js';
 import { buildApp } from './rest/app.js';
 import { RestReadModels } from './rest/read-models.js';
@@ -53,7 +55,9 @@ if (!config.jwtSecretFromEnv) logger.warn('JWT_SECRET is not set: using a random
 // commands from its Redis inbox and publishes its events stream, for the payments service and the
 // settlement worker); otherwise to files under DATA_DIR. A second gateway process on the same
 // partition is a hot standby: it restores, follows the journal, and serves once it leads.
-const engineConfig = engineConfigFromEnv();
+// A gateway over a partitioned engine reads the topology itself (gateway-config.ts); the rest of
+// the engine's configuration (data directory, ports) is read as for one combined partition.
+const engineConfig = engineConfigFromEnv(config.engineTopology === null ? process.env : { ...process.env, ...Object.fromEntries(TOPOLOGY_VARIABLES.map((name) => [name, ''])) });
 const embeddedPostgres = config.databaseUrl === null ? await startEmbeddedPostgres(engineConfig.dataDir) : null;
 const databaseUrl = config.databaseUrl ?? (embeddedPostgres as EmbeddedPostgres).url;
 await migrate(databaseUrl);
@@ -70,9 +74,15 @@ const metrics = createEngineMetrics(engineConfig.partition);
 const gatewayMetrics = createGatewayMetrics();
 let storage: EngineStorage | null = null;
 let remote: RedisLinkHandle | null = null;
-let partition: EnginePartition;
+let partitioned: PartitionedLinkHandle | null = null;
+// The in-process partition, or the replica of the one combined partition (null over a partitioned engine).
+let partition: EnginePartition | null = null;
 let link: EngineLink;
-if (config.engineRemote) {
+if (config.engineRemote && config.engineTopology !== null) {
+  if (config.redisUrl === null) throw new Error('ENGINE_REMOTE=1 needs REDIS_URL');
+  partitioned = await connectPartitionedLink({ redisUrl: config.redisUrl, topology: config.engineTopology, logger });
+  link = partitioned.link;
+} else if (config.engineRemote) {
   if (config.redisUrl === null) throw new Error('ENGINE_REMOTE=1 needs REDIS_URL');
   remote = await connectRedisLink({ redisUrl: config.redisUrl, partition: engineConfig.partition, logger });
   partition = remote.replica;
@@ -89,7 +99,8 @@ if (config.engineRemote) {
 const eventLog = storage?.eventLog;
 const ledgerSql = eventLog !== undefined && config.settlementInProcess ? (embeddedPostgres === null ? connectDatabase(databaseUrl) : pool) : null;
 let settlement: LogSettlement | null = null;
-if (eventLog !== undefined && ledgerSql !== null) {
+if (eventLog !== undefined && ledgerSql !== null && partition !== null) {
+  const embedded = partition;
   await migrateLedger(databaseUrl, 'up');
   const worker = new LogSettlement({
     sql: ledgerSql,
@@ -108,10 +119,10 @@ if (eventLog !== undefined && ledgerSql !== null) {
       setTimeout(() => process.exit(4), 50);
     },
   });
-  partition.onFrame(() => worker.wake());
+  embedded.onFrame(() => worker.wake());
   void worker.run();
   settlement = worker;
-  setInterval(() => gatewayMetrics.settlementLagCommands.set(Math.max(0, partition.appliedSeq - worker.ledgerSeq)), 1_000).unref();
+  setInterval(() => gatewayMetrics.settlementLagCommands.set(Math.max(0, embedded.appliedSeq - worker.ledgerSeq)), 1_000).unref();
 }
 
 const readModels = new RestReadModels(link);
@@ -128,7 +139,7 @@ const app = await buildApp({
   pool,
   readPool,
   catalog,
-  positions: corePositions(() => partition.core),
+  positions: partitioned?.positions ?? corePositions(() => (partition as EnginePartition).core),
   kycDepositCapMinor: config.kycDepositCapMinor,
   disputeWindowMs: config.disputeWindowHours * 3_600_000,
   ...(payments === null ? {} : { payments: payments.routes }),
@@ -143,12 +154,13 @@ const app = await buildApp({
   logger,
   metrics: gatewayMetrics,
   tracer: tracing.tracer,
-  ...(config.engineRemote ? {} : { engineSeq: () => partition.appliedSeq }),
-  ...(settlement === null ? {} : { settlementLag: () => Math.max(0, partition.appliedSeq - (settlement?.ledgerSeq ?? 0)) }),
+  ...(config.engineRemote || partition === null ? {} : { engineSeq: () => (partition as EnginePartition).appliedSeq }),
+  ...(settlement === null || partition === null ? {} : { settlementLag: () => Math.max(0, (partition as EnginePartition).appliedSeq - (settlement?.ledgerSeq ?? 0)) }),
   readiness: async () => {
     const failing: string[] = [];
-    if (!config.engineRemote && partition.role !== 'leader') failing.push(`engine partition is ${partition.role}`);
-    if (config.engineRemote && partition.role !== 'standby') failing.push(`engine replica is ${partition.role}`);
+    if (!config.engineRemote && partition?.role !== 'leader') failing.push(`engine partition is ${partition?.role}`);
+    if (config.engineRemote && partition !== null && partition.role !== 'standby') failing.push(`engine replica is ${partition.role}`);
+    for (const [name, replica] of partitioned?.replicas ?? []) if (replica.role !== 'standby') failing.push(`engine replica of ${name} is ${replica.role}`);
     await pool.query('SELECT 1').catch(() => failing.push('database'));
     return failing;
   },
@@ -172,7 +184,7 @@ const ws = await WsServer.start({
   anonymousConnectionsPerAddressMax: config.wsAnonymousConnectionsPerAddressMax,
 });
 await app.listen({ port: config.httpPort, host: config.host });
-const engineHttp = config.engineRemote ? null : await startEngineHttp({ partition, metrics, host: engineConfig.httpHost, port: engineConfig.httpPort });
+const engineHttp = config.engineRemote || partition === null ? null : await startEngineHttp({ partition, metrics, host: engineConfig.httpHost, port: engineConfig.httpPort });
 const metricsHttp = await startMetricsHttp({ metrics: gatewayMetrics, host: config.host, port: config.metricsPort });
 const demoOn = (process.env['DEMO'] ?? (config.databaseUrl === null ? '1' : '0')) === '1';
 const scheduler = new CatalogScheduler(catalog, { logger });
@@ -189,7 +201,7 @@ const profiles = new ProfileService(pool, link, new AuditLog(pool), config.kycDe
 const profileTimer = setInterval(() => void profiles.applyDue().catch((error: unknown) => logger.warn({ err: error }, 'profile limits')), 10_000);
 const quoted = demoCatalog;
 const demo = demoOn ? new DemoMarketMaker((command) => link.submit(command), { markets: () => quoted?.markets() ?? [] }) : null;
-await demo?.start(1000, partition.core.market(1) !== undefined);
+await demo?.start(1000, partition === null ? readModels.markets.has(1) : partition.core.market(1) !== undefined);
 const httpPort = (app.server.address() as { port: number }).port;
 const api = `http://${config.host}:${httpPort}`;
 const engineUrl = `http://${engineConfig.httpHost}:${engineConfig.httpPort}`;
@@ -212,7 +224,8 @@ async function shutdown(signal: string): Promise<void> {
   await settlement?.stop();
   if (ledgerSql !== pool) await ledgerSql?.end();
   if (remote !== null) await remote.close();
-  else await partition.stop();
+  else if (partitioned !== null) await partitioned.close();
+  else await partition?.stop();
   await storage?.close();
   await pool.end();
   if (readPool !== pool) await readPool.end();

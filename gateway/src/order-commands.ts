@@ -43,8 +43,8 @@ export function commandOf(message: OrderMessage, accountId: AccountId): Command 
 }
 
 /**
- * One result per instruction, read from the command's events: OrderRejected and OrderDuplicate
- * name their instruction (by index, or by client order id); OrderAccepted names its client order
+ * One result per instruction, read from the command's events: OrderRejected, InstructionRefused
+ * and OrderDuplicate name their instruction (by index, or by client order id); OrderAccepted names its client order
  * id; a cancel is answered by the OrderReduced or OrderClosed of its order.
  */
 export function resultsOf(instructions: readonly Instruction[], events: readonly EngineEvent[], accountId: AccountId): InstructionResult[] {
@@ -55,6 +55,9 @@ export function resultsOf(instructions: readonly Instruction[], events: readonly
   let commandRejected: EngineEvent | null = null;
   for (const event of events) {
     switch (event.type) {
+      // A market's refusal of an instruction its risk stage passed (on one partition the risk
+      // stage's OrderRejected for it follows; across partitions it comes later, apart).
+      case 'InstructionRefused':
       case 'OrderRejected': {
         if (event.accountId !== accountId) break;
         const instruction = instructions[event.instructionIndex];

@@ -20,10 +20,11 @@ import { isObject } from './command-shape.js';
 import { checkInvariants } from './invariants.js';
 import { MatchingStage, type MatchingSnapshot } from './matching-stage.js';
 import type { AccountView, ExchangeModel, LevelView, MarketTradedView, MarketView, OrderView } from './model.js';
-import { NONE, SIDE_BACK, SIDE_LAY, FLAG_DELAYED } from './order-book.js';
+import { NONE } from './order-book.js';
 import { OrderEntry, massCancelRejectCode } from './order-entry.js';
-import { RiskStage, type RiskAccount, type RiskSnapshot } from './risk-stage.js';
+import { RiskStage, type RiskSnapshot } from './risk-stage.js';
 import { StateHasher } from './state-hash.js';
+import { accountViewOf, accountViews, bookSideView, marketView, openOrderViews, tradedView } from './stage-views.js';
 
 export interface CoreSnapshot {
   readonly version: 1;
@@ -149,84 +150,27 @@ export class ExchangeCore implements ExchangeModel {
   // ----- Views ----------------------------------------------------------------------------
 
   accounts(): AccountView[] {
-    const views: AccountView[] = [];
-    for (const account of this.risk.accounts.values()) views.push(accountView(account));
-    return views.sort((a, b) => a.accountId - b.accountId);
+    return accountViews(this.risk);
   }
 
   account(accountId: AccountId): AccountView | undefined {
-    const account = this.risk.accounts.get(accountId);
-    return account === undefined ? undefined : accountView(account);
+    return accountViewOf(this.risk, accountId);
   }
 
   openOrders(): OrderView[] {
-    const views: OrderView[] = [];
-    this.matching.slotOfOrder.forEach((_orderId, slot) => views.push(this.orderView(slot)));
-    return views.sort((a, b) => a.orderId - b.orderId);
-  }
-
-  private orderView(slot: number): OrderView {
-    const pool = this.matching.pool;
-    const market = this.matching.marketBySlot[pool.marketSlot[slot] as number];
-    assert(market !== undefined, 'an open order has a market');
-    return {
-      orderId: pool.orderId[slot] as number,
-      accountId: pool.accountId[slot] as number,
-      marketId: market.marketId,
-      runnerIndex: pool.runnerIndex[slot] as number,
-      side: pool.side[slot] === SIDE_BACK ? 'back' : 'lay',
-      priceTicks: pool.priceTicks[slot] as number,
-      sizeMinor: pool.sizeMinor[slot] as number,
-      remainingMinor: pool.remainingMinor[slot] as number,
-      matchedMinor: pool.matchedMinor[slot] as number,
-      cancelledMinor: pool.cancelledMinor[slot] as number,
-      delayed: ((pool.flags[slot] as number) & FLAG_DELAYED) !== 0,
-    };
+    return openOrderViews(this.matching);
   }
 
   market(marketId: MarketId): MarketView | undefined {
-    const market = this.matching.markets.get(marketId);
-    if (market === undefined) return undefined;
-    return {
-      marketId,
-      status: market.status,
-      inPlay: market.inPlay,
-      betDelayMs: market.betDelayMs,
-      runnerCount: market.runnerCount,
-      seq: market.seq,
-    };
+    return marketView(this.matching, marketId);
   }
 
   bookSide(marketId: MarketId, runnerIndex: RunnerIndex, side: Side): LevelView[] {
-    const market = this.matching.markets.get(marketId);
-    if (market === undefined || runnerIndex < 0 || runnerIndex >= market.runnerCount) return [];
-    const ladder = market.sideLadder(runnerIndex, side === 'back' ? SIDE_BACK : SIDE_LAY);
-    const pool = this.matching.pool;
-    const levels: LevelView[] = [];
-    const size = ladder.ladderSize;
-    for (let i = 0; i < size; i++) {
-      const tick = side === 'back' ? i : size - 1 - i;
-      if (ladder.head[tick] === NONE) continue;
-      const orderIds: number[] = [];
-      for (let slot = ladder.head[tick] as number; slot !== NONE; slot = pool.next[slot] as number) {
-        orderIds.push(pool.orderId[slot] as number);
-      }
-      levels.push({ priceTicks: tick, orderIds, totalMinor: ladder.totalMinor[tick] as number });
-    }
-    return levels;
+    return bookSideView(this.matching, marketId, runnerIndex, side);
   }
 
   traded(marketId: MarketId): MarketTradedView | undefined {
-    const market = this.matching.markets.get(marketId);
-    if (market === undefined) return undefined;
-    return {
-      runners: market.lastPriceTicks.map((lastPriceTicks, runnerIndex) => ({
-        runnerIndex,
-        lastPriceTicks,
-        matchedMinor: market.runnerMatchedMinor[runnerIndex] as number,
-      })),
-      matchedMinor: market.matchedMinor,
-    };
+    return tradedView(this.matching, marketId);
   }
 
   /** A hash of the books, orders, traded figures, accounts, positions and sequence numbers. */
@@ -270,13 +214,4 @@ export class ExchangeCore implements ExchangeModel {
   checkInvariants(): void {
     checkInvariants(this.risk, this.matching);
   }
-}
-
-function accountView(account: RiskAccount): AccountView {
-  return {
-    accountId: account.accountId,
-    balanceMinor: account.balanceMinor,
-    exposureMinor: account.exposureMinor,
-    availableMinor: account.availableMinor,
-  };
 }

@@ -8,10 +8,12 @@ import type { Command, EngineEvent } from '@playchacha/protocol';
 import type { EventFrame } from './frame-codec.js';
 import { readEventFrames, sendToInbox } from './redis-streams.js';
 
-/** A command's answer: the seq the journal gave it and its events. */
+/** A command's answer: the seq the journal gave it, its events and the partitions it handed off to. */
 export interface Answer {
   readonly seq: number;
   readonly events: readonly EngineEvent[];
+  /** The destinations of its hand-offs (partitioned engine only; empty otherwise), ascending. */
+  readonly handedTo: readonly string[];
 }
 
 interface Waiter {
@@ -92,13 +94,14 @@ export class EngineClient {
           for (const listener of this.frameListeners) listener(frame);
           for (const entry of frame.entries) {
             if (entry.inboxId === null) continue;
+            const answer: Answer = { seq: entry.seq, events: entry.events, handedTo: (entry.handOffs ?? []).map((handOff) => handOff.destination) };
             const waiter = this.waiters.get(entry.inboxId);
             if (waiter !== undefined) {
               clearTimeout(waiter.timer);
               this.waiters.delete(entry.inboxId);
-              waiter.resolve({ seq: entry.seq, events: entry.events });
+              waiter.resolve(answer);
             } else {
-              this.seen.set(entry.inboxId, { seq: entry.seq, events: entry.events });
+              this.seen.set(entry.inboxId, answer);
               if (this.seen.size > SEEN_KEPT) this.seen.delete(this.seen.keys().next().value as string);
             }
           }

@@ -64,21 +64,30 @@ function roleFromEnv(env: NodeJS.ProcessEnv, redisUrl: string | null): { role: E
   }
   if (role !== 'risk' && role !== 'matching') throw new EngineConfigError(`ENGINE_ROLE must be combined, risk or matching, got ${role}`);
   if (redisUrl === null) throw new EngineConfigError(`ENGINE_ROLE=${role} needs REDIS_URL: partitions hand off to each other through Redis`);
-  const riskPartitions = positiveInteger(env, 'RISK_PARTITIONS');
-  const matchingPartitions = positiveInteger(env, 'MATCHING_PARTITIONS');
+  const topology = partitionTopologyFromEnv(env, `ENGINE_ROLE=${role}`);
   const index = envInteger(env, 'PARTITION_INDEX', -1);
   if (index < 0) throw new EngineConfigError(`PARTITION_INDEX is required with ENGINE_ROLE=${role}`);
-  const count = role === 'risk' ? riskPartitions : matchingPartitions;
+  const count = role === 'risk' ? topology.riskPartitions : topology.matchingPartitions;
   if (index >= count) throw new EngineConfigError(`PARTITION_INDEX ${index} is not below ${role === 'risk' ? 'RISK_PARTITIONS' : 'MATCHING_PARTITIONS'} (${count})`);
-  const marketPartitions = marketPartitionsFromEnv(env['MARKET_PARTITIONS'] ?? '', matchingPartitions);
   const partition = role === 'risk' ? riskPartitionName(index) : matchingPartitionName(index);
   const named = env['PARTITION'];
   if (named !== undefined && named !== '' && named !== partition) throw new EngineConfigError(`PARTITION ${named} does not match ENGINE_ROLE=${role} PARTITION_INDEX=${index} (${partition})`);
-  return { role, partition, topology: { riskPartitions, matchingPartitions, marketPartitions } };
+  return { role, partition, topology };
 }
 
-function positiveInteger(env: NodeJS.ProcessEnv, name: string): number {
-  if ((env[name] ?? '') === '') throw new EngineConfigError(`${name} is required with ENGINE_ROLE=risk or matching`);
+/**
+ * The partitioned engine's topology: RISK_PARTITIONS, MATCHING_PARTITIONS (both required, at
+ * least 1) and MARKET_PARTITIONS; `needs` names what requires it, for the error.
+ */
+export function partitionTopologyFromEnv(env: NodeJS.ProcessEnv, needs: string): PartitionTopologyConfig {
+  const riskPartitions = positiveInteger(env, 'RISK_PARTITIONS', needs);
+  const matchingPartitions = positiveInteger(env, 'MATCHING_PARTITIONS', needs);
+  const marketPartitions = marketPartitionsFromEnv(env['MARKET_PARTITIONS'] ?? '', matchingPartitions);
+  return { riskPartitions, matchingPartitions, marketPartitions };
+}
+
+function positiveInteger(env: NodeJS.ProcessEnv, name: string, needs: string): number {
+  if ((env[name] ?? '') === '') throw new EngineConfigError(`${name} is required with ${needs}`);
   const value = envInteger(env, name, 0);
   if (value < 1) throw new EngineConfigError(`${name} must be at least 1, got ${value}`);
   return value;
