@@ -41,7 +41,7 @@ describe('the admin pages in a browser', () => {
 
   const shoot = (page: Page, name: string) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
 
-  it('finds a bettor by email, suspends it with a reason so its next bet is refused plainly, and reactivates it', async () => {
+  it('finds a bettor by email, suspends it with a reason so its next bet is refused plainly, reactivates it and caps its stake', async () => {
     admin = (await stack.newPage()).page;
     punter = (await stack.newPage()).page;
     layer = (await stack.newPage()).page;
@@ -103,6 +103,17 @@ describe('the admin pages in a browser', () => {
     await admin.fill('[data-testid=status-reason]', 'review found nothing wrong');
     await admin.getByTestId('status-confirm-button').click();
     await expect.poll(textOf(admin, 'user-status'), WAIT).toBe('Active');
+
+    // Trading limits, edited with a reason: the bettor's larger stake is then refused plainly.
+    await admin.getByTestId('user-limits-edit').click();
+    await admin.fill('[data-testid=limit-stake]', '20');
+    await admin.fill('[data-testid=limits-reason]', 'stakes capped while the review settles');
+    await admin.getByTestId('limits-save').click();
+    await expect.poll(textOf(admin, 'user-stake-max'), WAIT).toBe(formatMinor(20_00));
+    await punter.fill('[data-testid=slip-stake]', '25');
+    await punter.getByTestId('slip-place').click();
+    await punter.getByTestId('slip-confirm').click();
+    await expect.poll(textOf(punter, 'slip-result'), WAIT).toBe(messageFor('stake_above_maximum'));
   }, 240_000);
 
   it('publishes a configuration version with a reason, shows it in the history, and opens new accounts with its limits', async () => {

@@ -112,12 +112,18 @@ describe('card deposits through Stripe', () => {
     expect(standIn.created(INTENTS)).toBe(2);
   });
 
-  it('after a payment method that redirected back, waits for the credit of that PaymentIntent, or says it was not completed', async () => {
+  it('after a payment method that redirected back, waits for the credit of that PaymentIntent, or says it was not completed, and says it once', async () => {
     const [first] = standIn.paymentIntentIds();
     await page.goto(`${stack.webUrl}/wallet?payment_intent=${first}&redirect_status=succeeded`);
     await expect.poll(textOf(page, 'card-credited'), WAIT).toBe('Your card deposit was added.');
+    // Handled once: the query leaves the address, so a reload does not say it again.
+    await expect.poll(() => page.url(), WAIT).toBe(`${stack.webUrl}/wallet`);
+    await page.reload();
+    await expect.poll(textOf(page, 'balance'), WAIT).toBe(formatMinor(35_50));
+    expect(await page.getByTestId('card-credited').count()).toBe(0);
     await page.goto(`${stack.webUrl}/wallet?payment_intent=pi_unknown&redirect_status=failed`);
     await expect.poll(textOf(page, 'card-error'), WAIT).toBe('The payment was not completed. Nothing was charged: try again or use another card.');
+    await expect.poll(() => page.url(), WAIT).toBe(`${stack.webUrl}/wallet`);
     await expect.poll(textOf(page, 'balance'), WAIT).toBe(formatMinor(35_50));
   });
 

@@ -11,7 +11,7 @@ import { liabilityMinor, STANDARD_LADDER, tickOfDecimalOdds, priceX100OfTick } f
 import { startOidcTestProvider, type OidcTestProvider } from '../../scripts/oidc-test-provider.js';
 import { formatMinor, formatMinorCompact, parseAmountMinor } from './lib/money';
 import { commissionMinor } from './lib/pnl';
-import { artifacts, deposit as depositIn, PASSWORD, register as registerIn, startBrowserStack, WAIT, type BrowserStack } from './testing/browser-stack';
+import { accessTokenOf, artifacts, deposit as depositIn, PASSWORD, register as registerIn, startBrowserStack, WAIT, type BrowserStack } from './testing/browser-stack';
 
 const ADMIN_EMAIL = 'admin@web.test';
 
@@ -142,9 +142,44 @@ describe('the exchange in a browser', () => {
     await backer.getByTestId(`bets-market-${marketId}`).getByTestId('matched-bets').waitFor(WAIT);
     await backer.screenshot({ path: join(artifacts, 'my-bets.png'), fullPage: true });
 
-    // The admin turns the market in play with a bet delay: the bettors' pages show it live.
+    // The admin's markets by liability come largest first; the market's drill-down shows its
+    // liability per outcome and the two accounts at risk.
+    await admin.goto(`${webUrl}/admin`);
+    const heldCells = admin.getByTestId('risk-markets').locator('tbody tr td:nth-child(3)');
+    await expect.poll(() => heldCells.count(), WAIT).toBeGreaterThan(0);
+    const heldMinor = (await heldCells.allTextContents()).map((cell) => {
+      const parsed = parseAmountMinor(cell, Number.MAX_SAFE_INTEGER);
+      if (!parsed.ok) throw new Error(`not an amount: ${cell}`);
+      return parsed.amountMinor;
+    });
+    expect(heldMinor).toEqual([...heldMinor].sort((a, b) => b - a));
+    await admin.getByTestId(`admin-market-${marketId}`).getByRole('link', { name: 'risk' }).click();
+    await admin.waitForURL(`**/admin/markets/${marketId}`, WAIT);
+    await expect.poll(() => admin.getByTestId('risk-outcomes').locator('tbody tr').count(), WAIT).toBe(2);
+    const topAccounts = admin.locator('table', { has: admin.getByText('Of which matched') });
+    const accountsAtRisk = async (): Promise<string[]> => (await topAccounts.locator('tbody tr .muted').allTextContents()).sort();
+    await expect.poll(accountsAtRisk, WAIT).toEqual(['backer@web.test', 'layer@web.test']);
+    await admin.screenshot({ path: join(artifacts, 'admin-market-risk.png'), fullPage: true });
+
+    // The admin suspends the market, with a reason: the bettor's page says so and takes no bet; then resumes it.
     await admin.goto(`${webUrl}/admin`);
     const row = admin.getByTestId(`admin-market-${marketId}`);
+    await backer.goto(`${webUrl}/markets/${marketId}`);
+    await expect.poll(text(backer, 'market-status'), WAIT).toBe('open');
+    await row.getByTestId('admin-suspend').click();
+    await admin.fill('[data-testid=admin-reason]', `market ${marketId} under review`);
+    await admin.getByTestId('admin-confirm-button').click();
+    await expect.poll(() => row.getByTestId('admin-status').textContent(), WAIT).toBe('suspended');
+    await expect.poll(text(backer, 'market-status'), WAIT).toBe('suspended');
+    await backer.getByTestId('cell-0-back-0').click();
+    await expect.poll(text(backer, 'slip-market-state'), WAIT).toBe('The market is suspended: bets are not accepted right now.');
+    await row.getByTestId('admin-resume').click();
+    await admin.fill('[data-testid=admin-reason]', `market ${marketId} review done`);
+    await admin.getByTestId('admin-confirm-button').click();
+    await expect.poll(() => row.getByTestId('admin-status').textContent(), WAIT).toBe('open');
+    await expect.poll(text(backer, 'market-status'), WAIT).toBe('open');
+
+    // The admin turns the market in play with a bet delay: the bettors' pages show it live.
     await row.getByTestId('admin-in-play').click();
     await admin.fill('#delay', '3');
     await admin.fill('[data-testid=admin-reason]', `market ${marketId} kicked off`);
@@ -155,6 +190,11 @@ describe('the exchange in a browser', () => {
     await expect.poll(text(layer, 'in-play'), WAIT).toBe('In play');
     await expect.poll(text(layer, 'bet-delay'), WAIT).toBe('3s delay');
     await expect.poll(text(backer, 'bet-delay'), WAIT).toBe('3s delay');
+    await row.getByTestId('admin-bet-delay').click();
+    await admin.fill('#delay', '1');
+    await admin.fill('[data-testid=admin-reason]', `market ${marketId}: shorter delay`);
+    await admin.getByTestId('admin-confirm-button').click();
+    await expect.poll(text(backer, 'bet-delay'), WAIT).toBe('1s delay');
 
     // Then closes and settles it: runner 0 won.
     await row.getByTestId('admin-close').click();
@@ -309,9 +349,14 @@ describe('the exchange in a browser', () => {
     await backer.getByTestId('cell-2-back-0').click();
     await backer.fill('[data-testid=slip-odds]', '1000');
     await backer.fill('[data-testid=slip-stake]', '1.50');
+    await backer.selectOption('[data-testid=slip-persistence]', 'persist');
     await backer.getByTestId('slip-place').click();
-    await backer.getByTestId('slip-confirm').click();
+    // A double click places the bet once.
+    await backer.getByTestId('slip-confirm').dblclick();
     await expect.poll(text(backer, 'slip-result'), WAIT).toBe('1.50 unmatched, waiting at 1000.');
+    const token = await accessTokenOf(stack, 'backer@web.test');
+    const open = (await (await fetch(`${webUrl}/api/v1/orders?marketId=1`, { headers: { authorization: `Bearer ${token}` } })).json()) as { open: Array<{ persistence: string | null }> };
+    expect(open.open.map((order) => order.persistence)).toEqual(['persist']);
     // A back's stake is held while it waits, and released as it shrinks.
     await expect.poll(text(backer, 'header-available'), WAIT).toBe(formatMinor(availableBeforeMinor - 150));
 
@@ -358,10 +403,15 @@ describe('the exchange in a browser', () => {
     expect(settle.status).toBe(403);
   }, 60_000);
 
-  it('never shows a lagging or dropped feed as live, and resumes when the connection returns', async () => {
+  it('never shows a lagging or dropped feed as live, publishes a burst of book updates at most once per animation frame, and resumes from the last seq when the connection returns', async () => {
     const { context, page } = await newPage();
     let forward = true;
     let refuse = false;
+    let holding = false;
+    const held: string[] = [];
+    /** What the page sent to the gateway, and the gateway's answers about market 1, in order. */
+    const sent: Array<{ id?: number; type: string; marketId?: number; fromSeq?: number }> = [];
+    const answers: Array<{ id?: number; type: string; seq?: number }> = [];
     let current: WebSocketRoute | null = null;
     await context.routeWebSocket(/\/v1\/ws/, (socket) => {
       if (refuse) {
@@ -371,14 +421,70 @@ describe('the exchange in a browser', () => {
       current = socket;
       const server = socket.connectToServer();
       server.onMessage((message) => {
-        if (forward) socket.send(message);
+        const text = String(message);
+        const parsed = JSON.parse(text) as { id?: number; type: string; marketId?: number; seq?: number };
+        if (parsed.marketId === 1 && (parsed.type === 'market_snapshot' || parsed.type === 'market_resumed')) answers.push(parsed);
+        if (holding) held.push(text);
+        else if (forward) socket.send(text);
       });
-      socket.onMessage((message) => server.send(message));
+      socket.onMessage((message) => {
+        sent.push(JSON.parse(String(message)) as (typeof sent)[number]);
+        server.send(message);
+      });
     });
     await page.goto(`${webUrl}/markets/1`);
     const book = page.getByTestId('market-book');
     await expect.poll(() => book.getAttribute('data-live'), WAIT).toBe('true');
     await expect.poll(text(page, 'feed-status'), WAIT).toBe('Live');
+
+    // A busy market: 50 book updates (25 bets placed, then cancelled, through the API) reach the
+    // page in one burst. The book is published at most once per animation frame, fewer times than
+    // there were updates, and ends at the last update's seq.
+    await page.evaluate(() => {
+      const target = document.querySelector('[data-testid=market-book]');
+      if (target === null) throw new Error('no book');
+      const probe = { frame: 0, publishedFrames: [] as number[] };
+      (window as unknown as { bookProbe: typeof probe }).bookProbe = probe;
+      const count = (): void => {
+        probe.frame++;
+        requestAnimationFrame(count);
+      };
+      requestAnimationFrame(count);
+      new MutationObserver((records) => {
+        for (const _record of records) probe.publishedFrames.push(probe.frame);
+      }).observe(target, { attributes: true, attributeFilter: ['data-seq'] });
+    });
+    const token = await accessTokenOf(stack, 'backer@web.test');
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const busyTicks = tickOfDecimalOdds(STANDARD_LADDER, '1000');
+    holding = true;
+    const orderIds: number[] = [];
+    for (let index = 0; index < 25; index++) {
+      const placed = await fetch(`${webUrl}/api/v1/orders`, {
+        method: 'POST',
+        headers: { ...headers, 'idempotency-key': `busy-market-${index}` },
+        body: JSON.stringify({ marketId: 1, runnerIndex: 2, side: 'back', priceTicks: busyTicks, stakeMinor: 1_00 }),
+      });
+      expect(placed.status, await placed.clone().text()).toBe(201);
+      orderIds.push(((await placed.json()) as { orderId: number }).orderId);
+    }
+    for (const orderId of orderIds) expect((await fetch(`${webUrl}/api/v1/orders/${orderId}`, { method: 'DELETE', headers: { authorization: headers.authorization } })).status).toBe(200);
+    const heldDeltas = (): Array<{ seq: number }> =>
+      held.map((message) => JSON.parse(message) as { type: string; marketId?: number; seq: number }).filter((message) => message.type === 'market_delta' && message.marketId === 1);
+    await expect.poll(() => heldDeltas().length, WAIT).toBeGreaterThanOrEqual(50);
+    const burst = heldDeltas();
+    const lastSeq = burst[burst.length - 1]?.seq ?? 0;
+    await page.evaluate(() => {
+      (window as unknown as { bookProbe: { publishedFrames: number[] } }).bookProbe.publishedFrames = [];
+    });
+    holding = false;
+    for (const message of held.splice(0)) (current as WebSocketRoute | null)?.send(message);
+    await expect.poll(async () => Number(await book.getAttribute('data-seq')), WAIT).toBeGreaterThanOrEqual(lastSeq);
+    const { publishedFrames } = await page.evaluate(() => (window as unknown as { bookProbe: { publishedFrames: number[] } }).bookProbe);
+    expect(publishedFrames.length).toBeGreaterThan(0);
+    expect(publishedFrames.length).toBeLessThan(burst.length);
+    expect(new Set(publishedFrames).size).toBe(publishedFrames.length);
+    await expect.poll(() => book.getAttribute('data-live'), WAIT).toBe('true');
 
     // The server says it is behind on this connection: the book is no longer presented as live.
     forward = false;
@@ -401,10 +507,18 @@ describe('the exchange in a browser', () => {
     await expect.poll(() => book.getAttribute('data-live'), WAIT).toBe('false');
     await expect.poll(text(page, 'feed-banner'), WAIT).toMatch(/not live/);
     await page.screenshot({ path: join(artifacts, 'feed-disconnected.png') });
+    const seqBeforeDrop = Number(await book.getAttribute('data-seq'));
+    expect(seqBeforeDrop).toBeGreaterThanOrEqual(lastSeq);
+    const sentBeforeReconnect = sent.length;
 
     refuse = false;
     await expect.poll(() => book.getAttribute('data-live'), { timeout: 30_000 }).toBe('true');
     await expect.poll(text(page, 'feed-status'), WAIT).toBe('Live');
+    // It resumed from the seq it had shown: the new connection asked for what came after it, and
+    // the gateway answered with a resume rather than a fresh snapshot.
+    const resubscribe = sent.slice(sentBeforeReconnect).find((message) => message.type === 'subscribe_market' && message.marketId === 1);
+    expect(resubscribe?.fromSeq).toBe(seqBeforeDrop);
+    expect(answers.find((answer) => answer.id === resubscribe?.id)?.type).toBe('market_resumed');
     await context.close();
   }, 120_000);
 
@@ -418,6 +532,25 @@ describe('the exchange in a browser', () => {
     // The sports catalog when the gateway serves one, the engine's markets otherwise.
     await page.getByTestId('sports').or(page.getByTestId('market-list')).first().waitFor(WAIT);
     await page.screenshot({ path: join(artifacts, 'phone-home.png'), fullPage: true });
+    // Browsing the demo catalog: what is in play now, a search by team, a sport's events, an
+    // event's markets, and a market with its runners' names.
+    const inPlayEvents = page.getByTestId('in-play').locator('a.name');
+    await expect.poll(() => inPlayEvents.count(), WAIT).toBeGreaterThan(0);
+    const eventName = (await inPlayEvents.first().textContent()) ?? '';
+    const [, awayTeam = ''] = eventName.split(' v ');
+    expect(awayTeam).not.toBe('');
+    await page.fill('[data-testid=search]', awayTeam);
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(() => page.getByTestId('search-results').locator('a.name').allTextContents(), WAIT).toContain(eventName);
+    await page.getByTestId('sports').locator('a', { hasText: /football/i }).click();
+    await page.waitForURL('**/sports/**', WAIT);
+    await expect.poll(() => page.locator('a.name').count(), WAIT).toBeGreaterThan(0);
+    await page.screenshot({ path: join(artifacts, 'phone-sport.png'), fullPage: true });
+    await page.locator('a.more').first().click();
+    await page.waitForURL('**/events/**', WAIT);
+    await page.getByRole('link', { name: 'Over/Under 2.5 Goals' }).click();
+    await page.waitForURL('**/markets/**', WAIT);
+    await expect.poll(() => page.getByTestId('runner-0').locator('.name').textContent(), WAIT).toContain('Under 2.5 Goals');
     await page.goto(`${webUrl}/markets/1`);
     const book = page.getByTestId('market-book');
     await expect.poll(() => book.getAttribute('data-live'), WAIT).toBe('true');
@@ -479,6 +612,12 @@ describe('the exchange in a browser', () => {
     await page.getByTestId('logout').waitFor(WAIT);
     await page.goto(`${webUrl}/wallet`);
     await expect.poll(text(page, 'balance'), WAIT).toBe(formatMinor(0));
+    // Logging out ends the session: the wallet asks to log in again, also after a reload.
+    await page.getByTestId('logout').click();
+    await expect.poll(() => page.getByTestId('logout').count(), WAIT).toBe(0);
+    await page.goto(`${webUrl}/wallet`);
+    await page.getByText('Log in to see this page.').waitFor(WAIT);
+    expect(await page.getByTestId('balance').count()).toBe(0);
     await context.close();
 
     const other = await newPage();
