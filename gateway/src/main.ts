@@ -155,6 +155,7 @@ const app = await buildApp({
   metrics: gatewayMetrics,
   tracer: tracing.tracer,
   ...(config.engineRemote || partition === null ? {} : { engineSeq: () => (partition as EnginePartition).appliedSeq }),
+  journalLag: () => (partition?.journalLagCommands ?? 0) + [...(partitioned?.replicas.values() ?? [])].reduce((sum, replica) => sum + replica.journalLagCommands, 0),
   ...(settlement === null || partition === null ? {} : { settlementLag: () => Math.max(0, (partition as EnginePartition).appliedSeq - (settlement?.ledgerSeq ?? 0)) }),
   readiness: async () => {
     const failing: string[] = [];

@@ -52,7 +52,7 @@ let clientOrderIdNext = 1;
 const place = (accountId: number, side: Side, stakeMinor: number): Command =>
   ({ type: 'PlaceOrder', accountId, clientOrderId: `s${clientOrderIdNext++}`, marketId: 1, runnerIndex: 0, side, priceTicks: 100, stakeMinor });
 
-function started(options: { samplesMax?: number } = {}) {
+function started(options: { samplesMax?: number; journalLag?: () => number } = {}) {
   const link = new CoreLink();
   link.frame(
     { type: 'OpenAccount', accountId: 1 },
@@ -71,6 +71,7 @@ function started(options: { samplesMax?: number } = {}) {
     ...(options.samplesMax === undefined ? {} : { samplesMax: options.samplesMax }),
     now: () => clock.nowMs,
     engineSeq: () => appliedSeq,
+    ...(options.journalLag === undefined ? {} : { journalLag: options.journalLag }),
   });
   return { link, clock, metrics, stats, setApplied: (seq: number) => (appliedSeq = seq) };
 }
@@ -129,6 +130,16 @@ describe('system stats', () => {
     expect(health.errors).toMatchObject({ wsErrorsTotal: 10, http5xxTotal: 2, wsErrorsPerMinute: 6, http5xxPerMinute: 1 });
     expect(health.engine).toEqual({ followedSeq: 6, appliedSeq: 12, lagCommands: 6 });
     expect(health.settlement.lagCommands).toBeNull();
+    expect(health.journal.lagCommands).toBeNull();
+    stats.stop();
+  });
+
+  it('reports the journal lag where the process can read it', async () => {
+    let journalLag = 4;
+    const { stats } = started({ journalLag: () => journalLag });
+    expect((await stats.health()).journal.lagCommands).toBe(4);
+    journalLag = 0;
+    expect((await stats.health()).journal.lagCommands).toBe(0);
     stats.stop();
   });
 });

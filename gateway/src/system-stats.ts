@@ -35,6 +35,8 @@ export interface SystemHealth {
     readonly appliedSeq: number | null;
     readonly lagCommands: number | null;
   };
+  /** Commands durable in the journal(s) not yet applied by this process's partition or replicas; null where unknown. */
+  readonly journal: { readonly lagCommands: number | null };
   /** Commands applied by the engine and not yet in the ledger; null where the ledger is kept elsewhere. */
   readonly settlement: { readonly lagCommands: number | null };
   readonly connections: { readonly accounts: number; readonly anonymous: number };
@@ -55,6 +57,8 @@ export interface SystemStatsOptions {
   readonly engineSeq?: () => number;
   /** Commands the in-process ledger has not posted yet. */
   readonly settlementLag?: () => number;
+  /** Commands durable in the journal(s) that this process's partition or replicas have not applied yet. */
+  readonly journalLag?: () => number;
   readonly intervalMs?: number;
   /** Samples kept (the oldest is dropped). */
   readonly samplesMax?: number;
@@ -181,6 +185,7 @@ export class SystemStats {
     return {
       sampledAtMs: nowMs,
       engine: { followedSeq: this.followedSeq, appliedSeq, lagCommands: appliedSeq === null ? null : Math.max(0, appliedSeq - this.followedSeq) },
+      journal: { lagCommands: this.options.journalLag?.() ?? null },
       settlement: { lagCommands: this.options.settlementLag?.() ?? null },
       connections,
       errors: {

@@ -274,6 +274,8 @@ describe('the exchange in a browser', () => {
     const system = admin.getByTestId('system-panel');
     await system.getByTestId('health-engine').waitFor(WAIT);
     await expect.poll(() => system.getByTestId('health-settlement').locator('strong').textContent(), WAIT).toMatch(/^(up to date|\d+ behind)$/);
+    // The gateway leads its partition on the embedded default: nothing journaled is left to apply.
+    await expect.poll(() => system.getByTestId('health-journal').locator('strong').textContent(), WAIT).toBe('up to date');
     await expect.poll(() => system.getByTestId('health-connections').locator('strong').textContent(), WAIT).toMatch(/^[1-9]\d*$/);
     await system.getByTestId('chart-exposure-line').waitFor(WAIT);
     await expect.poll(() => system.getByTestId('chart-matched-bar').count(), WAIT).toBeGreaterThan(0);

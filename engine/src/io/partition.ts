@@ -132,6 +132,8 @@ const RECENT_FRAMES_KEPT = 64;
 export class EnginePartition<C extends PartitionCore = ExchangeCore> {
   core: C;
   role: PartitionRole = 'starting';
+  /** Commands in the journal this instance has not applied yet (as of its last poll; 0 while it leads). */
+  journalLagCommands = 0;
   epoch = 0;
   private lastInboxId: string | null = null;
   private pending: Pending[] = [];
@@ -322,10 +324,8 @@ export class EnginePartition<C extends PartitionCore = ExchangeCore> {
     while (!this.stopped && this.role === 'standby') {
       try {
         await this.catchUp();
-        if (this.options.metrics !== undefined) {
-          const journalLast = await this.options.journal.lastSeq();
-          this.options.metrics.journalLagCommands.set(Math.max(0, journalLast - this.appliedSeq));
-        }
+        this.journalLagCommands = Math.max(0, (await this.options.journal.lastSeq()) - this.appliedSeq);
+        this.options.metrics?.journalLagCommands.set(this.journalLagCommands);
         if (this.stopped) return;
         if (this.options.follower === true) {
           await sleep(pollMs);
@@ -361,6 +361,7 @@ export class EnginePartition<C extends PartitionCore = ExchangeCore> {
     this.options.metrics?.journalLagCommands.set(0);
     this.lastSnapshotAtMs = this.now();
     logger.info({ partition, epoch, seq: this.appliedSeq }, 'leader');
+    this.journalLagCommands = 0;
     const leaseMs = this.options.leadership.leaseMs;
     this.timers.push(setInterval(() => void this.renewLease(), Math.max(10, Math.floor(leaseMs / 3))));
     const snapshotEveryMs = this.options.snapshotEveryMs ?? 60_000;

@@ -9,6 +9,7 @@ import { login, registerAndLogin, ADMIN_EMAIL, startRestHarness, type RestHarnes
 
 interface Health {
   engine: { followedSeq: number; appliedSeq: number | null; lagCommands: number | null };
+  journal: { lagCommands: number | null };
   settlement: { lagCommands: number | null };
   connections: { accounts: number; anonymous: number };
   errors: { wsErrorsTotal: number; http5xxTotal: number };
@@ -19,7 +20,7 @@ let h: RestHarness;
 const metrics = createGatewayMetrics();
 
 beforeAll(async () => {
-  h = await startRestHarness({ metrics, engineSeq: () => h.engine.partition.appliedSeq, settlementLag: () => 7 });
+  h = await startRestHarness({ metrics, engineSeq: () => h.engine.partition.appliedSeq, settlementLag: () => 7, journalLag: () => h.engine.partition.journalLagCommands });
 });
 afterAll(async () => h?.stop());
 
@@ -56,6 +57,8 @@ describe('GET /v1/admin/system', () => {
     expect(after.engine.followedSeq).toBeLessThanOrEqual(after.engine.appliedSeq ?? -1);
     expect(after.engine.lagCommands).toBe((after.engine.appliedSeq ?? 0) - after.engine.followedSeq);
     expect(after.settlement.lagCommands).toBe(7);
+    // The harness's partition leads: it wrote everything its journal holds.
+    expect(after.journal.lagCommands).toBe(0);
     expect(after.connections.anonymous).toBe(1);
     expect(after.errors.wsErrorsTotal).toBe(1);
     expect(after.series.intervalMs).toBeGreaterThan(0);

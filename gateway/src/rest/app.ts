@@ -100,6 +100,8 @@ export interface AppDeps {
   readonly engineSeq?: () => number;
   /** For the admin system panel: commands the in-process ledger has not posted yet. */
   readonly settlementLag?: () => number;
+  /** For the admin system panel: journaled commands this process's partition or replicas have not applied yet. */
+  readonly journalLag?: () => number;
   /** How long after a market's result an account may dispute it; 72 hours by default. */
   readonly disputeWindowMs?: number;
   /** The payments routes (/v1/payments/*, /v1/stripe/webhook), where this process hosts them (embedded-payments.ts). */
@@ -143,6 +145,7 @@ export async function buildApp(deps: AppDeps): Promise<RestApp> {
     ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
     ...(deps.engineSeq === undefined ? {} : { engineSeq: deps.engineSeq }),
     ...(deps.settlementLag === undefined ? {} : { settlementLag: deps.settlementLag }),
+    ...(deps.journalLag === undefined ? {} : { journalLag: deps.journalLag }),
     ...(deps.now === undefined ? {} : { now: deps.now }),
   });
   app.addHook('onClose', async () => system.stop());

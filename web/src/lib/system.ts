@@ -5,6 +5,7 @@ import { api } from './session.svelte';
 export interface SystemHealth {
   readonly sampledAtMs: number;
   readonly engine: { readonly followedSeq: number; readonly appliedSeq: number | null; readonly lagCommands: number | null };
+  readonly journal: { readonly lagCommands: number | null };
   readonly settlement: { readonly lagCommands: number | null };
   readonly connections: { readonly accounts: number; readonly anonymous: number };
   readonly errors: { readonly wsErrorsTotal: number; readonly http5xxTotal: number; readonly wsErrorsPerMinute: number; readonly http5xxPerMinute: number };

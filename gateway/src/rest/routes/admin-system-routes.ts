@@ -1,4 +1,4 @@
-// The system panel of the admin dashboard: the gateway's health now (engine and ledger lag,
+// The system panel of the admin dashboard: the gateway's health now (engine, journal and ledger lag,
 // connected clients, error rates) and the sampled series of total exposure and matched volume.
 
 import Type from 'typebox';
@@ -16,6 +16,7 @@ const SystemHealth = object({
     appliedSeq: NullableCount,
     lagCommands: Type.Union([Count, Type.Null()], { description: 'Commands the engine applied that the read models have not followed yet; null where the engine is in another process.' }),
   }),
+  journal: object({ lagCommands: Type.Union([Count, Type.Null()], { description: 'Commands durable in the journal (of every partition this gateway follows) that its partition or replicas have not applied yet; 0 while it leads its partition.' }) }),
   settlement: object({ lagCommands: Type.Union([Count, Type.Null()], { description: 'Commands applied by the engine and not yet in the ledger; null where the ledger is kept by another process.' }) }),
   connections: object({ accounts: Count, anonymous: Count }),
   errors: object({ wsErrorsTotal: Count, http5xxTotal: Count, wsErrorsPerMinute: Count, http5xxPerMinute: Count }),
@@ -36,7 +37,7 @@ export function adminSystemRoutes(app: RestApp, services: Services, stats: Syste
     preValidation: [requireAuth(services), requireRole('admin')],
     schema: {
       tags: ['admin'],
-      summary: 'System health (engine and ledger lag, connected clients, error rates) and exposure and matched volume over time',
+      summary: 'System health (engine, journal and ledger lag, connected clients, error rates) and exposure and matched volume over time',
       security: SECURED,
       querystring: NoQuery,
       response: { 200: SystemHealth, ...errorResponses(401, 403) },
