@@ -20,6 +20,7 @@
 // With --json the last line of stdout is one JSON object: {betsPerSec, settle100kMs, ...details}.
 // Progress goes to stderr.
 
+import { readdirSync, readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import type { Command } from '@playchacha/protocol';
@@ -122,12 +123,17 @@ async function main(): Promise<void> {
       blockMs: 50,
     });
     const writeStartedAt = performance.now();
+    const nodeCpuBefore = process.cpuUsage();
+    const postgresCpuBeforeMs = childrenCpuMs(postgresServer.pid);
     const running = worker.run();
     await waitForSeq(sql, partition, streamSeq);
     const writeMs = performance.now() - writeStartedAt;
+    const nodeCpu = process.cpuUsage(nodeCpuBefore);
+    const writeNodeCpuMs = Math.round((nodeCpu.user + nodeCpu.system) / 1000);
+    const writePostgresCpuMs = Math.round(childrenCpuMs(postgresServer.pid) - postgresCpuBeforeMs);
     const betsPerSec = Math.round(matchedBets / (writeMs / 1000));
     const [counts] = await query(sql, `SELECT (SELECT COUNT(*) FROM ledger_transactions) AS transactions, (SELECT COUNT(*) FROM ledger_lines) AS lines`);
-    log(`write: ${matchedBets} bets in ${writeMs.toFixed(0)} ms = ${betsPerSec} bets/s (${toMinor(counts?.['transactions'])} ledger transactions, ${toMinor(counts?.['lines'])} lines)`);
+    log(`write: ${matchedBets} bets in ${writeMs.toFixed(0)} ms = ${betsPerSec} bets/s (${toMinor(counts?.['transactions'])} ledger transactions, ${toMinor(counts?.['lines'])} lines; CPU: this process ${writeNodeCpuMs} ms, PostgreSQL ${writePostgresCpuMs} ms)`);
 
     // ----- settle ------------------------------------------------------------------------------
     await engine.submit({ type: 'CloseMarket', marketId: MARKET_ID });
@@ -162,6 +168,8 @@ async function main(): Promise<void> {
       matchedBets,
       accounts: options.makers + options.bettors,
       writeMs: Math.round(writeMs),
+      writeNodeCpuMs,
+      writePostgresCpuMs,
       settleMs: Math.round(settleMs),
       engineSettleMs: Math.round(engineSettleMs),
       batchEntriesMax: options.batch,
@@ -182,6 +190,25 @@ async function submitInChunks<T>(submitAll: (commands: readonly Command[]) => Pr
   const results: T[] = [];
   for (let i = 0; i < commands.length; i += 5_000) results.push(...(await submitAll(commands.slice(i, i + 5_000))));
   return results;
+}
+
+/** CPU time (user + system) of the processes whose parent is `pid` (PostgreSQL's backends), in ms. */
+function childrenCpuMs(pid: number): number {
+  const ticksPerSec = 100;
+  let ticks = 0;
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    // Fields after the command name (which may hold spaces): state ppid ... utime(14) stime(15).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[1]) === pid) ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return (ticks * 1000) / ticksPerSec;
 }
 
 async function waitForSeq(sql: ReturnType<typeof connectDatabase>, partition: string, seq: number): Promise<void> {

@@ -32,10 +32,10 @@ export async function checkInvariants(db: Db): Promise<Violation[]> {
   };
 
   add('I1', await query(db, `
-    SELECT t.idempotency_key, COUNT(l.id) AS line_count, COALESCE(SUM(l.amount_minor), 0) AS sum_minor
+    SELECT t.partition, t.command_seq, t.entry_index, COUNT(l.transaction_id) AS line_count, COALESCE(SUM(l.amount_minor), 0) AS sum_minor
       FROM ledger_transactions t LEFT JOIN ledger_lines l ON l.transaction_id = t.id
-     GROUP BY t.id HAVING COUNT(l.id) < 2 OR COALESCE(SUM(l.amount_minor), 0) <> 0`),
-  (r) => `transaction ${r['idempotency_key']} has ${r['line_count']} lines summing to ${r['sum_minor']}`);
+     GROUP BY t.id HAVING COUNT(l.transaction_id) < 2 OR COALESCE(SUM(l.amount_minor), 0) <> 0`),
+  (r) => `transaction ${r['partition']}:${r['command_seq']}:${r['entry_index']} has ${r['line_count']} lines summing to ${r['sum_minor']}`);
   add('I1', await query(db, `
     SELECT COALESCE(SUM(amount_minor), 0) AS sum_minor FROM ledger_lines HAVING COALESCE(SUM(amount_minor), 0) <> 0`),
   (r) => `all lines sum to ${r['sum_minor']}, not 0`);

@@ -40,10 +40,10 @@ async function sqlState(run: () => Promise<unknown>): Promise<string> {
   return 'no error';
 }
 
-/** Posts a transaction of the given lines (code, amount) in one database transaction. */
-function post(key: string, lines: ReadonlyArray<readonly [string, number]>): Promise<unknown> {
+/** Posts the first transaction of command `commandSeq`, of the given lines (code, amount), in one database transaction. */
+function post(commandSeq: number, lines: ReadonlyArray<readonly [string, number]>): Promise<unknown> {
   return inTransaction(sql, async (tx) => {
-    const [t] = await query(tx, "INSERT INTO ledger_transactions (idempotency_key, kind, partition, command_seq) VALUES ($1, 'deposit', 'p0', 1) RETURNING id", [key]);
+    const [t] = await query(tx, "INSERT INTO ledger_transactions (kind, partition, command_seq, entry_index) VALUES ('deposit', 'p0', $1, 0) RETURNING id", [commandSeq]);
     for (const [code, amountMinor] of lines) {
       await query(tx, "INSERT INTO ledger_accounts (code, kind, owner_account_id) VALUES ($1, 'user_available', 1) ON CONFLICT DO NOTHING", [code]);
       await query(tx, 'INSERT INTO ledger_lines (transaction_id, ledger_account_id, amount_minor) SELECT $1, id, $2 FROM ledger_accounts WHERE code = $3', [
@@ -67,8 +67,33 @@ describe('ledger schema', () => {
     expect(await migrate(databaseUrl, 'up')).toEqual([]);
   });
 
+  it('keeps what was posted through the lean-rows migration, down and up again', async () => {
+    const url = await freshDatabase(server.url);
+    await migrate(url, 'up');
+    expect(await migrate(url, 'down', 1)).toEqual(['1764000000020_ledger-lean-rows']);
+    const own = connectDatabase(url);
+    try {
+      await inTransaction(own, async (tx) => {
+        await query(tx, "INSERT INTO ledger_accounts (code, kind, owner_account_id) VALUES ('available:9', 'user_available', 9)");
+        const [t] = await query(tx, "INSERT INTO ledger_transactions (idempotency_key, kind, partition, command_seq) VALUES ('p0:5:1', 'deposit', 'p0', 5) RETURNING id");
+        await query(tx, `INSERT INTO ledger_lines (transaction_id, ledger_account_id, amount_minor)
+                         SELECT $1, id, CASE WHEN code = 'available:9' THEN 100 ELSE -100 END FROM ledger_accounts WHERE code IN ('available:9', 'clearing:payments')`, [t?.['id']]);
+      });
+      await migrate(url, 'up');
+      expect(await query(own, 'SELECT partition, command_seq::int, entry_index FROM ledger_transactions')).toEqual([{ partition: 'p0', command_seq: 5, entry_index: 1 }]);
+      expect(await checkInvariants(own)).toEqual([]);
+      await migrate(url, 'down', 1);
+      expect(await query(own, 'SELECT idempotency_key FROM ledger_transactions')).toEqual([{ idempotency_key: 'p0:5:1' }]);
+      expect((await query(own, 'SELECT COUNT(DISTINCT id)::int AS n FROM ledger_lines'))[0]?.['n']).toBe(2);
+      await migrate(url, 'up');
+      expect(await checkInvariants(own)).toEqual([]);
+    } finally {
+      await own.end();
+    }
+  });
+
   it('keeps lines immutable, balances derived from them, and every transaction balanced', async () => {
-    await post('t1', [['clearing:payments', -500], ['available:1', 500]]);
+    await post(1, [['clearing:payments', -500], ['available:1', 500]]);
     expect(toMinor((await query(sql, `SELECT balance_minor FROM ledger_accounts WHERE code = 'available:1'`))[0]?.['balance_minor'])).toBe(500);
 
     expect(await sqlState(() => query(sql, `UPDATE ledger_lines SET amount_minor = amount_minor + 1`))).toBe('55000');
@@ -78,20 +103,23 @@ describe('ledger schema', () => {
     expect(await sqlState(() => query(sql, `UPDATE ledger_accounts SET balance_minor = 10 WHERE code = 'available:1'`))).toBe('55000');
 
     // Lines that do not sum to zero cannot commit; nothing of the transaction remains.
-    expect(await sqlState(() => post('t2', [['clearing:payments', -300], ['available:1', 200]]))).toBe('23514');
-    expect(await sqlState(() => post('t3', [['available:1', 100]]))).toBe('23514');
+    expect(await sqlState(() => post(2, [['clearing:payments', -300], ['available:1', 200]]))).toBe('23514');
+    expect(await sqlState(() => post(3, [['available:1', 100]]))).toBe('23514');
     expect((await query(sql, `SELECT COUNT(*) AS n FROM ledger_transactions`))[0]?.['n']).toBe('1');
 
     // No negative available balance, whatever the other lines say.
-    expect(await sqlState(() => post('t4', [['available:1', -501], ['clearing:payments', 501]]))).toBe('23514');
+    expect(await sqlState(() => post(4, [['available:1', -501], ['clearing:payments', 501]]))).toBe('23514');
     // Lines must name an existing transaction and existing accounts (checked per statement).
     const [account] = await query(sql, `SELECT id FROM ledger_accounts WHERE code = 'available:1'`);
-    const [transaction] = await query(sql, `SELECT id FROM ledger_transactions WHERE idempotency_key = 't1'`);
-    expect(await sqlState(() => query(sql, 'INSERT INTO ledger_lines (transaction_id, ledger_account_id, amount_minor) VALUES ($1, $2, 5), ($1, $2, -5)', [987_654, account?.['id']]))).toBe('23503');
-    expect(await sqlState(() => query(sql, 'INSERT INTO ledger_lines (transaction_id, ledger_account_id, amount_minor) VALUES ($1, $2, 5), ($1, $3, -5)', [transaction?.['id'], account?.['id'], 987_654]))).toBe('23503');
+    const [clearing] = await query(sql, `SELECT id FROM ledger_accounts WHERE code = 'clearing:payments'`);
+    const [transaction] = await query(sql, `SELECT id FROM ledger_transactions WHERE partition = 'p0' AND command_seq = 1 AND entry_index = 0`);
+    expect(await sqlState(() => query(sql, 'INSERT INTO ledger_lines (transaction_id, ledger_account_id, amount_minor) VALUES ($1, $2, 5), ($1, $3, -5)', [987_654, account?.['id'], clearing?.['id']]))).toBe('23503');
+    expect(await sqlState(() => query(sql, 'INSERT INTO ledger_lines (transaction_id, ledger_account_id, amount_minor) VALUES ($1, $2, 5), ($1, $3, -5)', [transaction?.['id'], 987_654, 987_655]))).toBe('23503');
     expect(toMinor((await query(sql, `SELECT balance_minor FROM ledger_accounts WHERE code = 'available:1'`))[0]?.['balance_minor'])).toBe(500);
-    // The same idempotency key twice is refused.
-    expect(await sqlState(() => post('t1', [['clearing:payments', -1], ['available:1', 1]]))).toBe('23505');
+    // The same transaction of the same command twice is refused, and so are two lines of one
+    // transaction on the same account.
+    expect(await sqlState(() => post(1, [['clearing:payments', -1], ['available:1', 1]]))).toBe('23505');
+    expect(await sqlState(() => post(5, [['clearing:payments', -2], ['available:1', 1], ['available:1', 1]]))).toBe('23505');
     expect(await checkInvariants(sql)).toEqual([]);
   });
 
@@ -99,13 +127,13 @@ describe('ledger schema', () => {
     const [available] = await query(sql, `SELECT id FROM ledger_accounts WHERE code = 'available:1'`);
     const [clearing] = await query(sql, `SELECT id FROM ledger_accounts WHERE code = 'clearing:payments'`);
     /** Three transactions in one statement; `lines` says which lines each gets, in two later statements. */
-    const batch = (prefix: string, lines: ReadonlyArray<ReadonlyArray<number>>) =>
+    const batch = (commandSeq: number, lines: ReadonlyArray<ReadonlyArray<number>>) =>
       inTransaction(sql, async (tx) => {
         const created = await query(
           tx,
-          `INSERT INTO ledger_transactions (idempotency_key, kind, partition, command_seq, account_id, reference)
-           SELECT $1 || n, 'deposit', 'p0', n, 1, $1 || n FROM generate_series(1, 3) AS n ORDER BY n RETURNING id`,
-          [prefix],
+          `INSERT INTO ledger_transactions (kind, partition, command_seq, entry_index, account_id, reference)
+           SELECT 'deposit', 'p0', $1::int8, n, 1, $1::int8 || '-' || n FROM generate_series(0, 2) AS n ORDER BY n RETURNING id`,
+          [commandSeq],
         );
         for (const half of [0, 1]) {
           const rows = created.flatMap((row, i) => (lines[i] ?? []).filter((_, j) => j % 2 === half).map((amountMinor) => [row['id'], amountMinor > 0 ? available?.['id'] : clearing?.['id'], amountMinor]));
@@ -120,12 +148,12 @@ describe('ledger schema', () => {
     const count = async (): Promise<string> => String((await query(sql, 'SELECT COUNT(*) AS n FROM ledger_transactions'))[0]?.['n']);
     const before = await count();
     // Balanced, with each transaction's two lines split across the two statements: commits.
-    await batch('ok-', [[7, -7], [8, -8], [9, -9]]);
+    await batch(101, [[7, -7], [8, -8], [9, -9]]);
     expect(Number(await count())).toBe(Number(before) + 3);
     // One transaction of three does not balance, or has one line, or none: nothing commits.
-    expect(await sqlState(() => batch('sum-', [[7, -7], [8, -5], [9, -9]]))).toBe('23514');
-    expect(await sqlState(() => batch('one-', [[7, -7], [8, -8], [9]]))).toBe('23514');
-    expect(await sqlState(() => batch('none-', [[], [8, -8], [9, -9]]))).toBe('23514');
+    expect(await sqlState(() => batch(102, [[7, -7], [8, -5], [9, -9]]))).toBe('23514');
+    expect(await sqlState(() => batch(103, [[7, -7], [8, -8], [9]]))).toBe('23514');
+    expect(await sqlState(() => batch(104, [[], [8, -8], [9, -9]]))).toBe('23514');
     expect(Number(await count())).toBe(Number(before) + 3);
     // The queue of range checks is empty once each passed.
     expect((await query(sql, 'SELECT COUNT(*) AS n FROM ledger_balance_checks'))[0]?.['n']).toBe('0');

@@ -5,8 +5,16 @@
 // applied entry ids (unique) and the new cursor are written together.
 
 import type { StreamItem } from './io/event-stream.js';
-import { identityOf } from './posting/ledger-codes.js';
-import { codesRead, debtCodesRead, postEntries, type CommandEntry, type Posting } from './posting/posting-rules.js';
+import { HOUSE_COMMISSION_CODE, HOUSE_ROUNDING_CODE, identityOf, PAYMENT_CLEARING_CODE } from './posting/ledger-codes.js';
+import {
+  accountsRead,
+  postEntries,
+  type CommandEntry,
+  type LedgerTransaction,
+  type Posting,
+  type ReportedAccount,
+  type ReportedPosition,
+} from './posting/posting-rules.js';
 import { inTransaction, query, toMinor, type Db, type DbClient } from './db/database.js';
 
 /** The next frame does not follow the last one applied: entries are missing. Not retryable. */
@@ -19,6 +27,9 @@ export class StreamGapError extends Error {
  * the accounts they touch once, so smaller chunks overlap more but update accounts more often.
  */
 const POSTING_CHUNK_ENTRIES_DEFAULT = 8_192;
+
+/** Accounts the posting rules only ever credit: not locked, not read by the posting. */
+const CREDITED_ONLY_CODES = [HOUSE_COMMISSION_CODE, HOUSE_ROUNDING_CODE, PAYMENT_CLEARING_CODE];
 
 export interface BatchResult {
   readonly appliedEntryIds: string[];
@@ -58,33 +69,51 @@ export async function applyBatch(db: Db, items: readonly StreamItem[], options: 
     }
     if (fresh.length === 0) return { appliedEntryIds: [], skippedEntryIds, transactions: 0, lastSeq };
 
-    const entries: CommandEntry[] = fresh.flatMap((item) => item.frame.entries.map((e) => ({ seq: e.seq, events: e.events })));
-    const codes = codesRead(entries);
+    const entries: readonly CommandEntry[] = fresh.flatMap((item) => item.frame.entries);
+    const { codes, debtCodes } = accountsRead(entries);
     await ensureAccounts(tx, codes);
     // Debt accounts are read when they exist: an account without one owes nothing.
-    const read = [...new Set([...codes, ...debtCodesRead(entries)])];
+    const read = [...new Set([...codes, ...debtCodes])];
     const rows = await query(tx, 'SELECT id, code, balance_minor FROM ledger_accounts WHERE code = ANY($1::text[]) ORDER BY id FOR UPDATE', [read]);
     let balances: ReadonlyMap<string, number> = new Map(rows.map((row) => [row['code'] as string, toMinor(row['balance_minor'])]));
     const accountIds = new Map(rows.map((row) => [row['code'] as string, String(row['id'])]));
+    // Accounts only ever credited here (the house, payment clearing) are not read by the posting.
+    for (const row of await query(tx, 'SELECT id, code FROM ledger_accounts WHERE code = ANY($1::text[])', [CREDITED_ONLY_CODES])) {
+      accountIds.set(row['code'] as string, String(row['id']));
+    }
     // Posted and written in chunks, two at a time: the database writes one chunk while the next
-    // is posted from the balances the previous one left. Still one database transaction.
+    // is posted from the balances the previous one left and its statement is built. Still one
+    // database transaction.
     const chunkEntries = options.postingChunkEntries ?? POSTING_CHUNK_ENTRIES_DEFAULT;
     if (!Number.isSafeInteger(chunkEntries) || chunkEntries <= 0) throw new RangeError(`postingChunkEntries must be a positive integer, not ${chunkEntries}`);
     let transactions = 0;
+    // The engine's last reported figures are written once per batch, after the last chunk.
+    const reportedAccounts = new Map<number, ReportedAccount>();
+    const reportedPositions = new Map<number, Map<number, ReportedPosition>>();
     let writing: Promise<void> | null = null;
     try {
       for (let start = 0; start < entries.length; start += chunkEntries) {
-        const posting = postEntries(partition, entries.slice(start, start + chunkEntries), balances);
+        const posting = postEntries(entries.slice(start, start + chunkEntries), balances);
         balances = posting.balances;
         transactions += posting.transactions.length;
+        for (const account of posting.accounts) reportedAccounts.set(account.accountId, account);
+        for (const position of posting.positions) {
+          let byMarket = reportedPositions.get(position.accountId);
+          if (byMarket === undefined) reportedPositions.set(position.accountId, (byMarket = new Map()));
+          byMarket.set(position.marketId, position);
+        }
+        const next = writePosting(tx, posting, partition, accountIds, writing);
+        // A failure of the next chunk is seen when it is awaited (or the one before fails first).
+        next.catch(() => undefined);
         await writing;
-        writing = writePosting(tx, posting, partition, accountIds);
+        writing = next;
       }
       await writing;
     } catch (error) {
       await writing?.catch(() => undefined);
       throw error;
     }
+    await writeReported(tx, [...reportedAccounts.values()], [...reportedPositions.values()].flatMap((byMarket) => [...byMarket.values()]));
     await query(
       tx,
       `INSERT INTO applied_stream_entries (stream_key, entry_id, first_seq, last_seq)
@@ -115,48 +144,79 @@ async function ensureAccounts(tx: DbClient, codes: readonly string[]): Promise<v
   );
 }
 
-/** `accountIds`: the ledger account id of every code the posting may touch (locked by the caller). */
-async function writePosting(tx: DbClient, posting: Posting, partition: string, accountIds: ReadonlyMap<string, string>): Promise<void> {
+/**
+ * Writes a chunk's posting once `previous` (the chunk before) is written. `accountIds`: the ledger
+ * account id of every code the posting may touch (locked by the caller).
+ */
+async function writePosting(
+  tx: DbClient,
+  posting: Posting,
+  partition: string,
+  accountIds: ReadonlyMap<string, string>,
+  previous: Promise<void> | null,
+): Promise<void> {
   const { transactions } = posting;
+  /** The chunk's statements, run in order once `previous` is written (one query at a time per client). */
+  const statements: Array<{ readonly text: string; readonly values: readonly unknown[]; readonly rows?: number }> = [];
+  let waiting = previous;
   if (transactions.length > 0) {
-    const created = await query(
-      tx,
-      `INSERT INTO ledger_transactions (idempotency_key, kind, partition, command_seq, account_id, market_id, reference)
-       SELECT key, kind, $1, command_seq, account_id, market_id, reference
-         FROM unnest($2::text[], $3::text[], $4::int8[], $5::int8[], $6::int8[], $7::text[])
-           AS t(key, kind, command_seq, account_id, market_id, reference)
-       RETURNING id, idempotency_key`,
-      [
-        partition,
-        transactions.map((t) => t.key),
-        transactions.map((t) => t.kind),
-        transactions.map((t) => t.commandSeq),
-        transactions.map((t) => t.accountId),
-        transactions.map((t) => t.marketId),
-        transactions.map((t) => t.reference),
-      ],
-    );
-    const transactionIds = new Map(created.map((row) => [row['idempotency_key'] as string, String(row['id'])]));
-    // Accounts only ever credited here (the house, payment clearing) were not read by the posting.
-    const ids = new Map(accountIds);
-    const unread = [...new Set(transactions.flatMap((t) => t.lines.map((line) => line.code)))].filter((code) => !ids.has(code));
-    if (unread.length > 0) {
-      for (const row of await query(tx, 'SELECT id, code FROM ledger_accounts WHERE code = ANY($1::text[])', [unread])) ids.set(row['code'] as string, String(row['id']));
+    let ids = accountIds;
+    const unreadCodes = new Set<string>();
+    for (const t of transactions) for (const line of t.lines) if (!ids.has(line.code)) unreadCodes.add(line.code);
+    if (unreadCodes.size > 0) {
+      await waiting;
+      waiting = null;
+      const more = new Map(accountIds);
+      for (const row of await query(tx, 'SELECT id, code FROM ledger_accounts WHERE code = ANY($1::text[])', [[...unreadCodes]])) more.set(row['code'] as string, String(row['id']));
+      ids = more;
     }
-    const lines = transactions.flatMap((t) => t.lines.map((line) => ({ transactionId: idOf(transactionIds, t.key), accountId: idOf(ids, line.code), amountMinor: line.amountMinor })));
-    const inserted = await tx.query(
-      `INSERT INTO ledger_lines (transaction_id, ledger_account_id, amount_minor)
-       SELECT * FROM unnest($1::int8[], $2::int8[], $3::int8[])`,
-      [lines.map((l) => l.transactionId), lines.map((l) => l.accountId), lines.map((l) => l.amountMinor)],
-    );
-    if (inserted.rowCount !== lines.length) throw new Error(`wrote ${inserted.rowCount} of ${lines.length} ledger lines`);
+    // Each line names its transaction by position in the chunk (1-based); the statement gives
+    // the transactions their ids from the sequence and the lines the same ids.
+    const lineOrdinals: number[] = [];
+    const lineAccountIds: string[] = [];
+    const lineAmountsMinor: number[] = [];
+    for (let i = 0; i < transactions.length; i++) {
+      for (const line of (transactions[i] as LedgerTransaction).lines) {
+        lineOrdinals.push(i + 1);
+        lineAccountIds.push(idOf(ids, line.code));
+        lineAmountsMinor.push(line.amountMinor);
+      }
+    }
+    const values = [
+      partition,
+      transactions.length,
+      nameArray(transactions.map((t) => t.kind)),
+      integerArray(transactions.map((t) => t.commandSeq)),
+      integerArray(transactions.map((t) => t.entryIndex)),
+      integerArray(transactions.map((t) => t.accountId)),
+      integerArray(transactions.map((t) => t.marketId)),
+      transactions.map((t) => t.reference),
+      integerArray(lineOrdinals),
+      integerArray(lineAccountIds),
+      integerArray(lineAmountsMinor),
+    ];
+    statements.push({
+      text: `WITH ids AS MATERIALIZED (
+         SELECT ordinal, nextval('ledger_transactions_id_seq') AS id FROM generate_series(1, $2::int8) AS ordinal),
+       created AS (
+         INSERT INTO ledger_transactions (id, kind, partition, command_seq, entry_index, account_id, market_id, reference)
+         SELECT ids.id, t.kind, $1, t.command_seq, t.entry_index, t.account_id, t.market_id, t.reference
+           FROM unnest($3::text[], $4::int8[], $5::int4[], $6::int8[], $7::int8[], $8::text[])
+                  WITH ORDINALITY AS t(kind, command_seq, entry_index, account_id, market_id, reference, ordinal)
+           JOIN ids USING (ordinal))
+       INSERT INTO ledger_lines (transaction_id, ledger_account_id, amount_minor)
+       SELECT ids.id, l.account_id, l.amount_minor
+         FROM unnest($9::int8[], $10::int8[], $11::int8[]) AS l(ordinal, account_id, amount_minor)
+         JOIN ids USING (ordinal)`,
+      values,
+      rows: lineAmountsMinor.length,
+    });
   }
   for (const outcome of posting.outcomes) {
-    await query(
-      tx,
-      `INSERT INTO market_settlements (market_id, outcome, partition, command_seq, winners, commission_bps)
+    statements.push({
+      text: `INSERT INTO market_settlements (market_id, outcome, partition, command_seq, winners, commission_bps)
        VALUES ($1, $2, $3, $4, $5::jsonb, $6)`,
-      [
+      values: [
         outcome.marketId,
         outcome.outcome,
         partition,
@@ -164,14 +224,13 @@ async function writePosting(tx: DbClient, posting: Posting, partition: string, a
         outcome.winners === null ? null : JSON.stringify(outcome.winners),
         outcome.commissionBps,
       ],
-    );
+    });
   }
   for (const resettlement of posting.resettlements) {
-    await query(
-      tx,
-      `INSERT INTO market_resettlements (market_id, partition, command_seq, previous_outcome, outcome, winners, commission_bps, reason)
+    statements.push({
+      text: `INSERT INTO market_resettlements (market_id, partition, command_seq, previous_outcome, outcome, winners, commission_bps, reason)
        VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)`,
-      [
+      values: [
         resettlement.marketId,
         partition,
         resettlement.commandSeq,
@@ -181,10 +240,19 @@ async function writePosting(tx: DbClient, posting: Posting, partition: string, a
         resettlement.commissionBps,
         resettlement.reason,
       ],
-    );
+    });
   }
-  if (posting.accounts.length > 0) {
-    const a = posting.accounts;
+  await waiting;
+  for (const { text, values, rows } of statements) {
+    const result = await tx.query(text, values as unknown[]);
+    if (rows !== undefined && result.rowCount !== rows) throw new Error(`wrote ${result.rowCount} of ${rows} ledger lines`);
+  }
+}
+
+/** The engine's last reported figures per account and per position (a later account_seq wins). */
+async function writeReported(tx: DbClient, accounts: readonly ReportedAccount[], positions: readonly ReportedPosition[]): Promise<void> {
+  if (accounts.length > 0) {
+    const a = accounts;
     await query(
       tx,
       `INSERT INTO reported_accounts (account_id, account_seq, balance_minor, exposure_minor, available_minor)
@@ -193,11 +261,17 @@ async function writePosting(tx: DbClient, posting: Posting, partition: string, a
          account_seq = EXCLUDED.account_seq, balance_minor = EXCLUDED.balance_minor,
          exposure_minor = EXCLUDED.exposure_minor, available_minor = EXCLUDED.available_minor
        WHERE reported_accounts.account_seq < EXCLUDED.account_seq`,
-      [a.map((r) => r.accountId), a.map((r) => r.accountSeq), a.map((r) => r.balanceMinor), a.map((r) => r.exposureMinor), a.map((r) => r.availableMinor)],
+      [
+        integerArray(a.map((r) => r.accountId)),
+        integerArray(a.map((r) => r.accountSeq)),
+        integerArray(a.map((r) => r.balanceMinor)),
+        integerArray(a.map((r) => r.exposureMinor)),
+        integerArray(a.map((r) => r.availableMinor)),
+      ],
     );
   }
-  if (posting.positions.length > 0) {
-    const p = posting.positions;
+  if (positions.length > 0) {
+    const p = positions;
     await query(
       tx,
       `INSERT INTO reported_positions (account_id, market_id, account_seq, exposure_minor, escrow_minor)
@@ -205,9 +279,28 @@ async function writePosting(tx: DbClient, posting: Posting, partition: string, a
        ON CONFLICT (account_id, market_id) DO UPDATE SET
          account_seq = EXCLUDED.account_seq, exposure_minor = EXCLUDED.exposure_minor, escrow_minor = EXCLUDED.escrow_minor
        WHERE reported_positions.account_seq < EXCLUDED.account_seq`,
-      [p.map((r) => r.accountId), p.map((r) => r.marketId), p.map((r) => r.accountSeq), p.map((r) => r.exposureMinor), p.map((r) => r.escrowMinor)],
+      [
+        integerArray(p.map((r) => r.accountId)),
+        integerArray(p.map((r) => r.marketId)),
+        integerArray(p.map((r) => r.accountSeq)),
+        integerArray(p.map((r) => r.exposureMinor)),
+        integerArray(p.map((r) => r.escrowMinor)),
+      ],
     );
   }
+}
+
+/**
+ * A PostgreSQL array literal of integers (safe integers or the decimal strings `pg` returns for
+ * BIGINT) and nulls: one string instead of an array `pg` would escape element by element.
+ */
+function integerArray(values: ReadonlyArray<number | string | null>): string {
+  return `{${values.map((value) => value ?? 'NULL').join(',')}}`;
+}
+
+/** A PostgreSQL array literal of names made of lowercase letters and underscores. */
+function nameArray(values: readonly string[]): string {
+  return `{${values.join(',')}}`;
 }
 
 function idOf(ids: ReadonlyMap<string, string>, key: string): string {

@@ -97,7 +97,7 @@ async function referencePosting(partition: string): Promise<{ transactions: numb
   const entries: CommandEntry[] = raw.flatMap(([, fields]) =>
     decodeEventFrame(fields[1] as Buffer).entries.map((e) => ({ seq: e.seq, events: e.events })),
   );
-  const posting = postEntries(partition, entries, new Map());
+  const posting = postEntries(entries, new Map());
   return { transactions: posting.transactions.length, balances: posting.balances, entries: raw.length };
 }
 

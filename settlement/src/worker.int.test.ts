@@ -124,8 +124,8 @@ describe('settlement worker', () => {
       }
     };
     const linesOf = async (kinds: string[]) =>
-      query(own, `SELECT t.idempotency_key, a.code, l.amount_minor FROM ledger_lines l JOIN ledger_transactions t ON t.id = l.transaction_id
-                   JOIN ledger_accounts a ON a.id = l.ledger_account_id WHERE t.kind = ANY($1::text[]) ORDER BY l.id`, [kinds]);
+      query(own, `SELECT t.partition, t.command_seq, t.entry_index, a.code, l.amount_minor FROM ledger_lines l JOIN ledger_transactions t ON t.id = l.transaction_id
+                   JOIN ledger_accounts a ON a.id = l.ledger_account_id WHERE t.kind = ANY($1::text[]) ORDER BY t.id, a.code`, [kinds]);
     const balance = async (code: string): Promise<number> => {
       const [row] = await query(own, 'SELECT balance_minor FROM ledger_accounts WHERE code = $1', [code]);
       return row === undefined ? 0 : toMinor(row['balance_minor']);

@@ -90,16 +90,23 @@ export class SettlementWorker {
     await this.claimAll(0);
     this.consuming = !this.stopping;
     logger.info({ stream: this.stream.key, group: this.stream.group, consumer: this.stream.consumer }, 'settlement worker running');
+    // The next batch is read (and its frames decoded) while the database applies this one; it is
+    // read without waiting, so that it never holds the connection the acknowledgements use.
+    let next: Promise<StreamItem[] | undefined> | null = null;
     while (!this.stopping) {
       if (Date.now() - this.lastClaimAtMs >= (this.options.claimEveryMs ?? 10_000)) {
         await this.claimAll(this.options.claimIdleMs ?? 30_000);
       }
-      const items = await this.untilDone('read the events stream', () =>
-        this.stream.readNew(this.options.batchEntriesMax ?? 64, this.options.blockMs ?? 1_000),
-      );
+      const items = await (next ??
+        this.untilDone('read the events stream', () => this.stream.readNew(this.options.batchEntriesMax ?? 64, this.options.blockMs ?? 1_000)));
+      next = null;
       if (items === undefined || items.length === 0) continue;
+      next = this.untilDone('read the events stream', () => this.stream.readNew(this.options.batchEntriesMax ?? 64, null));
+      next.catch(() => undefined);
       await this.process(items, true);
     }
+    // Entries read ahead and not applied stay pending: the next start claims them.
+    await next?.catch(() => undefined);
     logger.info({ appliedEntries: this.appliedEntries }, 'settlement worker stopped');
   }
 

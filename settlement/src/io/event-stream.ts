@@ -32,10 +32,11 @@ export class EventStream {
     }
   }
 
-  /** New entries for this consumer, waiting up to blockMs for the first. */
-  async readNew(count: number, blockMs: number): Promise<StreamItem[]> {
+  /** New entries for this consumer, waiting up to blockMs for the first (null: not waiting). */
+  async readNew(count: number, blockMs: number | null): Promise<StreamItem[]> {
+    const block = blockMs === null ? [] : ['BLOCK', blockMs];
     const reply = await this.redis.callBuffer(
-      'XREADGROUP', 'GROUP', this.group, this.consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.key, '>',
+      'XREADGROUP', 'GROUP', this.group, this.consumer, 'COUNT', count, ...block, 'STREAMS', this.key, '>',
     );
     return streamsOf(reply).flatMap(([, entries]) => parseEntries(entries));
   }

@@ -61,7 +61,7 @@ function expectLedgerMatchesEngine(balances: ReadonlyMap<string, number>, core: 
 /** Posts entries one command at a time, like a worker with batches of one, carrying the balances. */
 function postAll(entries: readonly CommandEntry[], balances = new Map<string, number>()): Map<string, number> {
   let current = balances;
-  for (const entry of entries) current = postEntries('p0', [entry], current).balances;
+  for (const entry of entries) current = postEntries([entry], current).balances;
   return current;
 }
 
@@ -78,7 +78,7 @@ const opening: Command[] = [
 describe('posting rules', () => {
   it('posts a deposit and a withdrawal through payment clearing', () => {
     const { entries } = run([...opening, { type: 'Withdraw', accountId: 1, transferId: 'w1', amountMinor: 2_500 }]);
-    const posting = postEntries('p0', entries, new Map());
+    const posting = postEntries(entries, new Map());
     expect(posting.transactions.map((t) => [t.kind, t.reference, t.lines])).toEqual([
       ['deposit', 'd1', [{ code: PAYMENT_CLEARING_CODE, amountMinor: -10_000 }, { code: availableCode(1), amountMinor: 10_000 }]],
       ['deposit', 'd2', [{ code: PAYMENT_CLEARING_CODE, amountMinor: -10_000 }, { code: availableCode(2), amountMinor: 10_000 }]],
@@ -86,7 +86,7 @@ describe('posting rules', () => {
       ['withdrawal', 'w1', [{ code: availableCode(1), amountMinor: -2_500 }, { code: PAYMENT_CLEARING_CODE, amountMinor: 2_500 }]],
     ]);
     expect(posting.balances.get(PAYMENT_CLEARING_CODE)).toBe(-27_500);
-    expect(new Set(posting.transactions.map((t) => t.key)).size).toBe(4);
+    expect(new Set(posting.transactions.map((t) => `${t.commandSeq}:${t.entryIndex}`)).size).toBe(4);
   });
 
   it('holds an open order, moves a fill to escrow, settles with commission and leaves the market at zero', () => {
@@ -104,6 +104,16 @@ describe('posting rules', () => {
       [{ type: 'PlaceOrder', accountId: 2, clientOrderId: 'l1', marketId: 7, runnerIndex: 0, side: 'lay', priceTicks: tick(3), stakeMinor: 600 }],
       core,
     );
+    // One transaction carries both sides of the matched bet, one net available line per account.
+    const fillPosting = postEntries(fill.entries, balances);
+    expect(fillPosting.transactions.map((t) => [t.kind, t.accountId, t.marketId, t.lines])).toEqual([
+      ['position', null, 7, [
+        { code: escrowCode(1, 7), amountMinor: 600 },
+        { code: heldCode(1, 7), amountMinor: -600 },
+        { code: escrowCode(2, 7), amountMinor: 1_200 },
+        { code: availableCode(2), amountMinor: -1_200 },
+      ]],
+    ]);
     balances = postAll(fill.entries, balances);
     // 6.00 matched at 3.0: the backer's 600 is escrowed, 400 still held; the layer escrows 1200.
     expect(balances.get(escrowCode(1, 7))).toBe(600);
@@ -118,7 +128,7 @@ describe('posting rules', () => {
       ],
       core,
     );
-    const settlePosting = postEntries('p0', settle.entries, balances);
+    const settlePosting = postEntries(settle.entries, balances);
     balances = settlePosting.balances;
     // The backer wins 1200 less 5% commission (60); the layer loses 1200.
     expect(balances.get(availableCode(1))).toBe(10_000 + 1_200 - 60);
@@ -167,7 +177,7 @@ describe('posting rules', () => {
     const balances = postAll(entries);
     for (const id of [1, 2, 3]) expect(balances.get(availableCode(id))).toBe(10_000);
     expectLedgerMatchesEngine(balances, core);
-    expect(postEntries('p0', entries, new Map()).outcomes.map((o) => o.outcome)).toEqual(['voided']);
+    expect(postEntries(entries, new Map()).outcomes.map((o) => o.outcome)).toEqual(['voided']);
   });
 
   it('gives the same balances whether AccountSettled or PositionUpdated comes first in a command', () => {
@@ -223,9 +233,9 @@ describe('posting rules', () => {
   it('refuses events that disagree with the ledger it was given', () => {
     const { entries } = run([...opening, { type: 'Withdraw', accountId: 1, transferId: 'w1', amountMinor: 10_000 }]);
     const withdrawal = entries.at(-1) as CommandEntry;
-    expect(() => postEntries('p0', [withdrawal], new Map([[availableCode(1), 9_999]]))).toThrow(PostingError);
+    expect(() => postEntries([withdrawal], new Map([[availableCode(1), 9_999]]))).toThrow(PostingError);
     const houseOnly: EngineEvent = { type: 'AccountSettled', accountId: 0, seq: 1, marketId: 7, pnlMinor: 5, commissionMinor: 0, balanceMinor: 5 };
-    expect(() => postEntries('p0', [{ seq: 99, events: [houseOnly] }], new Map())).toThrow(PostingError);
+    expect(() => postEntries([{ seq: 99, events: [houseOnly] }], new Map())).toThrow(PostingError);
   });
 
   it('names every account it reads in codesRead', () => {
@@ -257,7 +267,7 @@ describe('posting rules', () => {
       const before = postAll(entries);
       expect(before.get(availableCode(1))).toBe(450);
       const again = run([resettle([{ runnerIndex: 1, factorNumerator: 1, factorDenominator: 1 }])], core);
-      const posting = postEntries('p0', again.entries, before);
+      const posting = postEntries(again.entries, before);
       expect(posting.transactions.map((t) => [t.kind, t.accountId, t.lines])).toEqual([
         ['resettlement', 1, [
           { code: potCode(7), amountMinor: 2_000 },
@@ -279,7 +289,7 @@ describe('posting rules', () => {
 
       // A deposit repays the debt first: 1 000 of it goes to the debt, nothing to available.
       const deposit = run([{ type: 'Deposit', accountId: 1, transferId: 'd-repay', amountMinor: 1_000 }], core);
-      const repaid = postEntries('p0', deposit.entries, posting.balances);
+      const repaid = postEntries(deposit.entries, posting.balances);
       expect(repaid.transactions.map((t) => [t.kind, t.lines])).toEqual([
         ['deposit', [{ code: PAYMENT_CLEARING_CODE, amountMinor: -1_000 }, { code: availableCode(1), amountMinor: 1_000 }]],
         ['debt_repayment', [{ code: availableCode(1), amountMinor: -1_000 }, { code: debtCode(1), amountMinor: 1_000 }]],
@@ -287,7 +297,7 @@ describe('posting rules', () => {
       expect([repaid.balances.get(availableCode(1)), repaid.balances.get(debtCode(1))]).toEqual([0, -500]);
       expectLedgerMatchesEngine(repaid.balances, core);
       const more = run([{ type: 'Deposit', accountId: 1, transferId: 'd-more', amountMinor: 2_000 }], core);
-      const clear = postEntries('p0', more.entries, repaid.balances);
+      const clear = postEntries(more.entries, repaid.balances);
       expect([clear.balances.get(availableCode(1)), clear.balances.get(debtCode(1))]).toEqual([1_500, 0]);
       expectLedgerMatchesEngine(clear.balances, core);
     });
@@ -315,7 +325,7 @@ describe('posting rules', () => {
       const balances = postAll(entries);
       const dead = run([resettle([{ runnerIndex: 0, factorNumerator: 1, factorDenominator: 5 }, { runnerIndex: 1, factorNumerator: 4, factorDenominator: 5 }])], core);
       expect(codesRead(dead.entries)).toEqual(expect.arrayContaining([availableCode(1), debtCode(1), potCode(7)]));
-      const posting = postEntries('p0', dead.entries, balances);
+      const posting = postEntries(dead.entries, balances);
       expect(posting.transactions.map((t) => t.kind)).toContain('house_resettlement');
       // 672 × 1/5 = 134.4: account 1 floor(−333 + 134.4) = −199, account 2 floor(333 − 134.4) = 198; rounding 1.
       expect(posting.balances.get(HOUSE_ROUNDING_CODE)).toBe(1);
@@ -335,7 +345,7 @@ describe('posting rules', () => {
         changeMinor: 10,
         balanceMinor: 60,
       };
-      expect(() => postEntries('p0', [{ seq: 99, events: [bad] }], new Map())).toThrow(PostingError);
+      expect(() => postEntries([{ seq: 99, events: [bad] }], new Map())).toThrow(PostingError);
     });
   });
 
@@ -350,11 +360,12 @@ describe('posting rules', () => {
       envelopes.forEach((envelope, i) => {
         batch.push({ seq: envelope.seq, events: core.apply(envelope) });
         if (batch.length < 1 + ((i * 7 + seed) % 5) && i < envelopes.length - 1) return;
-        const posting = postEntries('p0', batch, balances);
+        const posting = postEntries(batch, balances);
         for (const t of posting.transactions) {
           expect(t.lines.reduce((s, l) => s + l.amountMinor, 0)).toBe(0);
-          expect(keys.has(t.key)).toBe(false);
-          keys.add(t.key);
+          const key = `${t.commandSeq}:${t.entryIndex}`;
+          expect(keys.has(key)).toBe(false);
+          keys.add(key);
         }
         balances = posting.balances;
         batch = [];

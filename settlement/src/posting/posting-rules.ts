@@ -9,10 +9,12 @@
 //   FundsWithdrawn a, x        available(a) −x, clearing +x
 //   PositionUpdated a, m       mirror the engine: escrow(a,m) := escrowMinor and
 //                              held(a,m) := exposureMinor − escrowMinor; available(a) pays or
-//                              receives the difference. All PositionUpdated of one account in one
-//                              command form ONE transaction (one net available line), so money
-//                              moved between two markets in one command never shows a transient
-//                              negative available balance.
+//                              receives the difference. All PositionUpdated of one command form
+//                              ONE transaction (a matched bet: both sides' lines), with one net
+//                              available line per account, so money moved between two markets in
+//                              one command never shows a transient negative available balance. Its
+//                              account and market are those of every update, or null when they
+//                              differ.
 //   AccountSettled a≠0, m      E = escrow(a,m), H = held(a,m) (from the ledger), r = pnlMinor,
 //                              c = commissionMinor:
 //                                escrow(a,m) −E, held(a,m) −H, pot(m) −r,
@@ -78,10 +80,10 @@ export interface LedgerLine {
 }
 
 export interface LedgerTransaction {
-  /** `<partition>:<commandSeq>:<n>`: the n-th transaction of that command; unique in the ledger. */
-  readonly key: string;
   readonly kind: TransactionKind;
   readonly commandSeq: number;
+  /** The n-th transaction of its command: (partition, commandSeq, entryIndex) is unique in the ledger. */
+  readonly entryIndex: number;
   readonly accountId: number | null;
   readonly marketId: number | null;
   readonly reference: string | null;
@@ -146,32 +148,55 @@ export class PostingError extends Error {
 
 /** The ledger accounts whose current balances postEntries needs. */
 export function codesRead(entries: readonly CommandEntry[]): string[] {
-  const codes = new Set<string>();
+  return accountsRead(entries).codes;
+}
+
+/**
+ * codesRead, and the debt accounts whose balances postEntries needs when they exist (an account
+ * without one owes nothing): those of every account whose available balance the entries credit.
+ * Each sorted.
+ */
+export function accountsRead(entries: readonly CommandEntry[]): { codes: string[]; debtCodes: string[] } {
+  const available = new Set<number>();
+  const debt = new Set<number>();
+  const debtIfAny = new Set<number>();
+  const pots = new Set<number>();
+  /** Account → the markets whose held and escrow accounts are read. */
+  const positions = new Map<number, Set<number>>();
+  const position = (accountId: number, marketId: number): void => {
+    let markets = positions.get(accountId);
+    if (markets === undefined) positions.set(accountId, (markets = new Set()));
+    markets.add(marketId);
+  };
   for (const entry of entries) {
     for (const event of entry.events) {
       switch (event.type) {
         case 'FundsDeposited':
+          available.add(event.accountId);
+          if (event.accountId !== HOUSE_ACCOUNT_ID) debtIfAny.add(event.accountId);
+          break;
         case 'FundsWithdrawn':
-          codes.add(availableCode(event.accountId));
+          available.add(event.accountId);
           break;
         case 'PositionUpdated':
-          codes.add(availableCode(event.accountId));
-          codes.add(heldCode(event.accountId, event.marketId));
-          codes.add(escrowCode(event.accountId, event.marketId));
+          available.add(event.accountId);
+          position(event.accountId, event.marketId);
+          if (event.accountId !== HOUSE_ACCOUNT_ID) debtIfAny.add(event.accountId);
           break;
         case 'AccountSettled':
-          codes.add(potCode(event.marketId));
+          pots.add(event.marketId);
           if (event.accountId !== HOUSE_ACCOUNT_ID) {
-            codes.add(availableCode(event.accountId));
-            codes.add(heldCode(event.accountId, event.marketId));
-            codes.add(escrowCode(event.accountId, event.marketId));
+            available.add(event.accountId);
+            position(event.accountId, event.marketId);
+            debtIfAny.add(event.accountId);
           }
           break;
         case 'AccountResettled':
-          codes.add(potCode(event.marketId));
+          pots.add(event.marketId);
           if (event.accountId !== HOUSE_ACCOUNT_ID) {
-            codes.add(availableCode(event.accountId));
-            codes.add(debtCode(event.accountId));
+            available.add(event.accountId);
+            debt.add(event.accountId);
+            debtIfAny.add(event.accountId);
           }
           break;
         default:
@@ -179,66 +204,70 @@ export function codesRead(entries: readonly CommandEntry[]): string[] {
       }
     }
   }
-  return [...codes].sort();
-}
-
-/**
- * The debt accounts whose balances postEntries needs when they exist (an account without one owes
- * nothing): those of every account whose available balance the entries credit.
- */
-export function debtCodesRead(entries: readonly CommandEntry[]): string[] {
-  const codes = new Set<string>();
-  for (const entry of entries) {
-    for (const event of entry.events) {
-      if (event.type === 'FundsDeposited' || event.type === 'PositionUpdated' || event.type === 'AccountSettled' || event.type === 'AccountResettled') {
-        if (event.accountId !== HOUSE_ACCOUNT_ID) codes.add(debtCode(event.accountId));
-      }
-    }
+  const codes: string[] = [];
+  for (const accountId of available) codes.push(availableCode(accountId));
+  for (const accountId of debt) codes.push(debtCode(accountId));
+  for (const marketId of pots) codes.push(potCode(marketId));
+  for (const [accountId, markets] of positions) {
+    for (const marketId of markets) codes.push(heldCode(accountId, marketId), escrowCode(accountId, marketId));
   }
-  return [...codes].sort();
+  return { codes: codes.sort(), debtCodes: [...debtIfAny].map(debtCode).sort() };
 }
 
-export function postEntries(partition: string, entries: readonly CommandEntry[], openingBalances: ReadonlyMap<string, number>): Posting {
+export function postEntries(entries: readonly CommandEntry[], openingBalances: ReadonlyMap<string, number>): Posting {
   const balances = new Map(openingBalances);
   const transactions: LedgerTransaction[] = [];
   const outcomes: MarketOutcome[] = [];
   const resettlements: MarketResettlement[] = [];
   const accounts = new Map<number, ReportedAccount>();
+  // Keyed by the position's escrow code: one per (account, market).
   const positions = new Map<string, ReportedPosition>();
+  const names = new AccountCodes();
   const balanceOf = (code: string): number => balances.get(code) ?? 0;
 
-  for (const entry of entries) {
-    let index = 0;
-    const touchedAvailable = new Set<string>();
-    const commissionByMarket = new Map<number, number>();
-    const commissionChangeByMarket = new Map<number, number>();
-    const positionUpdates = new Map<number, Array<Extract<EngineEvent, { type: 'PositionUpdated' }>>>();
+  // The command being posted (reset for each entry; kept outside the loop so that posting a
+  // command allocates no closures).
+  let seq = 0;
+  let index = 0;
+  /** The accounts whose available balance this command moved, in the order first moved. */
+  const touchedAvailable = new Set<number>();
+  const positionUpdates = new Map<number, Array<Extract<EngineEvent, { type: 'PositionUpdated' }>>>();
+  const post = (kind: TransactionKind, accountId: number | null, marketId: number | null, reference: string | null, raw: LedgerLine[]): void => {
+    const lines = mergeLines(raw);
+    if (lines.length === 0) return;
+    let sum = 0;
+    for (const line of lines) sum += line.amountMinor;
+    if (lines.length < 2 || sum !== 0) throw new PostingError(`unbalanced ${kind} at seq ${seq}: ${JSON.stringify(lines)}`);
+    for (const line of lines) {
+      const balance = balanceOf(line.code) + line.amountMinor;
+      if (!Number.isSafeInteger(balance)) throw new PostingError(`balance of ${line.code} leaves the safe integers`);
+      balances.set(line.code, balance);
+      const availableOf = names.ownerOfAvailable(line.code);
+      if (availableOf !== undefined) touchedAvailable.add(availableOf);
+    }
+    transactions.push({ kind, commandSeq: seq, entryIndex: index++, accountId, marketId, reference, lines });
+  };
 
-    const post = (kind: TransactionKind, accountId: number | null, marketId: number | null, reference: string | null, raw: LedgerLine[]): void => {
-      const lines = mergeLines(raw);
-      if (lines.length === 0) return;
-      const sum = lines.reduce((total, line) => total + line.amountMinor, 0);
-      if (lines.length < 2 || sum !== 0) throw new PostingError(`unbalanced ${kind} at seq ${entry.seq}: ${JSON.stringify(lines)}`);
-      for (const line of lines) {
-        const balance = balanceOf(line.code) + line.amountMinor;
-        if (!Number.isSafeInteger(balance)) throw new PostingError(`balance of ${line.code} leaves the safe integers`);
-        balances.set(line.code, balance);
-        if (line.code.startsWith('available:')) touchedAvailable.add(line.code);
-      }
-      transactions.push({ key: `${partition}:${entry.seq}:${index++}`, kind, commandSeq: entry.seq, accountId, marketId, reference, lines });
-    };
+  for (const entry of entries) {
+    seq = entry.seq;
+    index = 0;
+    touchedAvailable.clear();
+    positionUpdates.clear();
+    // Only settlement and resettlement commands use these.
+    let commissionByMarket: Map<number, number> | undefined;
+    let commissionChangeByMarket: Map<number, number> | undefined;
 
     for (const event of entry.events) {
       switch (event.type) {
         case 'FundsDeposited':
           post('deposit', event.accountId, null, event.transferId, [
             { code: PAYMENT_CLEARING_CODE, amountMinor: -event.amountMinor },
-            { code: availableCode(event.accountId), amountMinor: event.amountMinor },
+            { code: names.available(event.accountId), amountMinor: event.amountMinor },
           ]);
           break;
         case 'FundsWithdrawn':
           post('withdrawal', event.accountId, null, event.transferId, [
-            { code: availableCode(event.accountId), amountMinor: -event.amountMinor },
+            { code: names.available(event.accountId), amountMinor: -event.amountMinor },
             { code: PAYMENT_CLEARING_CODE, amountMinor: event.amountMinor },
           ]);
           break;
@@ -246,7 +275,7 @@ export function postEntries(partition: string, entries: readonly CommandEntry[],
           const list = positionUpdates.get(event.accountId) ?? [];
           list.push(event);
           positionUpdates.set(event.accountId, list);
-          positions.set(`${event.accountId}:${event.marketId}`, {
+          positions.set(names.escrow(event.accountId, event.marketId), {
             accountId: event.accountId,
             marketId: event.marketId,
             accountSeq: event.seq,
@@ -257,10 +286,10 @@ export function postEntries(partition: string, entries: readonly CommandEntry[],
         }
         case 'AccountSettled': {
           const { accountId, marketId, pnlMinor, commissionMinor } = event;
-          const pot = potCode(marketId);
+          const pot = names.pot(marketId);
           if (accountId === HOUSE_ACCOUNT_ID) {
             const restMinor = balanceOf(pot);
-            const commissionMinorSum = commissionByMarket.get(marketId) ?? 0;
+            const commissionMinorSum = commissionByMarket?.get(marketId) ?? 0;
             if (restMinor < 0 || pnlMinor !== commissionMinorSum + restMinor) {
               throw new PostingError(
                 `house settlement of market ${marketId} at seq ${entry.seq}: pnl ${pnlMinor} ≠ commission ${commissionMinorSum} + rounding ${restMinor}`,
@@ -272,24 +301,27 @@ export function postEntries(partition: string, entries: readonly CommandEntry[],
             ]);
             break;
           }
-          const escrowMinor = balanceOf(escrowCode(accountId, marketId));
-          const heldMinor = balanceOf(heldCode(accountId, marketId));
+          const escrow = names.escrow(accountId, marketId);
+          const held = names.held(accountId, marketId);
+          const escrowMinor = balanceOf(escrow);
+          const heldMinor = balanceOf(held);
+          commissionByMarket ??= new Map();
           commissionByMarket.set(marketId, (commissionByMarket.get(marketId) ?? 0) + commissionMinor);
           post('settlement', accountId, marketId, null, [
-            { code: escrowCode(accountId, marketId), amountMinor: -escrowMinor },
-            { code: heldCode(accountId, marketId), amountMinor: -heldMinor },
+            { code: escrow, amountMinor: -escrowMinor },
+            { code: held, amountMinor: -heldMinor },
             { code: pot, amountMinor: -pnlMinor },
-            { code: availableCode(accountId), amountMinor: escrowMinor + heldMinor + pnlMinor - commissionMinor },
+            { code: names.available(accountId), amountMinor: escrowMinor + heldMinor + pnlMinor - commissionMinor },
             { code: HOUSE_COMMISSION_CODE, amountMinor: commissionMinor },
           ]);
           break;
         }
         case 'AccountResettled': {
           const { accountId, marketId, changeMinor } = event;
-          const pot = potCode(marketId);
+          const pot = names.pot(marketId);
           if (accountId === HOUSE_ACCOUNT_ID) {
             const restMinor = balanceOf(pot);
-            const commissionChangeMinor = commissionChangeByMarket.get(marketId) ?? 0;
+            const commissionChangeMinor = commissionChangeByMarket?.get(marketId) ?? 0;
             if (changeMinor !== commissionChangeMinor + restMinor) {
               throw new PostingError(
                 `house resettlement of market ${marketId} at seq ${entry.seq}: change ${changeMinor} ≠ commission ${commissionChangeMinor} + rounding ${restMinor}`,
@@ -306,16 +338,17 @@ export function postEntries(partition: string, entries: readonly CommandEntry[],
           if (changeMinor !== resultChangeMinor - commissionChangeMinor) {
             throw new PostingError(`resettlement of account ${accountId} at seq ${entry.seq}: change ${changeMinor} ≠ ${resultChangeMinor} − ${commissionChangeMinor}`);
           }
+          commissionChangeByMarket ??= new Map();
           commissionChangeByMarket.set(marketId, (commissionChangeByMarket.get(marketId) ?? 0) + commissionChangeMinor);
-          const available = availableCode(accountId);
+          const available = names.available(accountId);
           const fromAvailableMinor = changeMinor >= 0 ? changeMinor : -Math.min(balanceOf(available), -changeMinor);
           post('resettlement', accountId, marketId, null, [
             { code: pot, amountMinor: -resultChangeMinor },
             { code: HOUSE_COMMISSION_CODE, amountMinor: commissionChangeMinor },
             { code: available, amountMinor: fromAvailableMinor },
-            { code: debtCode(accountId), amountMinor: changeMinor - fromAvailableMinor },
+            { code: names.debt(accountId), amountMinor: changeMinor - fromAvailableMinor },
           ]);
-          touchedAvailable.add(available);
+          touchedAvailable.add(accountId);
           break;
         }
         case 'MarketResettled':
@@ -355,49 +388,51 @@ export function postEntries(partition: string, entries: readonly CommandEntry[],
       }
     }
 
-    const accountIds = [...positionUpdates.keys()].sort((a, b) => a - b);
+    const accountIds = positionUpdates.size > 1 ? [...positionUpdates.keys()].sort((a, b) => a - b) : positionUpdates.keys();
+    const positionLines: LedgerLine[] = [];
+    let positionAccountId: number | null | undefined;
+    let positionMarketId: number | null | undefined;
     for (const accountId of accountIds) {
       const updates = positionUpdates.get(accountId) ?? [];
-      const lines: LedgerLine[] = [];
       let availableDeltaMinor = 0;
-      const marketIds = new Set<number>();
+      positionAccountId = positionAccountId === undefined || positionAccountId === accountId ? accountId : null;
       // A later update of the same position in this command moves from the earlier one's targets.
-      const targets = new Map<string, number>();
-      const current = (code: string): number => targets.get(code) ?? balanceOf(code);
+      const targets = updates.length > 1 ? new Map<string, number>() : null;
       for (const update of updates) {
         const heldTargetMinor = update.exposureMinor - update.escrowMinor;
         if (update.escrowMinor < 0 || heldTargetMinor < 0) {
           throw new PostingError(`impossible position ${JSON.stringify(update)} at seq ${entry.seq}`);
         }
-        const escrow = escrowCode(accountId, update.marketId);
-        const held = heldCode(accountId, update.marketId);
-        const escrowDeltaMinor = update.escrowMinor - current(escrow);
-        const heldDeltaMinor = heldTargetMinor - current(held);
-        lines.push({ code: escrow, amountMinor: escrowDeltaMinor }, { code: held, amountMinor: heldDeltaMinor });
+        const escrow = names.escrow(accountId, update.marketId);
+        const held = names.held(accountId, update.marketId);
+        const escrowDeltaMinor = update.escrowMinor - (targets?.get(escrow) ?? balanceOf(escrow));
+        const heldDeltaMinor = heldTargetMinor - (targets?.get(held) ?? balanceOf(held));
+        positionLines.push({ code: escrow, amountMinor: escrowDeltaMinor }, { code: held, amountMinor: heldDeltaMinor });
         availableDeltaMinor -= escrowDeltaMinor + heldDeltaMinor;
-        marketIds.add(update.marketId);
-        targets.set(escrow, update.escrowMinor);
-        targets.set(held, heldTargetMinor);
+        positionMarketId = positionMarketId === undefined || positionMarketId === update.marketId ? update.marketId : null;
+        targets?.set(escrow, update.escrowMinor);
+        targets?.set(held, heldTargetMinor);
       }
-      lines.push({ code: availableCode(accountId), amountMinor: availableDeltaMinor });
-      const marketId = marketIds.size === 1 ? ([...marketIds][0] as number) : null;
-      post('position', accountId, marketId, null, lines);
+      positionLines.push({ code: names.available(accountId), amountMinor: availableDeltaMinor });
     }
+    if (positionLines.length > 0) post('position', positionAccountId ?? null, positionMarketId ?? null, null, positionLines);
 
-    for (const code of [...touchedAvailable]) {
-      const accountId = Number(code.slice('available:'.length));
-      const debt = debtCode(accountId);
-      const repaidMinor = Math.min(balanceOf(code), -balanceOf(debt));
+    // Repaying touches only available balances already in the set: iterating it is safe.
+    for (const accountId of touchedAvailable) {
+      const available = names.available(accountId);
+      const debt = names.debt(accountId);
+      const repaidMinor = Math.min(balanceOf(available), -balanceOf(debt));
       if (repaidMinor > 0) {
         post('debt_repayment', accountId, null, null, [
-          { code, amountMinor: -repaidMinor },
+          { code: available, amountMinor: -repaidMinor },
           { code: debt, amountMinor: repaidMinor },
         ]);
       }
     }
-    for (const code of touchedAvailable) {
-      if (balanceOf(code) < 0) throw new PostingError(`${code} would be ${balanceOf(code)} after seq ${entry.seq} (I2)`);
-      const debt = debtCode(Number(code.slice('available:'.length)));
+    for (const accountId of touchedAvailable) {
+      const available = names.available(accountId);
+      if (balanceOf(available) < 0) throw new PostingError(`${available} would be ${balanceOf(available)} after seq ${entry.seq} (I2)`);
+      const debt = names.debt(accountId);
       if (balanceOf(debt) > 0) throw new PostingError(`${debt} would be ${balanceOf(debt)} after seq ${entry.seq} (I2)`);
     }
   }
@@ -414,7 +449,87 @@ export function postEntries(partition: string, entries: readonly CommandEntry[],
 
 /** Sums lines per account in first-seen order and drops zeros. */
 function mergeLines(lines: readonly LedgerLine[]): LedgerLine[] {
-  const sums = new Map<string, number>();
-  for (const line of lines) sums.set(line.code, (sums.get(line.code) ?? 0) + line.amountMinor);
-  return [...sums].filter(([, amountMinor]) => amountMinor !== 0).map(([code, amountMinor]) => ({ code, amountMinor }));
+  if (lines.length > 16) {
+    const sums = new Map<string, number>();
+    for (const line of lines) sums.set(line.code, (sums.get(line.code) ?? 0) + line.amountMinor);
+    return [...sums].filter(([, amountMinor]) => amountMinor !== 0).map(([code, amountMinor]) => ({ code, amountMinor }));
+  }
+  const merged: LedgerLine[] = [];
+  let zeros = false;
+  for (const line of lines) {
+    // A transaction has a handful of lines: a linear search beats a map.
+    let i = 0;
+    while (i < merged.length && (merged[i] as LedgerLine).code !== line.code) i++;
+    const sumMinor = (i < merged.length ? (merged[i] as LedgerLine).amountMinor : 0) + line.amountMinor;
+    merged[i] = { code: line.code, amountMinor: sumMinor };
+    if (sumMinor === 0) zeros = true;
+  }
+  return zeros ? merged.filter((line) => line.amountMinor !== 0) : merged;
+}
+
+/**
+ * The codes of the accounts one posting names, each built once: the rules name the same few
+ * accounts many times, and building and hashing a fresh string each time cost more than the rules.
+ */
+class AccountCodes {
+  private readonly availableCodes = new Map<number, string>();
+  private readonly availableOwners = new Map<string, number>();
+  private readonly debtCodes = new Map<number, string>();
+  private readonly potCodes = new Map<number, string>();
+  private readonly heldCodes = new Map<number, Map<number, string>>();
+  private readonly escrowCodes = new Map<number, Map<number, string>>();
+
+  available(accountId: number): string {
+    let code = this.availableCodes.get(accountId);
+    if (code === undefined) {
+      code = availableCode(accountId);
+      this.availableCodes.set(accountId, code);
+      this.availableOwners.set(code, accountId);
+    }
+    return code;
+  }
+
+  /** The account whose available balance `code` names, if it does. */
+  ownerOfAvailable(code: string): number | undefined {
+    return this.availableOwners.get(code);
+  }
+
+  debt(accountId: number): string {
+    return memo(this.debtCodes, accountId, debtCode);
+  }
+
+  pot(marketId: number): string {
+    return memo(this.potCodes, marketId, potCode);
+  }
+
+  held(accountId: number, marketId: number): string {
+    return memo2(this.heldCodes, accountId, marketId, heldCode);
+  }
+
+  escrow(accountId: number, marketId: number): string {
+    return memo2(this.escrowCodes, accountId, marketId, escrowCode);
+  }
+}
+
+function memo(codes: Map<number, string>, id: number, build: (id: number) => string): string {
+  let code = codes.get(id);
+  if (code === undefined) {
+    code = build(id);
+    codes.set(id, code);
+  }
+  return code;
+}
+
+function memo2(codes: Map<number, Map<number, string>>, accountId: number, marketId: number, build: (accountId: number, marketId: number) => string): string {
+  let byMarket = codes.get(accountId);
+  if (byMarket === undefined) {
+    byMarket = new Map();
+    codes.set(accountId, byMarket);
+  }
+  let code = byMarket.get(marketId);
+  if (code === undefined) {
+    code = build(accountId, marketId);
+    byMarket.set(marketId, code);
+  }
+  return code;
 }
