@@ -14,6 +14,7 @@
 //
 // npm run bench:failover -- [--json] [--runs 5] [--replay-commands 1000000] [--append-frames 20000]
 //                           [--only failover,replay,append] [--seed 42]
+//                           [--cpu-prof-dir DIR]
 // With --json the last line of stdout is one JSON object: {failoverMs, replayEventsPerSec,
 // appendPerSec, ...details}. Progress goes to stderr. Exit status 1 if a check fails (a state hash
 // differs, a command goes unanswered); missing a goal is reported, not failed.
@@ -48,6 +49,8 @@ interface Options {
   appendFrames: number;
   seed: number;
   only: Set<string>;
+  /** When set, each cold-restore child writes a V8 CPU profile (.cpuprofile) here. */
+  cpuProfDir: string | null;
 }
 
 function parseOptions(argv: readonly string[]): Options {
@@ -58,6 +61,7 @@ function parseOptions(argv: readonly string[]): Options {
     appendFrames: 20_000,
     seed: 42,
     only: new Set(['failover', 'replay', 'append']),
+    cpuProfDir: null,
   };
   const integer = (name: string, text: string | undefined, min: number, max: number): number => {
     const value = Number(text);
@@ -73,9 +77,10 @@ function parseOptions(argv: readonly string[]): Options {
       case '--append-frames': options.appendFrames = integer(arg, argv[++i], 1_000, 200_000); break;
       case '--seed': options.seed = integer(arg, argv[++i], 0, 2 ** 31); break;
       case '--only': options.only = new Set((argv[++i] ?? '').split(',').filter((s) => s !== '')); break;
+      case '--cpu-prof-dir': options.cpuProfDir = argv[++i] ?? ''; break;
       case '--help':
         process.stdout.write(
-          'npm run bench:failover -- [--json] [--runs 5] [--replay-commands 1000000] [--append-frames 20000] [--only failover,replay,append] [--seed 42]\n',
+          'npm run bench:failover -- [--json] [--runs 5] [--replay-commands 1000000] [--append-frames 20000] [--only failover,replay,append] [--seed 42] [--cpu-prof-dir DIR]\n',
         );
         process.exit(0);
         break;
@@ -290,6 +295,8 @@ interface ReplayResult {
   readonly journalBytes: number;
   /** Cold restores, each in a fresh Node process: start() until standby at seq N. */
   readonly coldRestoreSeconds: number[];
+  /** CPU time (user + system) of the same restores' processes: steadier than wall time on a busy box. */
+  readonly coldRestoreCpuSeconds: number[];
   readonly replayEventsPerSec: number;
   /** The same restore once more in this (warm) process. */
   readonly warmRestoreSeconds: number;
@@ -334,7 +341,7 @@ function buildReplayEnvelopes(count: number, seed: number): { envelopes: Command
   return { envelopes: all, rejected };
 }
 
-async function benchReplay(redisUrl: string, count: number, seed: number): Promise<ReplayResult> {
+async function benchReplay(redisUrl: string, count: number, seed: number, cpuProfDir: string | null): Promise<ReplayResult> {
   const partition = 'replay';
   const framesOf = 1_000;
   log(`replay: building ${fmt(count)} order commands (seed ${seed})`);
@@ -391,14 +398,16 @@ async function benchReplay(redisUrl: string, count: number, seed: number): Promi
 
     // Cold restores, each in a fresh process.
     const coldRestoreSeconds: number[] = [];
+    const coldRestoreCpuSeconds: number[] = [];
     let stateHashAgrees = true;
     for (let i = 0; i < 3; i++) {
       log(`replay: cold restore ${i + 1}/3 in a fresh process`);
-      const result = await restoreInChild(redisUrl, partition);
+      const result = await restoreInChild(redisUrl, partition, cpuProfDir);
       check(result.appliedSeq === count && result.role === 'standby', `cold restore ${i + 1}: standby at seq ${count} (got ${result.role} at ${result.appliedSeq})`);
       if (result.stateHash !== expectedHash) stateHashAgrees = false;
       coldRestoreSeconds.push(result.seconds);
-      log(`replay: cold restore ${i + 1}/3: ${round(result.seconds, 3)} s = ${fmt(count / result.seconds)} commands/s`);
+      coldRestoreCpuSeconds.push(result.cpuSeconds);
+      log(`replay: cold restore ${i + 1}/3: ${round(result.seconds, 3)} s = ${fmt(count / result.seconds)} commands/s (CPU ${round(result.cpuSeconds, 3)} s)`);
     }
     const warmResult = await restoreHere(redisUrl, partition);
     if (warmResult.stateHash !== expectedHash) stateHashAgrees = false;
@@ -414,6 +423,7 @@ async function benchReplay(redisUrl: string, count: number, seed: number): Promi
       journalCommandsPerSec: count / journalSeconds,
       journalBytes,
       coldRestoreSeconds,
+      coldRestoreCpuSeconds,
       replayEventsPerSec: count / restoreSeconds,
       warmRestoreSeconds: warmResult.seconds,
       readDecodeSeconds,
@@ -431,6 +441,7 @@ async function benchReplay(redisUrl: string, count: number, seed: number): Promi
 
 interface RestoreResult {
   readonly seconds: number;
+  readonly cpuSeconds: number;
   readonly appliedSeq: number;
   readonly role: string;
   readonly stateHash: string;
@@ -450,9 +461,12 @@ async function restoreHere(redisUrl: string, partition: string): Promise<Restore
   });
   try {
     const started = performance.now();
+    const cpuStarted = process.cpuUsage();
     await restored.start();
     const seconds = (performance.now() - started) / 1e3;
-    return { seconds, appliedSeq: restored.appliedSeq, role: restored.role, stateHash: restored.core.stateHash() };
+    const cpu = process.cpuUsage(cpuStarted);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    return { seconds, cpuSeconds, appliedSeq: restored.appliedSeq, role: restored.role, stateHash: restored.core.stateHash() };
   } finally {
     await restored.stop();
     journalRedis.disconnect();
@@ -461,10 +475,11 @@ async function restoreHere(redisUrl: string, partition: string): Promise<Restore
 }
 
 /** Runs restoreHere in a fresh Node process (this file with --child-restore), so the JIT is cold. */
-function restoreInChild(redisUrl: string, partition: string): Promise<RestoreResult> {
+function restoreInChild(redisUrl: string, partition: string, cpuProfDir: string | null): Promise<RestoreResult> {
   return new Promise((resolve, reject) => {
     const script = fileURLToPath(import.meta.url);
-    const child = spawn(process.execPath, ['--import', 'tsx', script, '--child-restore', redisUrl, partition], {
+    const profile = cpuProfDir === null ? [] : ['--cpu-prof', '--cpu-prof-dir', cpuProfDir];
+    const child = spawn(process.execPath, [...profile, '--import', 'tsx', script, '--child-restore', redisUrl, partition], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -621,7 +636,7 @@ async function main(): Promise<void> {
     log('starting redis-server (AOF, appendfsync always)');
     redis = await startRedis({ appendfsync: 'always' });
     if (options.only.has('append')) append = await benchAppend(redis.url, options.appendFrames);
-    if (options.only.has('replay')) replay = await benchReplay(redis.url, options.replayCommands, options.seed);
+    if (options.only.has('replay')) replay = await benchReplay(redis.url, options.replayCommands, options.seed, options.cpuProfDir);
     if (options.only.has('failover')) failover = await benchFailover(redis.url, options.runs);
   } finally {
     for (const child of children) child.kill('SIGKILL');
@@ -640,6 +655,7 @@ async function main(): Promise<void> {
   if (replay !== null) {
     print(`replay (G6): cold restore of ${fmt(replay.commands)} journaled order commands (${fmt(replay.frames)} frames of 1,000), no snapshot`);
     print(`  cold, fresh process: ${replay.coldRestoreSeconds.map((s) => round(s, 3)).join(', ')} s -> median ${fmt(replay.replayEventsPerSec)} commands/s   goal >= ${fmt(GOAL_REPLAY_PER_SEC)}/s ${replay.replayEventsPerSec >= GOAL_REPLAY_PER_SEC ? 'met' : 'MISSED'}`);
+    print(`  CPU time of those restores: ${replay.coldRestoreCpuSeconds.map((s) => round(s, 3)).join(', ')} s -> median ${fmt(replay.commands / median(replay.coldRestoreCpuSeconds))} commands per CPU-second`);
     print(`  warm, in this process: ${round(replay.warmRestoreSeconds, 3)} s -> ${fmt(replay.commands / replay.warmRestoreSeconds)} commands/s`);
     print(`  breakdown: Redis XRANGE + decode alone ${round(replay.readDecodeSeconds, 3)} s (${fmt(replay.readDecodePerSec)}/s); core apply alone ${round(replay.applySeconds, 3)} s (${fmt(replay.applyPerSec)}/s)`);
     print(`  journaling them took ${round(replay.journalSeconds, 2)} s (${fmt(replay.journalCommandsPerSec)} commands/s, ${round(replay.journalBytes / replay.commands, 1)} B/command); restored state hash ${replay.stateHashAgrees ? 'agrees' : 'DIFFERS'}; ${round(replay.rejectedShare * 100, 2)} % of commands rejected by the core`);
@@ -677,6 +693,7 @@ async function main(): Promise<void> {
                 commands: replay.commands,
                 frames: replay.frames,
                 coldRestoreSeconds: replay.coldRestoreSeconds.map((s) => round(s, 3)),
+                coldRestoreCpuSeconds: replay.coldRestoreCpuSeconds.map((s) => round(s, 3)),
                 warmRestoreSeconds: round(replay.warmRestoreSeconds, 3),
                 readDecodePerSec: Math.round(replay.readDecodePerSec),
                 applyPerSec: Math.round(replay.applyPerSec),

@@ -16,6 +16,8 @@ export interface Stack {
   readonly redisUrl: string;
   /** Redis's data dir (the AOF lives here). */
   readonly redisDir: string;
+  /** Process ids, to read what CPU each one used. */
+  readonly pids: { readonly gateway: number; readonly redis: number };
   /** Registers and logs in an account; funds it when fundMinor is given. */
   account(email: string, fundMinor?: number): Promise<{ token: string }>;
   post(path: string, body: unknown, token?: string, idempotencyKey?: string): Promise<unknown>;
@@ -72,6 +74,7 @@ export async function startStack(options: { appendfsync: 'always' | 'everysec' }
     wsUrl: gateway.wsUrl,
     redisUrl: redis.url,
     redisDir: redis.dir,
+    pids: { gateway: gateway.child.pid ?? 0, redis: redis.pid },
     post,
     account: async (email, fundMinor) => {
       await post('/v1/auth/register', { email, password: PASSWORD });

@@ -8,7 +8,8 @@
 // Everything runs on this machine (loopback), bounded in count and time; `--json` prints one JSON
 // object on the last line.
 
-import { closeSync, fdatasyncSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import * as hdr from 'hdr-histogram-js';
 import { Redis } from 'ioredis';
@@ -26,18 +27,34 @@ const option = (name: string, fallback: number): number => {
 const CLIENTS = option('--clients', 40);
 const PHASE1_SECONDS = option('--seconds', 8);
 const STEP_SECONDS = option('--step-seconds', 3);
-const RAMP = [2_000, 5_000, 10_000, 20_000, 30_000, 40_000, 50_000, 70_000];
+/** The ramp stops after the step at this rate (0: no ramp). */
+const RAMP_MAX = option('--ramp-max', 70_000);
+const RAMP = [2_000, 5_000, 10_000, 20_000, 30_000, 40_000, 50_000, 70_000].filter((rate) => rate <= RAMP_MAX);
 /** A step is sustained when every order is answered, none is an error, and ack p99 stays under this. */
 const SUSTAINED_P99_MS = option('--sustained-p99-ms', 100);
 const APPENDFSYNC = args.includes('--everysec') ? 'everysec' : 'always';
 const MARKET_ID = 1;
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
+/** USER_HZ: /proc reports CPU time in these ticks on Linux. */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 interface Run {
   sent: number;
   answered: number;
   errors: number;
   histogram: hdr.Histogram;
+  /** How late each order went out against its place in the schedule (µs). */
+  sendLag: hdr.Histogram;
+  /** CPU used per answered order (µs) by each process, and all of it as a share of the machine's cores. */
+  cpu: CpuPerOrder | null;
+}
+
+interface CpuPerOrder {
+  gatewayUs: number;
+  redisUs: number;
+  loadGeneratorUs: number;
+  /** (gateway + Redis + load generator CPU) / (wall time × cores). */
+  machineShare: number;
 }
 
 async function main(): Promise<void> {
@@ -63,18 +80,20 @@ async function main(): Promise<void> {
     log(`fdatasync of a 200-byte append in Redis's data dir: p50 ${fsync.p50Ms.toFixed(3)} ms, p99 ${fsync.p99Ms.toFixed(3)} ms`);
 
     const flow = new OrderFlow(clients);
+    const cpuOf = (): CpuSample | null => cpuSample(stack.pids);
     log(`phase 1: open loop at 1,000 orders/s for ${PHASE1_SECONDS} s`);
-    const at1k = await runOpenLoop(flow, 1_000, PHASE1_SECONDS);
+    const at1k = await runOpenLoop(flow, 1_000, PHASE1_SECONDS, cpuOf);
     const p = (run: Run, q: number): number => run.histogram.getValueAtPercentile(q) / 1000;
     log(`  sent ${at1k.sent}, answered ${at1k.answered}, errors ${at1k.errors}: ack p50 ${p(at1k, 50).toFixed(3)} ms, p99 ${p(at1k, 99).toFixed(3)} ms, p99.9 ${p(at1k, 99.9).toFixed(3)} ms`);
+    log(`  ${describeLoad(at1k)}`);
 
     let maxOrdersPerSec = 0;
-    const steps: Array<{ rate: number; achieved: number; errors: number; p99Ms: number }> = [];
+    const steps: Array<{ rate: number; achieved: number; errors: number; p50Ms: number; p99Ms: number; sendLagP99Ms: number; cpu: CpuPerOrder | null }> = [];
     for (const rate of RAMP) {
-      const run = await runOpenLoop(flow, rate, STEP_SECONDS);
+      const run = await runOpenLoop(flow, rate, STEP_SECONDS, cpuOf);
       const achieved = Math.round(run.answered / STEP_SECONDS);
-      steps.push({ rate, achieved, errors: run.errors, p99Ms: p(run, 99) });
-      log(`  ramp ${rate}/s: answered ${run.answered}/${run.sent}, errors ${run.errors}, p50 ${p(run, 50).toFixed(2)} ms, p99 ${p(run, 99).toFixed(2)} ms`);
+      steps.push({ rate, achieved, errors: run.errors, p50Ms: p(run, 50), p99Ms: p(run, 99), sendLagP99Ms: run.sendLag.getValueAtPercentile(99) / 1000, cpu: run.cpu });
+      log(`  ramp ${rate}/s: answered ${run.answered}/${run.sent}, errors ${run.errors}, p50 ${p(run, 50).toFixed(2)} ms, p99 ${p(run, 99).toFixed(2)} ms; ${describeLoad(run)}`);
       if (run.errors > 0 || run.answered < run.sent || run.sent < rate * STEP_SECONDS * 0.95 || p(run, 99) > SUSTAINED_P99_MS) break;
       maxOrdersPerSec = rate;
     }
@@ -82,7 +101,16 @@ async function main(): Promise<void> {
 
     const summary = {
       maxOrdersPerSec,
-      at1k: { ackP50Ms: p(at1k, 50), ackP99Ms: p(at1k, 99), ackP999Ms: p(at1k, 99.9), sent: at1k.sent, answered: at1k.answered, errors: at1k.errors },
+      at1k: {
+        ackP50Ms: p(at1k, 50),
+        ackP99Ms: p(at1k, 99),
+        ackP999Ms: p(at1k, 99.9),
+        sent: at1k.sent,
+        answered: at1k.answered,
+        errors: at1k.errors,
+        sendLagP99Ms: at1k.sendLag.getValueAtPercentile(99) / 1000,
+        cpu: at1k.cpu,
+      },
       redisRttP50Ms,
       fsyncP50Ms: fsync.p50Ms,
       fsyncP99Ms: fsync.p99Ms,
@@ -139,11 +167,17 @@ class OrderFlow {
   }
 }
 
-/** Sends at `rate` per second for `seconds` on a fixed schedule (open loop), then waits for the answers. */
-async function runOpenLoop(flow: OrderFlow, rate: number, seconds: number): Promise<Run> {
+/**
+ * Sends at `rate` per second for `seconds` on a fixed schedule (open loop), then waits for the
+ * answers. A timer tick sends every order that has come due; each ack is timed from when its order
+ * was actually sent, and how late that was against the schedule is recorded beside it (sendLag).
+ */
+async function runOpenLoop(flow: OrderFlow, rate: number, seconds: number, cpuOf: () => CpuSample | null): Promise<Run> {
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
-  const run: Run = { sent: 0, answered: 0, errors: 0, histogram };
+  const sendLag = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+  const run: Run = { sent: 0, answered: 0, errors: 0, histogram, sendLag, cpu: null };
   const total = rate * seconds;
+  const cpuBefore = cpuOf();
   const startedAt = performance.now();
   const inFlight: Array<Promise<void>> = [];
   await new Promise<void>((resolve) => {
@@ -152,6 +186,7 @@ async function runOpenLoop(flow: OrderFlow, rate: number, seconds: number): Prom
       while (run.sent < due) {
         const send = flow.next();
         const sentAt = performance.now();
+        sendLag.recordValue(Math.max(1, Math.round((sentAt - startedAt - (run.sent * 1000) / rate) * 1000)));
         run.sent++;
         inFlight.push(
           send().then(
@@ -173,7 +208,52 @@ async function runOpenLoop(flow: OrderFlow, rate: number, seconds: number): Prom
     }, 1);
   });
   await Promise.all(inFlight);
+  const cpuAfter = cpuOf();
+  if (cpuBefore !== null && cpuAfter !== null && run.answered > 0) {
+    const perOrder = (before: number, after: number): number => ((after - before) * 1e6) / run.answered;
+    const wallSeconds = (performance.now() - startedAt) / 1000;
+    const used = cpuAfter.gatewaySeconds - cpuBefore.gatewaySeconds + cpuAfter.redisSeconds - cpuBefore.redisSeconds + cpuAfter.selfSeconds - cpuBefore.selfSeconds;
+    run.cpu = {
+      gatewayUs: perOrder(cpuBefore.gatewaySeconds, cpuAfter.gatewaySeconds),
+      redisUs: perOrder(cpuBefore.redisSeconds, cpuAfter.redisSeconds),
+      loadGeneratorUs: perOrder(cpuBefore.selfSeconds, cpuAfter.selfSeconds),
+      machineShare: used / (wallSeconds * availableParallelism()),
+    };
+  }
   return run;
+}
+
+function describeLoad(run: Run): string {
+  const lag = `sent late p99 ${(run.sendLag.getValueAtPercentile(99) / 1000).toFixed(2)} ms`;
+  if (run.cpu === null) return lag;
+  const { gatewayUs, redisUs, loadGeneratorUs, machineShare } = run.cpu;
+  return `${lag}; CPU per order: gateway ${gatewayUs.toFixed(0)} µs, Redis ${redisUs.toFixed(0)} µs, load generator ${loadGeneratorUs.toFixed(0)} µs (${(machineShare * 100).toFixed(0)} % of ${availableParallelism()} cores)`;
+}
+
+interface CpuSample {
+  gatewaySeconds: number;
+  redisSeconds: number;
+  selfSeconds: number;
+}
+
+/** CPU time used so far by the gateway, Redis and this process (Linux /proc); null elsewhere. */
+function cpuSample(pids: { gateway: number; redis: number }): CpuSample | null {
+  const gatewaySeconds = processCpuSeconds(pids.gateway);
+  const redisSeconds = processCpuSeconds(pids.redis);
+  if (gatewaySeconds === null || redisSeconds === null) return null;
+  const self = process.cpuUsage();
+  return { gatewaySeconds, redisSeconds, selfSeconds: (self.user + self.system) / 1e6 };
+}
+
+/** utime + stime of a process from /proc/<pid>/stat (in clock ticks of 1/100 s). */
+function processCpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
 }
 
 /** fdatasync after a small append, as Redis does per event-loop turn with appendfsync always. */

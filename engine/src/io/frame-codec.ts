@@ -8,6 +8,14 @@ import type { OutgoingHandOff } from '../core/stage-messages.js';
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true });
 
+/**
+ * Journal frame bodies are written with msgpackr records: each object shape (an envelope, a
+ * PlaceOrder, ...) is defined once per frame and its objects carry only their values, so a frame is
+ * about a third of the size and decodes several times faster. The definitions travel inside each
+ * frame (no shared structures), and the same unpacker reads frames written before, as plain maps.
+ */
+const framePackr = new Packr({ useRecords: true, mapsAsObjects: true });
+
 /** Packr returns a view of a buffer it reuses; every encoding that outlives the call is copied. */
 function pack(value: unknown): Uint8Array {
   return new Uint8Array(packr.pack(value));
@@ -41,11 +49,11 @@ export interface EventFrame {
 }
 
 export function encodeFrameBody(body: FrameBody): Uint8Array {
-  return pack(body);
+  return new Uint8Array(framePackr.pack(body));
 }
 
 export function decodeFrameBody(payload: Uint8Array): FrameBody {
-  return packr.unpack(payload) as FrameBody;
+  return framePackr.unpack(payload) as FrameBody;
 }
 
 export function encodeEventFrame(frame: EventFrame): Uint8Array {

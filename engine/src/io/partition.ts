@@ -128,6 +128,8 @@ export class NotLeaderError extends Error {
 }
 
 const RECENT_FRAMES_KEPT = 64;
+/** Frames per journal read while catching up (a restore reads the whole journal this way). */
+const CATCH_UP_READ_FRAMES = 256;
 
 export class EnginePartition<C extends PartitionCore = ExchangeCore> {
   core: C;
@@ -138,6 +140,8 @@ export class EnginePartition<C extends PartitionCore = ExchangeCore> {
   private lastInboxId: string | null = null;
   private pending: Pending[] = [];
   private writing = false;
+  /** The publishing of the newest durable frame's events (each frame's waits for the one before). */
+  private published: Promise<void> = Promise.resolve();
   private flushScheduled = false;
   private commandsSinceSnapshot = 0;
   private lastSnapshotAtMs = 0;
@@ -222,6 +226,7 @@ export class EnginePartition<C extends PartitionCore = ExchangeCore> {
     if (this.clockTimer !== null) clearTimeout(this.clockTimer);
     for (const item of this.pending.splice(0)) item.reject?.(new NotLeaderError('the partition stopped'));
     while (this.writing) await sleep(5);
+    await this.published;
     if (wasLeader) await this.options.leadership.release(this.epoch).catch(() => undefined);
     await this.options.inbox?.close();
     await this.options.handOffInbox?.close();
@@ -255,14 +260,28 @@ export class EnginePartition<C extends PartitionCore = ExchangeCore> {
     logger.info({ partition: this.options.partition, snapshotSeq: snapshot?.seq ?? 0, replayed, ms: this.now() - startedAt }, 'restored');
   }
 
-  /** Applies every journal frame after the applied seq; returns how many commands it applied. */
+  /**
+   * Applies every journal frame after the applied seq; returns how many commands it applied. The
+   * next batch is read while the current one is applied, so the journal's server works meanwhile.
+   */
   private async catchUp(): Promise<number> {
+    const read = (fromSeq: number): Promise<JournalFrame[]> => {
+      const reading = this.options.journal.read(fromSeq, CATCH_UP_READ_FRAMES);
+      // A read left behind when applying throws is never awaited.
+      reading.catch(() => undefined);
+      return reading;
+    };
     let applied = 0;
+    let next = read(this.appliedSeq + 1);
     for (;;) {
-      const frames = await this.options.journal.read(this.appliedSeq + 1, 256);
+      const frames = await next;
       if (frames.length === 0) return applied;
       const first = frames[0] as JournalFrame;
-      if (first.firstSeq > this.appliedSeq + 1 && this.role === 'standby' && (await this.jumpToSnapshot(first.firstSeq))) continue;
+      if (first.firstSeq > this.appliedSeq + 1 && this.role === 'standby' && (await this.jumpToSnapshot(first.firstSeq))) {
+        next = read(this.appliedSeq + 1);
+        continue;
+      }
+      next = read((frames.at(-1) as JournalFrame).lastSeq + 1);
       for (const frame of frames) applied += this.applyJournaled(frame);
     }
   }
@@ -358,10 +377,10 @@ export class EnginePartition<C extends PartitionCore = ExchangeCore> {
     this.role = 'leader';
     this.options.outbox?.setActive(true);
     this.options.metrics?.leader.set(1);
+    this.journalLagCommands = 0;
     this.options.metrics?.journalLagCommands.set(0);
     this.lastSnapshotAtMs = this.now();
     logger.info({ partition, epoch, seq: this.appliedSeq }, 'leader');
-    this.journalLagCommands = 0;
     const leaseMs = this.options.leadership.leaseMs;
     this.timers.push(setInterval(() => void this.renewLease(), Math.max(10, Math.floor(leaseMs / 3))));
     const snapshotEveryMs = this.options.snapshotEveryMs ?? 60_000;
@@ -516,12 +535,21 @@ export class EnginePartition<C extends PartitionCore = ExchangeCore> {
     this.remember(eventFrame);
     this.options.outbox?.take(eventFrame);
     this.options.metrics?.commands.inc(batch.length);
+    const sink = this.options.sink;
+    // Frames are published in order, each while the next one is being journaled: the frame before
+    // this one is out before this one's callers hear (it was sent first, so this rarely waits).
+    if (sink !== undefined) await this.published;
     batch.forEach((item, index) => item.resolve?.((entries[index] as { events: readonly EngineEvent[] }).events));
+    // The answers go first: the callbacks of the resolved callers, and what they queue in turn
+    // (a WebSocket server writing its answers at the end of them), run on the microtask queue ahead
+    // of the rest of this frame. The publishing and the listeners still start in this same task,
+    // so no request handled after an answer went out can see a read model that lacks the frame.
+    await new Promise<void>((resolve) => queueMicrotask(resolve));
+    if (sink !== undefined) this.published = this.publishUntilDone(sink, eventFrame);
     for (const listener of this.listeners) listener(eventFrame);
     const tracer = this.options.tracer ?? null;
     if (traceparents !== null && tracer !== null) this.traceCommands(tracer, envelopes, traceparents, appliedAtMs, durableAtMs);
     this.commandsSinceSnapshot += batch.length;
-    if (this.options.sink !== undefined) await this.publishUntilDone(this.options.sink, eventFrame);
     this.writing = false;
     await this.maybeSnapshot(false);
     this.scheduleClock();
