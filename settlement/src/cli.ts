@@ -2,13 +2,17 @@
 //   migrate up | migrate down [count]   apply or revert migrations (down reverts all by default)
 //   invariants                          print every violation of I1, I2, I3, I5, I8; exit 1 if any
 //   reconcile [partition]               compare the engine's balances (its AccountUpdated events up
-//                                       to the applied seq) with the ledger; exit 1 on any difference
+//                                       to the applied seq) with the ledger; exit 1 on any difference.
+//                                       With RISK_PARTITIONS and MATCHING_PARTITIONS set: every risk
+//                                       partition's, the house's shares summed
 
 import { Redis } from 'ioredis';
 import { connectDatabase } from './db/database.js';
 import { migrate } from './db/migrate.js';
 import { checkInvariants } from './invariants.js';
-import { appliedSeq, compareFigures, engineFiguresFromStream, formatDifference, ledgerFigures } from './reconcile.js';
+import { PartitionTopology } from '../../engine/src/core/partition-topology.js';
+import { partitionTopologyFromEnv } from '../../engine/src/io/engine-config.js';
+import { appliedSeq, compareFigures, engineFiguresFromStream, engineFiguresFromStreams, formatDifference, ledgerFigures } from './reconcile.js';
 
 function databaseUrl(): string {
   const url = process.env['DATABASE_URL'];
@@ -45,6 +49,14 @@ async function run(args: readonly string[]): Promise<number> {
       const sql = connectDatabase(databaseUrl());
       const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
       try {
+        if ((process.env['RISK_PARTITIONS'] ?? '') !== '') {
+          const risk = new PartitionTopology(partitionTopologyFromEnv(process.env, 'a partitioned engine')).riskNames;
+          const seqs = (await Promise.all(risk.map(async (name) => `${name} ${await appliedSeq(sql, name)}`))).join(', ');
+          const differences = compareFigures(await engineFiguresFromStreams(redis, sql, risk), await ledgerFigures(sql));
+          for (const d of differences) console.log(formatDifference(d));
+          console.log(differences.length === 0 ? `ledger matches the engine up to seqs ${seqs}` : `${differences.length} difference(s) at seqs ${seqs}`);
+          return differences.length === 0 ? 0 : 1;
+        }
         const seq = await appliedSeq(sql, partition);
         const differences = compareFigures(await engineFiguresFromStream(redis, partition, seq), await ledgerFigures(sql));
         for (const d of differences) console.log(formatDifference(d));

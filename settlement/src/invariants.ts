@@ -4,14 +4,17 @@
 //   I1  every transaction has at least two lines summing to zero; all lines sum to zero; each
 //       account's balance equals the sum of its lines; money held (users, house, pots) equals
 //       deposits − withdrawals (one currency: the exchange's minor unit).
-//   I2  no user or house balance is negative (available, held, escrow, commission, rounding); a
+//   I2  no user or house balance is negative (available, held, escrow, commission, rounding, and
+//       the house's total: a partitioned engine's house share alone may be below zero); a
 //       debt account (what a user owes after a resettlement's clawback) is never positive, and
 //       is below zero only while the user's available is zero (credits repay the debt first).
 //   I3  after a market is settled or voided, its escrow, held and pot accounts are all zero, and
 //       every pot is zero at rest.
 //   I5  each stream entry is applied once and in order (the applied entries of a stream are
 //       contiguous and end at its cursor); each market is settled or voided once; each account is
-//       settled at most once per market; each transfer is posted once; a market's resettlement
+//       settled at most once per market (the house once per market in each risk partition of a
+//       partitioned engine: it has a share in each); I3 and I5 hold at rest (every stream applied:
+//       a partitioned engine's streams are applied independently); each transfer is posted once; a market's resettlement
 //       transactions have a resettlement record, and a resettled market a settlement record.
 //   I8  the ledger's escrow and held per (account, market) equal the engine's last reported
 //       escrowMinor and exposureMinor − escrowMinor.
@@ -58,8 +61,12 @@ export async function checkInvariants(db: Db): Promise<Violation[]> {
 
   add('I2', await query(db, `
     SELECT code, balance_minor FROM ledger_accounts
-     WHERE kind NOT IN ('market_pot', 'payment_clearing', 'user_debt') AND balance_minor < 0`),
+     WHERE kind NOT IN ('market_pot', 'payment_clearing', 'user_debt', 'house_share') AND balance_minor < 0`),
   (r) => `${r['code']} is negative: ${r['balance_minor']}`);
+  add('I2', await query(db, `
+    SELECT SUM(balance_minor) AS house_minor FROM ledger_accounts
+     WHERE kind IN ('house_commission', 'house_rounding', 'house_share') HAVING SUM(balance_minor) < 0`),
+  (r) => `the house is negative: ${r['house_minor']}`);
   add('I2', await query(db, `SELECT code, balance_minor FROM ledger_accounts WHERE kind = 'user_debt' AND balance_minor > 0`),
   (r) => `${r['code']} is positive: ${r['balance_minor']}`);
   add('I2', await query(db, `
@@ -90,18 +97,25 @@ export async function checkInvariants(db: Db): Promise<Violation[]> {
   (r) => `${r['stream_key']} cursor at ${r['last_seq']} but applied entries end at ${r['applied_last_seq']}`);
   add('I5', await query(db, `
     SELECT account_id, market_id, COUNT(*) AS times FROM ledger_transactions
-     WHERE kind IN ('settlement', 'house_settlement') GROUP BY account_id, market_id HAVING COUNT(*) > 1`),
+     WHERE kind IN ('settlement', 'house_settlement')
+     GROUP BY account_id, market_id, CASE WHEN kind = 'house_settlement' THEN partition END HAVING COUNT(*) > 1`),
   (r) => `account ${r['account_id']} settled ${r['times']} times on market ${r['market_id']}`);
   add('I5', await query(db, `
     SELECT t.market_id FROM ledger_transactions t LEFT JOIN market_settlements s ON s.market_id = t.market_id
      WHERE t.kind IN ('settlement', 'house_settlement') AND s.market_id IS NULL GROUP BY t.market_id`),
   (r) => `market ${r['market_id']} has settlement transactions but no settlement record`);
+  // Over a partitioned engine a risk partition's resettlement commands are recorded by the market's
+  // matching partition: there must be as many records from other partitions as such commands.
   add('I5', await query(db, `
-    SELECT t.market_id FROM ledger_transactions t
-     WHERE t.kind IN ('resettlement', 'house_resettlement')
-       AND NOT EXISTS (SELECT 1 FROM market_resettlements r
-                        WHERE r.market_id = t.market_id AND r.partition = t.partition AND r.command_seq = t.command_seq)
-     GROUP BY t.market_id`),
+    WITH commands AS (
+      SELECT market_id, partition, command_seq FROM ledger_transactions
+       WHERE kind IN ('resettlement', 'house_resettlement') GROUP BY market_id, partition, command_seq)
+    SELECT c.market_id FROM commands c
+     WHERE NOT EXISTS (SELECT 1 FROM market_resettlements r
+                        WHERE r.market_id = c.market_id AND r.partition = c.partition AND r.command_seq = c.command_seq)
+       AND (SELECT COUNT(*) FROM commands o WHERE o.market_id = c.market_id AND o.partition = c.partition)
+         > (SELECT COUNT(*) FROM market_resettlements r WHERE r.market_id = c.market_id AND r.partition <> c.partition)
+     GROUP BY c.market_id`),
   (r) => `market ${r['market_id']} has resettlement transactions without a resettlement record`);
   add('I5', await query(db, `
     SELECT r.market_id FROM market_resettlements r LEFT JOIN market_settlements s ON s.market_id = r.market_id

@@ -4,8 +4,9 @@
 // ledger accounts read are locked in id order, and the transactions, lines, market outcomes,
 // applied entry ids (unique) and the new cursor are written together.
 
+import { HOUSE_ACCOUNT_ID } from '@playchacha/protocol';
 import type { StreamItem } from './io/event-stream.js';
-import { HOUSE_COMMISSION_CODE, HOUSE_ROUNDING_CODE, identityOf, PAYMENT_CLEARING_CODE } from './posting/ledger-codes.js';
+import { HOUSE_COMMISSION_CODE, HOUSE_ROUNDING_CODE, houseShareCode, identityOf, PAYMENT_CLEARING_CODE } from './posting/ledger-codes.js';
 import {
   accountsRead,
   postEntries,
@@ -28,7 +29,7 @@ export class StreamGapError extends Error {
  */
 const POSTING_CHUNK_ENTRIES_DEFAULT = 8_192;
 
-/** Accounts the posting rules only ever credit: not locked, not read by the posting. */
+/** Accounts the posting rules do not read (only ever credit, or a house share): not locked. */
 const CREDITED_ONLY_CODES = [HOUSE_COMMISSION_CODE, HOUSE_ROUNDING_CODE, PAYMENT_CLEARING_CODE];
 
 export interface BatchResult {
@@ -45,6 +46,13 @@ export interface ApplyOptions {
   readonly beforeCommit?: () => Promise<void>;
   /** Command entries posted and written per chunk (default 8,192). */
   readonly postingChunkEntries?: number;
+  /**
+   * The stream's partition in a partitioned engine (absent: a whole engine). A risk partition's
+   * carries its accounts' money, the house's settlements going to its share there (see
+   * PostingOptions); a matching partition's carries its markets' outcomes and resettlements and
+   * must move no money.
+   */
+  readonly role?: 'risk' | 'matching';
 }
 
 export async function applyBatch(db: Db, items: readonly StreamItem[], options: ApplyOptions): Promise<BatchResult> {
@@ -71,14 +79,16 @@ export async function applyBatch(db: Db, items: readonly StreamItem[], options: 
 
     const entries: readonly CommandEntry[] = fresh.flatMap((item) => item.frame.entries);
     const { codes, debtCodes } = accountsRead(entries);
-    await ensureAccounts(tx, codes);
+    const shareCode = options.role === 'risk' ? houseShareCode(partition) : undefined;
+    await ensureAccounts(tx, shareCode === undefined ? codes : [...codes, shareCode]);
     // Debt accounts are read when they exist: an account without one owes nothing.
     const read = [...new Set([...codes, ...debtCodes])];
     const rows = await query(tx, 'SELECT id, code, balance_minor FROM ledger_accounts WHERE code = ANY($1::text[]) ORDER BY id FOR UPDATE', [read]);
     let balances: ReadonlyMap<string, number> = new Map(rows.map((row) => [row['code'] as string, toMinor(row['balance_minor'])]));
     const accountIds = new Map(rows.map((row) => [row['code'] as string, String(row['id'])]));
     // Accounts only ever credited here (the house, payment clearing) are not read by the posting.
-    for (const row of await query(tx, 'SELECT id, code FROM ledger_accounts WHERE code = ANY($1::text[])', [CREDITED_ONLY_CODES])) {
+    const creditedOnly = shareCode === undefined ? CREDITED_ONLY_CODES : [...CREDITED_ONLY_CODES, shareCode];
+    for (const row of await query(tx, 'SELECT id, code FROM ledger_accounts WHERE code = ANY($1::text[])', [creditedOnly])) {
       accountIds.set(row['code'] as string, String(row['id']));
     }
     // Posted and written in chunks, two at a time: the database writes one chunk while the next
@@ -93,10 +103,14 @@ export async function applyBatch(db: Db, items: readonly StreamItem[], options: 
     let writing: Promise<void> | null = null;
     try {
       for (let start = 0; start < entries.length; start += chunkEntries) {
-        const posting = postEntries(entries.slice(start, start + chunkEntries), balances);
+        const posting = postEntries(entries.slice(start, start + chunkEntries), balances, shareCode === undefined ? {} : { houseShareCode: shareCode });
+        if (options.role === 'matching' && (posting.transactions.length > 0 || posting.accounts.length > 0 || posting.positions.length > 0)) {
+          throw new Error(`${streamKey}: a matching partition's events moved money or reported accounts`);
+        }
         balances = posting.balances;
         transactions += posting.transactions.length;
-        for (const account of posting.accounts) reportedAccounts.set(account.accountId, account);
+        // A risk partition reports only its share of the house: the house's figures are not kept.
+        for (const account of posting.accounts) if (shareCode === undefined || account.accountId !== HOUSE_ACCOUNT_ID) reportedAccounts.set(account.accountId, account);
         for (const position of posting.positions) {
           let byMarket = reportedPositions.get(position.accountId);
           if (byMarket === undefined) reportedPositions.set(position.accountId, (byMarket = new Map()));
@@ -157,7 +171,13 @@ async function writePosting(
 ): Promise<void> {
   const { transactions } = posting;
   /** The chunk's statements, run in order once `previous` is written (one query at a time per client). */
-  const statements: Array<{ readonly text: string; readonly values: readonly unknown[]; readonly rows?: number }> = [];
+  const statements: Array<{
+    readonly text: string;
+    readonly values: readonly unknown[];
+    readonly rows?: number;
+    /** When the statement wrote nothing: this query must find a row. */
+    readonly ifNoRows?: { readonly text: string; readonly values: readonly unknown[]; readonly error: string };
+  }> = [];
   let waiting = previous;
   if (transactions.length > 0) {
     let ids = accountIds;
@@ -212,18 +232,27 @@ async function writePosting(
       rows: lineAmountsMinor.length,
     });
   }
+  // A partitioned engine's every risk partition reports a market's outcome: the first records it,
+  // the others must report the same one (a different one is a bug).
   for (const outcome of posting.outcomes) {
+    const values = [
+      outcome.marketId,
+      outcome.outcome,
+      partition,
+      outcome.commandSeq,
+      outcome.winners === null ? null : JSON.stringify(outcome.winners),
+      outcome.commissionBps,
+    ];
     statements.push({
       text: `INSERT INTO market_settlements (market_id, outcome, partition, command_seq, winners, commission_bps)
-       VALUES ($1, $2, $3, $4, $5::jsonb, $6)`,
-      values: [
-        outcome.marketId,
-        outcome.outcome,
-        partition,
-        outcome.commandSeq,
-        outcome.winners === null ? null : JSON.stringify(outcome.winners),
-        outcome.commissionBps,
-      ],
+       VALUES ($1, $2, $3, $4, $5::jsonb, $6) ON CONFLICT (market_id) DO NOTHING`,
+      values,
+      ifNoRows: {
+        text: `SELECT 1 FROM market_settlements
+          WHERE market_id = $1 AND outcome = $2 AND winners IS NOT DISTINCT FROM $3::jsonb AND commission_bps IS NOT DISTINCT FROM $4::int4`,
+        values: [values[0], values[1], values[4], values[5]],
+        error: `market ${outcome.marketId} ${outcome.outcome} at ${partition}:${outcome.commandSeq} differs from its recorded outcome`,
+      },
     });
   }
   for (const resettlement of posting.resettlements) {
@@ -243,9 +272,12 @@ async function writePosting(
     });
   }
   await waiting;
-  for (const { text, values, rows } of statements) {
+  for (const { text, values, rows, ifNoRows } of statements) {
     const result = await tx.query(text, values as unknown[]);
     if (rows !== undefined && result.rowCount !== rows) throw new Error(`wrote ${result.rowCount} of ${rows} ledger lines`);
+    if (ifNoRows !== undefined && result.rowCount === 0 && (await tx.query(ifNoRows.text, ifNoRows.values as unknown[])).rowCount !== 1) {
+      throw new Error(ifNoRows.error);
+    }
   }
 }
 

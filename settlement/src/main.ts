@@ -1,5 +1,7 @@
-// The settlement worker process. Environment: DATABASE_URL, REDIS_URL, PARTITION (default p0),
-// CONSUMER (default settlement-<hostname>), BATCH_ENTRIES_MAX (default 64), MIGRATE (default 1:
+// The settlement worker process. Environment: DATABASE_URL, REDIS_URL, PARTITION (default p0), or
+// over a partitioned engine its topology (RISK_PARTITIONS, MATCHING_PARTITIONS, MARKET_PARTITIONS,
+// as the engine's): then it follows every partition's events stream into the one ledger, a reader
+// each (the risk partitions' carry the money, the matching partitions' the markets' outcomes). CONSUMER (default settlement-<hostname>), BATCH_ENTRIES_MAX (default 64), MIGRATE (default 1:
 // apply pending migrations at start), SETTLEMENT_HTTP_HOST / SETTLEMENT_HTTP_PORT (default
 // 127.0.0.1 / 8084: /healthz, /readyz, /metrics), LOG_LEVEL, and the OpenTelemetry variables
 // (OTEL_EXPORTER_OTLP_ENDPOINT turns tracing on). SIGTERM or SIGINT finishes the batch in hand and
@@ -9,7 +11,8 @@ import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { envInteger } from '../../engine/src/io/engine-config.js';
+import { PartitionTopology } from '../../engine/src/core/partition-topology.js';
+import { envInteger, partitionTopologyFromEnv } from '../../engine/src/io/engine-config.js';
 import { eventsKey } from '../../engine/src/io/redis-streams.js';
 import { startTracing } from '../../engine/src/io/tracing.js';
 import { connectDatabase } from './db/database.js';
@@ -37,18 +40,22 @@ async function main(): Promise<void> {
   const logger = pino({ level: env['LOG_LEVEL'] ?? 'info', base: { svc: 'settlement' } });
   const databaseUrl = required('DATABASE_URL');
   const redisUrl = required('REDIS_URL');
-  const partition = env['PARTITION'] ?? 'p0';
+  const partitioned = (env['RISK_PARTITIONS'] ?? '') !== '' || (env['MATCHING_PARTITIONS'] ?? '') !== '';
+  if (partitioned && (env['PARTITION'] ?? '') !== '') throw new Error('PARTITION and a partitioned engine topology are exclusive');
+  const topology = partitioned ? new PartitionTopology(partitionTopologyFromEnv(env, 'a partitioned engine')) : null;
+  const partitions = topology === null ? [env['PARTITION'] ?? 'p0'] : [...topology.riskNames, ...topology.matchingNames];
+  const partition = partitions.join(',');
   const httpHost = env['SETTLEMENT_HTTP_HOST'] ?? '127.0.0.1';
   const httpPort = envInteger(env, 'SETTLEMENT_HTTP_PORT', 8084);
   const tracing = startTracing('settlement');
   const metrics = createSettlementMetrics(partition);
   // Signals are handled from the first moment: one that arrives before the worker runs stops it at once.
   let stopSignal: string | null = null;
-  let worker: SettlementWorker | null = null;
+  let workers: SettlementWorker[] = [];
   const shutdown = (signal: string): void => {
     logger.info({ signal }, 'stopping');
     stopSignal = signal;
-    void worker?.stop();
+    for (const worker of workers) void worker.stop();
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
@@ -57,51 +64,61 @@ async function main(): Promise<void> {
     if (ran.length > 0) logger.info({ migrations: ran }, 'migrated');
   }
   const sql = connectDatabase(databaseUrl, { onIdleError: (error) => logger.warn({ err: error }, 'idle database connection lost') });
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
-  // Health checks and the lag gauge: the worker's own connection waits in blocking reads.
+  // One connection per stream: each worker's waits in blocking reads.
+  const streamRedis = partitions.map(() => new Redis(redisUrl, { maxRetriesPerRequest: 2 }));
+  // Health checks and the lag gauge.
   const monitorRedis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-  for (const client of [redis, monitorRedis]) client.on('error', (error) => logger.warn({ err: error }, 'redis'));
+  for (const client of [...streamRedis, monitorRedis]) client.on('error', (error) => logger.warn({ err: error }, 'redis'));
   const faults: WorkerFaults = {
     ...(optionalInteger('FAULT_PAUSE_BEFORE_COMMIT_MS') === undefined ? {} : { pauseBeforeCommitMs: optionalInteger('FAULT_PAUSE_BEFORE_COMMIT_MS') as number }),
     ...(optionalInteger('FAULT_PAUSE_AFTER_COMMIT_MS') === undefined ? {} : { pauseAfterCommitMs: optionalInteger('FAULT_PAUSE_AFTER_COMMIT_MS') as number }),
   };
   const batchEntriesMax = optionalInteger('BATCH_ENTRIES_MAX');
-  const settlementWorker = new SettlementWorker({
-    sql,
-    redis,
-    partition,
-    logger,
-    consumer: process.env['CONSUMER'] ?? `settlement-${hostname()}`,
-    faults,
-    metrics,
-    tracer: tracing.tracer,
-    ...(batchEntriesMax === undefined ? {} : { batchEntriesMax }),
-  });
-  worker = settlementWorker;
+  workers = partitions.map(
+    (name, index) =>
+      new SettlementWorker({
+        sql,
+        redis: streamRedis[index] as Redis,
+        partition: name,
+        logger: partitions.length === 1 ? logger : logger.child({ partition: name }),
+        consumer: process.env['CONSUMER'] ?? `settlement-${hostname()}`,
+        faults,
+        metrics,
+        tracer: tracing.tracer,
+        ...(topology === null ? {} : { role: topology.riskNames.includes(name) ? ('risk' as const) : ('matching' as const) }),
+        ...(batchEntriesMax === undefined ? {} : { batchEntriesMax }),
+      }),
+  );
   let failed = false;
   let server: Server | null = null;
-  if (stopSignal !== null) void settlementWorker.stop();
+  if (stopSignal !== null) for (const worker of workers) void worker.stop();
   try {
     server = await startSettlementHttp({
       host: httpHost,
       port: httpPort,
       sql,
       redis: monitorRedis,
-      streamKey: eventsKey(partition),
+      streamKey: partitions.length === 1 ? eventsKey(partitions[0] as string) : partitions.map(eventsKey),
       metrics,
-      consuming: () => settlementWorker.consuming,
+      consuming: () => workers.every((worker) => worker.consuming),
       healthy: () => !failed,
     });
     const address = server.address();
     logger.info({ url: `http://${httpHost}:${typeof address === 'object' && address !== null ? address.port : httpPort}` }, 'settlement http listening');
-    await settlementWorker.run().catch((error: unknown) => {
-      failed = true;
-      throw error;
-    });
+    // One worker failing stops the others: the process exits and a restart resumes every stream.
+    await Promise.all(
+      workers.map((worker) =>
+        worker.run().catch(async (error: unknown) => {
+          failed = true;
+          await Promise.all(workers.map((other) => other.stop()));
+          throw error;
+        }),
+      ),
+    );
   } finally {
     server?.close();
     await sql.end();
-    redis.disconnect();
+    for (const client of streamRedis) client.disconnect();
     monitorRedis.disconnect();
     await tracing.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'trace export failed'));
   }

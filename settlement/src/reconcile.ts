@@ -1,9 +1,11 @@
 // Reconciliation: the engine's balances per account against the ledger's. For a user the ledger's
 // available is its available account plus its debt account (≤ 0, what it owes after a
 // resettlement's clawback), its exposure the sum of its held and escrow accounts, its balance the
-// sum of all four; for the house (account 0) the balance is commission + rounding.
+// sum of all four; for the house (account 0) the balance is commission + rounding + its shares
+// (a partitioned engine's, one per risk partition).
 // The engine's figures come from its AccountUpdated events (read from the events stream up to the
-// seq the ledger has applied) or from a live engine state.
+// seq the ledger has applied) or from a live engine state; over a partitioned engine, from every
+// risk partition's stream, the house's figures summed over its shares.
 
 import type { Redis } from 'ioredis';
 import { HOUSE_ACCOUNT_ID } from '@playchacha/protocol';
@@ -39,7 +41,7 @@ export async function ledgerFigures(db: Db): Promise<Map<number, AccountFigures>
   }
   const [house] = await query(
     db,
-    "SELECT COALESCE(SUM(balance_minor), 0) AS minor FROM ledger_accounts WHERE kind IN ('house_commission', 'house_rounding')",
+    "SELECT COALESCE(SUM(balance_minor), 0) AS minor FROM ledger_accounts WHERE kind IN ('house_commission', 'house_rounding', 'house_share')",
   );
   const houseMinor = toMinor(house?.['minor'] ?? 0);
   figures.set(HOUSE_ACCOUNT_ID, { accountId: HOUSE_ACCOUNT_ID, balanceMinor: houseMinor, exposureMinor: 0, availableMinor: houseMinor });
@@ -89,6 +91,30 @@ export async function engineFiguresFromStream(redis: Redis, partition: string, u
     const last = page.at(-1);
     if (page.length < 256 || last === undefined) break;
     start = `(${last[0].toString()}`;
+  }
+  return [...figures.values()];
+}
+
+/**
+ * The engine's figures across the risk partitions of a partitioned engine, each stream read up to
+ * the seq the ledger has applied of it: an account is reported by its own risk partition, the
+ * house by every one (a share each), so its figures are the sum of the shares.
+ */
+export async function engineFiguresFromStreams(redis: Redis, db: Db, partitions: readonly string[]): Promise<AccountFigures[]> {
+  const figures = new Map<number, AccountFigures>();
+  for (const partition of partitions) {
+    for (const account of await engineFiguresFromStream(redis, partition, await appliedSeq(db, partition))) {
+      const before = figures.get(account.accountId);
+      if (before !== undefined && account.accountId !== HOUSE_ACCOUNT_ID) {
+        throw new Error(`account ${account.accountId} is reported by more than one risk partition (${partition} among them)`);
+      }
+      figures.set(account.accountId, {
+        accountId: account.accountId,
+        balanceMinor: (before?.balanceMinor ?? 0) + account.balanceMinor,
+        exposureMinor: (before?.exposureMinor ?? 0) + account.exposureMinor,
+        availableMinor: (before?.availableMinor ?? 0) + account.availableMinor,
+      });
+    }
   }
   return [...figures.values()];
 }

@@ -1,5 +1,6 @@
 // The settlement worker: reads one engine partition's events stream through a consumer group and
-// applies it to the ledger exactly once in effect.
+// applies it to the ledger exactly once in effect (over a partitioned engine, one worker per
+// partition's stream, all into the same ledger).
 //
 // At-least-once delivery: XREADGROUP delivers an entry and keeps it pending until XACK. The entry
 // is acknowledged only after the database transaction that applied it committed. A crash before
@@ -46,6 +47,8 @@ export interface WorkerOptions {
   readonly metrics?: SettlementMetrics;
   /** A span per batch, linked to the spans of the commands it posts; null or absent: none. */
   readonly tracer?: Tracer | null;
+  /** The partition's role in a partitioned engine (absent: a whole engine); see ApplyOptions. */
+  readonly role?: 'risk' | 'matching';
 }
 
 const RETRY_DELAY_MS_MAX = 1_000;
@@ -137,6 +140,7 @@ export class SettlementWorker {
         applyBatch(this.options.sql, items, {
           streamKey: this.stream.key,
           partition,
+          ...(this.options.role === undefined ? {} : { role: this.options.role }),
           ...(faults?.pauseBeforeCommitMs === undefined
             ? {}
             : {

@@ -15,16 +15,16 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HOUSE_ACCOUNT_ID, mulberry32, type Command } from '@playchacha/protocol';
 import { startRedis, type RedisServer } from '../../../scripts/test-servers.js';
 import { ExchangeCore } from '../core/index.js';
-import type { HandOffMarksSnapshot } from '../core/hand-off-marks.js';
 import { MatchingPartitionCore, type MatchingPartitionSnapshot } from '../core/matching-partition-core.js';
 import type { MatchingSnapshot } from '../core/matching-stage.js';
 import { PartitionTopology, routeCommand } from '../core/partition-topology.js';
 import { RiskPartitionCore, type RiskPartitionSnapshot } from '../core/risk-partition-core.js';
-import { EngineProcess, sleep, type EngineStatus } from '../testing/engine-process.js';
+import { EngineProcess, sleep } from '../testing/engine-process.js';
+import { AnswerWatcher, chainsClosed, settledPartitions, type PartitionStatus } from '../testing/partition-processes.js';
 import { decodeFrameBody, decodeValue, encodeValue } from './frame-codec.js';
 import type { PartitionCoreOf } from './partitioned-engine.js';
 import { connectJournalRedis, RedisJournal } from './redis-journal.js';
-import { handOffsKey, readEventFrames, sendToInbox } from './redis-streams.js';
+import { handOffsKey, sendToInbox } from './redis-streams.js';
 import { RedisSnapshotStore } from './snapshot-stores.js';
 
 const SEED = Number(process.env['SEED'] ?? 20_251_125);
@@ -35,15 +35,15 @@ const ACCOUNTS = [1, 2, 3, 4, 5, 6];
 const topology = new PartitionTopology(TOPOLOGY);
 const NAMES = [...topology.riskNames, ...topology.matchingNames];
 
-type PartitionStatus = EngineStatus & { handOffMarks: HandOffMarksSnapshot };
-
 let redis: RedisServer;
 let client: Redis;
+let answers: AnswerWatcher;
 const instances = new Map<string, EngineProcess[]>();
 
 beforeAll(async () => {
   redis = await startRedis({ appendfsync: 'always' });
   client = new Redis(redis.url, { maxRetriesPerRequest: 2 });
+  answers = new AnswerWatcher(client);
 });
 
 afterAll(async () => {
@@ -93,51 +93,13 @@ async function statuses(): Promise<Map<string, PartitionStatus>> {
   return result;
 }
 
-/** Every hand-off sent has been applied at its destination (read from the leaders). */
-function chainsClosed(all: ReadonlyMap<string, PartitionStatus>): boolean {
-  for (const [source, status] of all) {
-    for (const [destination, sentSeq] of status.handOffMarks.sent) {
-      const received = new Map(all.get(destination)?.handOffMarks.received ?? []);
-      if ((received.get(source) ?? 0) !== sentSeq) return false;
-    }
-  }
-  return true;
-}
-
-/** Waits until the hand-offs have settled: chains closed and nothing moved, twice in a row. */
-async function settled(timeoutMs = 20_000): Promise<Map<string, PartitionStatus>> {
-  const deadline = Date.now() + timeoutMs;
-  let previous = '';
-  for (;;) {
-    const all = await statuses();
-    const positions = JSON.stringify([...all].map(([name, status]) => [name, status.seq]));
-    if (chainsClosed(all) && positions === previous) return all;
-    previous = chainsClosed(all) ? positions : '';
-    if (Date.now() > deadline) throw new Error(`hand-offs not settled: ${JSON.stringify([...all].map(([name, status]) => [name, status.seq, status.handOffMarks]))}`);
-    await sleep(10);
-  }
-}
+const settled = (): Promise<Map<string, PartitionStatus>> => settledPartitions(statuses);
 
 async function until(what: string, ok: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await ok())) {
     if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
     await sleep(20);
-  }
-}
-
-const eventsSeen = new Map<string, number>();
-
-/** Waits until the partition's events stream carries the answer to inbox entry `id`. */
-async function answered(partition: string, id: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const frames = await readEventFrames(client, partition, eventsSeen.get(partition) ?? 0, 256, 50);
-    for (const frame of frames) {
-      eventsSeen.set(partition, frame.lastSeq);
-      if (frame.entries.some((entry) => entry.inboxId === id)) return;
-    }
-    if (Date.now() > deadline) throw new Error(`no answer from ${partition} to ${id} within ${timeoutMs} ms`);
   }
 }
 
@@ -264,7 +226,7 @@ describe('partitioned engine processes (2 risk + 2 matching) on Redis', () => {
         const standby = (instances.get(victim) ?? []).find((engine) => engine !== leader) as EngineProcess;
         await standby.waitForRole('leader');
       }
-      for (const [partition, id] of sent) await answered(partition, id);
+      for (const [partition, id] of sent) await answers.answered(partition, id);
       await settled();
     }
     expect(killed).toEqual(['matching-0', 'risk-0']);
@@ -325,8 +287,8 @@ describe('partitioned engine processes (2 risk + 2 matching) on Redis', () => {
     await client.xadd(handOffsKey('matching-1'), '*', 'c', Buffer.from(encodeValue({ type: 'CreateMarket', marketId: 99, runnerCount: 2 })));
     // A real command after both: once it is answered, the two before it were read.
     const id = await sendToInbox(client, 'matching-1', { type: 'CreateMarket', marketId: 98, runnerCount: 2 });
-    eventsSeen.set('matching-1', before.seq);
-    await answered('matching-1', id);
+    answers.seen.set('matching-1', before.seq);
+    await answers.answered('matching-1', id);
     await sleep(200);
     const after = (await leader.status()) as PartitionStatus;
     expect(after.seq).toBe(before.seq + 1);

@@ -14,7 +14,8 @@ export interface SettlementHttpOptions {
   readonly sql: Db;
   /** A connection of its own: the worker's is held by blocking stream reads. */
   readonly redis: Redis;
-  readonly streamKey: string;
+  /** The events stream followed, or every risk partition's over a partitioned engine (gauges summed). */
+  readonly streamKey: string | readonly string[];
   readonly metrics: SettlementMetrics;
   /** True while the worker reads the events stream. */
   readonly consuming: () => boolean;
@@ -39,12 +40,18 @@ export async function readinessFailures(options: SettlementHttpOptions): Promise
 /** Sets the lag gauge from the stream's newest entry and the ledger's cursor; leaves it on failure. */
 export async function refreshLag(options: SettlementHttpOptions): Promise<void> {
   try {
-    const [newest] = await options.redis.xrevrange(options.streamKey, '+', '-', 'COUNT', 1);
-    const streamSeq = newest === undefined ? 0 : Number(newest[0].split('-')[0]);
-    const [cursor] = await query(options.sql, 'SELECT last_seq FROM stream_cursors WHERE stream_key = $1', [options.streamKey]);
-    const ledgerSeq = cursor === undefined ? 0 : toMinor(cursor['last_seq']);
-    options.metrics.ledgerSeq.set(ledgerSeq);
-    options.metrics.consumerLagCommands.set(Math.max(0, streamSeq - ledgerSeq));
+    let ledgerSeqSum = 0;
+    let lagCommands = 0;
+    for (const streamKey of typeof options.streamKey === 'string' ? [options.streamKey] : options.streamKey) {
+      const [newest] = await options.redis.xrevrange(streamKey, '+', '-', 'COUNT', 1);
+      const streamSeq = newest === undefined ? 0 : Number(newest[0].split('-')[0]);
+      const [cursor] = await query(options.sql, 'SELECT last_seq FROM stream_cursors WHERE stream_key = $1', [streamKey]);
+      const ledgerSeq = cursor === undefined ? 0 : toMinor(cursor['last_seq']);
+      ledgerSeqSum += ledgerSeq;
+      lagCommands += Math.max(0, streamSeq - ledgerSeq);
+    }
+    options.metrics.ledgerSeq.set(ledgerSeqSum);
+    options.metrics.consumerLagCommands.set(lagCommands);
   } catch {
     // The gauges keep their last values; /readyz reports the failing dependency.
   }

@@ -1,4 +1,6 @@
-// The payments service process. Environment: DATABASE_URL, REDIS_URL, PARTITION (default p0),
+// The payments service process. Environment: DATABASE_URL, REDIS_URL, PARTITION (default p0), or
+// a partitioned engine's topology (RISK_PARTITIONS, MATCHING_PARTITIONS, MARKET_PARTITIONS: each
+// transfer goes to its account's risk partition),
 // JWT_SECRET / JWT_ISSUER / JWT_AUDIENCE (the gateway's), STRIPE_SECRET_KEY and
 // STRIPE_WEBHOOK_SECRET (both or neither: without them only the labelled test deposits and TEST
 // payouts run), STRIPE_API_URL (tests: a Stripe-compatible API instead of Stripe's), KYC_DEPOSIT_CAP_MINOR (the gateway's: the KYC caps of the payment policy),
@@ -7,13 +9,16 @@
 
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
+import { PartitionTopology } from '../../../engine/src/core/partition-topology.js';
 import { EngineClient } from '../../../engine/src/io/engine-client.js';
 import { connectDatabase } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
+import type { EngineSubmitter } from './engine-answers.js';
 import { OutboxDrain } from './payment-outbox.js';
 import { buildPaymentsApp } from './payments-app.js';
 import { paymentsConfigFromEnv } from './payments-config.js';
 import { StripePayouts, TestPayouts } from './payouts.js';
+import { RoutedEngine } from './routed-engine.js';
 import { stripeClient } from './stripe-client.js';
 import { Withdrawals } from './withdrawals.js';
 
@@ -32,10 +37,15 @@ const databaseUrl = required('DATABASE_URL');
 const redisUrl = required('REDIS_URL');
 if ((process.env['MIGRATE'] ?? '1') === '1') await migrate(databaseUrl, 'up');
 const db = connectDatabase(databaseUrl, { onIdleError: (error) => logger.warn({ err: error }, 'idle database connection lost') });
-const connections = [new Redis(redisUrl, { maxRetriesPerRequest: 2 }), new Redis(redisUrl, { maxRetriesPerRequest: 2 })] as const;
+// A client (two connections) per partition transfers go to.
+const topology = config.topology === undefined || config.topology === null ? null : new PartitionTopology(config.topology);
+const partitionNames = topology === null ? [config.partition] : topology.riskNames;
+const connections = partitionNames.flatMap(() => [new Redis(redisUrl, { maxRetriesPerRequest: 2 }), new Redis(redisUrl, { maxRetriesPerRequest: 2 })]);
 for (const connection of connections) connection.on('error', (error) => logger.warn({ err: error }, 'redis'));
-const engine = new EngineClient(connections[0], connections[1], config.partition);
-await engine.start();
+const clients = new Map(partitionNames.map((name, index) => [name, new EngineClient(connections[2 * index] as Redis, connections[2 * index + 1] as Redis, name)]));
+for (const client of clients.values()) await client.start();
+const engine: EngineSubmitter =
+  topology === null ? (clients.get(config.partition) as EngineClient) : new RoutedEngine(topology, clients);
 const stripe = config.stripe === null ? null : stripeClient(config.stripe);
 const drain = new OutboxDrain({ db, engine, logger });
 drain.start();
@@ -53,7 +63,7 @@ async function shutdown(signal: string): Promise<void> {
   withdrawals.stopRecovery();
   await drain.stop();
   await app.close();
-  await engine.close();
+  for (const client of clients.values()) await client.close();
   for (const connection of connections) connection.disconnect();
   await db.end();
   process.exit(0);

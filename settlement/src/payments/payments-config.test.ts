@@ -16,4 +16,12 @@ describe('the payments configuration', () => {
     expect(paymentsConfigFromEnv({}, jwt).stripe).toBeNull();
     expect(() => paymentsConfigFromEnv({ STRIPE_SECRET_KEY: 'sk_test_x' }, jwt)).toThrow(/both/);
   });
+
+  it('routes transfers by a partitioned engine\'s topology when given one, never with PARTITION too', () => {
+    expect(paymentsConfigFromEnv({}, jwt).topology).toBeNull();
+    const topology = { RISK_PARTITIONS: '2', MATCHING_PARTITIONS: '3', MARKET_PARTITIONS: '7:2' };
+    expect(paymentsConfigFromEnv(topology, jwt).topology).toEqual({ riskPartitions: 2, matchingPartitions: 3, marketPartitions: { 7: 2 } });
+    expect(() => paymentsConfigFromEnv({ RISK_PARTITIONS: '2' }, jwt)).toThrow(/MATCHING_PARTITIONS is required/);
+    expect(() => paymentsConfigFromEnv({ ...topology, PARTITION: 'p0' }, jwt)).toThrow(/exclusive/);
+  });
 });

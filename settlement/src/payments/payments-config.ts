@@ -4,6 +4,8 @@
 // the KYC caps are off.
 
 import { TRANSFER_MINOR_MAX } from '@playchacha/protocol';
+import type { PartitionTopologyConfig } from '../../../engine/src/core/partition-topology.js';
+import { partitionTopologyFromEnv } from '../../../engine/src/io/engine-config.js';
 
 export interface PaymentsConfig {
   readonly jwtSecret: Uint8Array;
@@ -19,8 +21,10 @@ export interface PaymentsConfig {
   readonly depositDailyMinorMax: number;
   /** The cap on an unverified (or pending) account's total deposits, which also turns on the KYC caps; null: off. */
   readonly kycDepositCapMinor: number | null;
-  /** The engine partition that holds the accounts. */
+  /** The engine partition that holds the accounts (a whole engine). */
   readonly partition: string;
+  /** A partitioned engine's topology (RISK_PARTITIONS, ...): transfers go to the account's risk partition; null: a whole engine. */
+  readonly topology?: PartitionTopologyConfig | null;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -61,5 +65,12 @@ export function paymentsConfigFromEnv(env: NodeJS.ProcessEnv, jwt?: { readonly s
     depositDailyMinorMax: integer(env, 'DEPOSIT_DAILY_MINOR_MAX', 500_000),
     kycDepositCapMinor: kycCap(env['KYC_DEPOSIT_CAP_MINOR']),
     partition: env['PARTITION'] ?? 'p0',
+    topology: partitionedTopology(env),
   };
+}
+
+function partitionedTopology(env: NodeJS.ProcessEnv): PartitionTopologyConfig | null {
+  if ((env['RISK_PARTITIONS'] ?? '') === '' && (env['MATCHING_PARTITIONS'] ?? '') === '') return null;
+  if ((env['PARTITION'] ?? '') !== '') throw new Error('PARTITION and a partitioned engine topology are exclusive');
+  return partitionTopologyFromEnv(env, 'a partitioned engine');
 }

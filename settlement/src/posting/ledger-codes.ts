@@ -11,6 +11,7 @@ export type LedgerAccountKind =
   | 'market_pot'
   | 'house_commission'
   | 'house_rounding'
+  | 'house_share'
   | 'payment_clearing';
 
 export interface LedgerAccountIdentity {
@@ -35,6 +36,11 @@ export const escrowCode = (accountId: AccountId, marketId: MarketId): string => 
 export const potCode = (marketId: MarketId): string => `pot:${marketId}`;
 export const HOUSE_COMMISSION_CODE = 'house:commission';
 export const HOUSE_ROUNDING_CODE = 'house:rounding';
+/**
+ * The house's share in a risk partition of a partitioned engine: what the partition's settlements
+ * left the house beyond commission (below zero when the partition's accounts won more than they lost).
+ */
+export const houseShareCode = (partition: string): string => `house:share:${partition}`;
 /** Money in transit with the payment provider: deposits debit it, withdrawals credit it. */
 export const PAYMENT_CLEARING_CODE = 'clearing:payments';
 
@@ -56,6 +62,9 @@ export function identityOf(code: string): LedgerAccountIdentity {
       return { code, kind: 'user_escrow', ownerAccountId: number(1), marketId: number(2) };
     case 'pot':
       return { code, kind: 'market_pot', ownerAccountId: null, marketId: number(1) };
+  }
+  if (parts[0] === 'house' && parts[1] === 'share' && parts.length === 3 && (parts[2] ?? '') !== '') {
+    return { code, kind: 'house_share', ownerAccountId: null, marketId: null };
   }
   if (code === HOUSE_COMMISSION_CODE) return { code, kind: 'house_commission', ownerAccountId: null, marketId: null };
   if (code === HOUSE_ROUNDING_CODE) return { code, kind: 'house_rounding', ownerAccountId: null, marketId: null };

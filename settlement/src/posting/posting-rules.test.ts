@@ -238,6 +238,23 @@ describe('posting rules', () => {
     expect(() => postEntries([{ seq: 99, events: [houseOnly] }], new Map())).toThrow(PostingError);
   });
 
+  it('moves a risk partition\'s rest to the house\'s share there, below zero when its accounts won', () => {
+    // Account 1 (this partition) wins 1,000 with 800 in escrow, its loser is elsewhere: the house's share pays.
+    const won: EngineEvent = { type: 'AccountSettled', accountId: 1, seq: 3, marketId: 7, pnlMinor: 1_000, commissionMinor: 50, balanceMinor: 0 };
+    const house: EngineEvent = { type: 'AccountSettled', accountId: 0, seq: 1, marketId: 7, pnlMinor: -950, commissionMinor: 0, balanceMinor: -950 };
+    const opening = new Map([[escrowCode(1, 7), 800], [availableCode(1), 200]]);
+    expect(() => postEntries([{ seq: 9, events: [won, house] }], opening)).toThrow(PostingError);
+    const { balances } = postEntries([{ seq: 9, events: [won, house] }], opening, { houseShareCode: 'house:share:risk-1' });
+    expect(balances.get('house:share:risk-1')).toBe(-1_000);
+    expect(balances.get(HOUSE_COMMISSION_CODE)).toBe(50);
+    expect(balances.get(HOUSE_ROUNDING_CODE) ?? 0).toBe(0);
+    expect(balances.get(potCode(7))).toBe(0);
+    expect(balances.get(availableCode(1))).toBe(200 + 800 + 1_000 - 50);
+    // The share must still explain the house's figure.
+    const wrong: EngineEvent = { ...house, pnlMinor: -949 };
+    expect(() => postEntries([{ seq: 9, events: [won, wrong] }], opening, { houseShareCode: 'house:share:risk-1' })).toThrow(PostingError);
+  });
+
   it('names every account it reads in codesRead', () => {
     const { entries } = run([
       ...opening,

@@ -23,7 +23,11 @@
 //                              flows into it from its escrow); commission goes straight to the house.
 //   AccountSettled 0, m        after every account of m: the pot holds −Σr ≥ 0, the rounding left
 //                              by flooring each result. pot(m) −rest, house:rounding +rest; the
-//                              house's pnlMinor must equal Σc + rest.
+//                              house's pnlMinor must equal Σc + rest. From a risk partition of a
+//                              partitioned engine the rest goes to the house's share there,
+//                              house:share:<partition>, and may be below zero: the partition's
+//                              accounts won what other partitions' accounts lost (the same for
+//                              AccountResettled 0).
 //   MarketSettled/MarketVoided recorded once per market (the caller keeps them unique).
 //   void                       the engine's PositionUpdated to zero returns escrow and held.
 //   AccountResettled a≠0, m    the previous result r0, c0 reversed and the new r, c applied, as new
@@ -214,7 +218,19 @@ export function accountsRead(entries: readonly CommandEntry[]): { codes: string[
   return { codes: codes.sort(), debtCodes: [...debtIfAny].map(debtCode).sort() };
 }
 
-export function postEntries(entries: readonly CommandEntry[], openingBalances: ReadonlyMap<string, number>): Posting {
+export interface PostingOptions {
+  /**
+   * The entries come from a risk partition of a partitioned engine, where the house has a share:
+   * the code of that share's ledger account. The partition's accounts may win more than they lose
+   * on a market (their counterparts are in other partitions), so the house's settlement there
+   * moves the pot's rest, which may be below zero, to the share instead of house:rounding.
+   */
+  readonly houseShareCode?: string;
+}
+
+export function postEntries(entries: readonly CommandEntry[], openingBalances: ReadonlyMap<string, number>, options: PostingOptions = {}): Posting {
+  const houseShareCode = options.houseShareCode;
+  const houseRestCode = houseShareCode ?? HOUSE_ROUNDING_CODE;
   const balances = new Map(openingBalances);
   const transactions: LedgerTransaction[] = [];
   const outcomes: MarketOutcome[] = [];
@@ -290,14 +306,14 @@ export function postEntries(entries: readonly CommandEntry[], openingBalances: R
           if (accountId === HOUSE_ACCOUNT_ID) {
             const restMinor = balanceOf(pot);
             const commissionMinorSum = commissionByMarket?.get(marketId) ?? 0;
-            if (restMinor < 0 || pnlMinor !== commissionMinorSum + restMinor) {
+            if ((restMinor < 0 && houseShareCode === undefined) || pnlMinor !== commissionMinorSum + restMinor) {
               throw new PostingError(
                 `house settlement of market ${marketId} at seq ${entry.seq}: pnl ${pnlMinor} ≠ commission ${commissionMinorSum} + rounding ${restMinor}`,
               );
             }
             post('house_settlement', HOUSE_ACCOUNT_ID, marketId, null, [
               { code: pot, amountMinor: -restMinor },
-              { code: HOUSE_ROUNDING_CODE, amountMinor: restMinor },
+              { code: houseRestCode, amountMinor: restMinor },
             ]);
             break;
           }
@@ -329,7 +345,7 @@ export function postEntries(entries: readonly CommandEntry[], openingBalances: R
             }
             post('house_resettlement', HOUSE_ACCOUNT_ID, marketId, null, [
               { code: pot, amountMinor: -restMinor },
-              { code: HOUSE_ROUNDING_CODE, amountMinor: restMinor },
+              { code: houseRestCode, amountMinor: restMinor },
             ]);
             break;
           }
