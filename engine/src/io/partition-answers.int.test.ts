@@ -1,6 +1,6 @@
-// What a leader does once a frame is durable, in order, over the real file adapters: its callers
-// are answered before the frame's listeners run (and those run before anything else is handled),
-// and its events are published while the next frame is journaled, in frame order, with a frame's
+// What a leader does once a frame is durable, in order, over the real file adapters: the frame's
+// listeners (the read models) run before its callers are answered, so a caller finds its own
+// command in them the moment it hears; and its events are published while the next frame is journaled, in frame order, with a frame's
 // callers answered only after the frame before it was published.
 
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -91,18 +91,18 @@ describe('EnginePartition: answers, listeners and publishing of a durable frame'
     return { partition, journal, log };
   }
 
-  it('answers every caller of a frame before its listeners run, and runs them before any timer or I/O', async () => {
+  it('runs the listeners of a frame before answering its callers, so each caller finds its command applied', async () => {
     const { partition } = await leader();
     const order: string[] = [];
-    partition.onFrame((frame) => order.push(`listener ${frame.firstSeq}..${frame.lastSeq}`));
-    const answered = ['a', 'b', 'c'].map((id) => partition.submit(deposit(id)).then(() => order.push(`answer ${id}`)));
-    // A task queued while the frame is written: it must not run between the answers and the listeners.
-    const probe = setInterval(() => order.push('task'), 0);
+    let followedSeq = 0;
+    partition.onFrame((frame) => {
+      followedSeq = frame.lastSeq;
+      order.push(`listener ${frame.firstSeq}..${frame.lastSeq}`);
+    });
+    // Each caller checks, synchronously as it resumes, what the listener has seen.
+    const answered = ['a', 'b', 'c'].map((id) => partition.submit(deposit(id)).then(() => order.push(`answer ${id} (followed ${followedSeq})`)));
     await Promise.all(answered);
-    await waitFor('the listener', () => order.some((entry) => entry.startsWith('listener')));
-    clearInterval(probe);
-    const first = order.indexOf('answer a');
-    expect(order.slice(first, order.indexOf('listener 1..3') + 1)).toEqual(['answer a', 'answer b', 'answer c', 'listener 1..3']);
+    expect(order).toEqual(['listener 1..3', 'answer a (followed 3)', 'answer b (followed 3)', 'answer c (followed 3)']);
   });
 
   it('publishes each frame while the next is journaled, in order, and answers a frame only after the one before it was published', async () => {

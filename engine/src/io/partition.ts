@@ -539,14 +539,11 @@ export class EnginePartition<C extends PartitionCore = ExchangeCore> {
     // Frames are published in order, each while the next one is being journaled: the frame before
     // this one is out before this one's callers hear (it was sent first, so this rarely waits).
     if (sink !== undefined) await this.published;
-    batch.forEach((item, index) => item.resolve?.((entries[index] as { events: readonly EngineEvent[] }).events));
-    // The answers go first: the callbacks of the resolved callers, and what they queue in turn
-    // (a WebSocket server writing its answers at the end of them), run on the microtask queue ahead
-    // of the rest of this frame. The publishing and the listeners still start in this same task,
-    // so no request handled after an answer went out can see a read model that lacks the frame.
-    await new Promise<void>((resolve) => queueMicrotask(resolve));
-    if (sink !== undefined) this.published = this.publishUntilDone(sink, eventFrame);
+    // The listeners (the read models) take the frame before its callers hear, so a caller that
+    // reads a read model right after its answer finds its own command there.
     for (const listener of this.listeners) listener(eventFrame);
+    batch.forEach((item, index) => item.resolve?.((entries[index] as { events: readonly EngineEvent[] }).events));
+    if (sink !== undefined) this.published = this.publishUntilDone(sink, eventFrame);
     const tracer = this.options.tracer ?? null;
     if (traceparents !== null && tracer !== null) this.traceCommands(tracer, envelopes, traceparents, appliedAtMs, durableAtMs);
     this.commandsSinceSnapshot += batch.length;
