@@ -4,71 +4,34 @@
 // applies the market events matching partitions hand back (R2: fills, closes, settlements for its
 // accounts). Pure and deterministic like ExchangeCore: replaying its journal gives the same state.
 
-import { assert, type AccountId, type CloseReason, type Command, type EngineEvent, type MarketEvent, type MarketId, type RejectCode, type Side } from '@playchacha/protocol';
-import { isObject } from './command-shape.js';
-import { HandOffMarks, type HandOffMarksSnapshot } from './hand-off-marks.js';
+import { assert, type AccountId, type CloseReason, type Command, type MarketEvent, type MarketId, type RejectCode, type Side } from '@playchacha/protocol';
+import { PartitionCoreBase, type PartitionApplied, type PartitionEnvelope, type PartitionSnapshotHeader } from './partition-core-base.js';
 import { OrderEntry, massCancelRejectCode, type MatchingPort } from './order-entry.js';
 import type { PartitionTopology } from './partition-topology.js';
 import { RiskStage, type RiskSnapshot } from './risk-stage.js';
-import type { ApprovedInstruction, HandOff, MatchingStep, OutgoingHandOff } from './stage-messages.js';
+import type { ApprovedInstruction, HandOff, MatchingStep } from './stage-messages.js';
 import { StateHasher } from './state-hash.js';
 
-/** What a partition core journals: an outside command or a hand-off from another partition. */
-export interface PartitionEnvelope {
-  readonly seq: number;
-  readonly timestampMs: number;
-  readonly command: Command | HandOff;
-}
+export type { PartitionApplied, PartitionEnvelope } from './partition-core-base.js';
 
-/** The result of applying one envelope: its events, and what it hands to other partitions. */
-export interface PartitionApplied {
-  readonly events: readonly EngineEvent[];
-  readonly handOffs: readonly OutgoingHandOff[];
-}
-
-export interface RiskPartitionSnapshot {
-  readonly version: 1;
-  readonly partition: string;
-  readonly lastSeq: number;
-  readonly lastTimestampMs: number;
+export interface RiskPartitionSnapshot extends PartitionSnapshotHeader {
   readonly risk: RiskSnapshot;
-  readonly marks: HandOffMarksSnapshot;
 }
 
-export class RiskPartitionCore implements MatchingPort {
+export class RiskPartitionCore extends PartitionCoreBase<MatchingStep> implements MatchingPort {
   readonly risk: RiskStage;
-  readonly partition: string;
   private readonly entry: OrderEntry;
-  private readonly marks = new HandOffMarks();
-  private events: EngineEvent[] = [];
-  private steps = new Map<string, MatchingStep[]>();
-  private lastSeq = 0;
-  private lastTimestampMs = 0;
 
   constructor(
     private readonly topology: PartitionTopology,
     index: number,
   ) {
     assert(Number.isSafeInteger(index) && index >= 0 && index < topology.riskNames.length, `no risk partition ${index}`);
-    this.partition = topology.riskNames[index] as string;
+    super(topology.riskNames[index] as string);
     // Order ids: partition i of n gives i + 1, i + 1 + n, ... so ids are unique across partitions.
     this.risk = new RiskStage({ emit: (event) => this.events.push(event) }, topology.config.riskPartitions, index + 1);
     this.risk.partitionShare = true;
     this.entry = new OrderEntry(this.risk, this, (event) => this.events.push(event));
-  }
-
-  get lastAppliedSeq(): number {
-    return this.lastSeq;
-  }
-
-  /** The highest seq of `source` whose hand-off this partition applied. */
-  appliedFrom(source: string): number {
-    return this.marks.receivedFrom(source);
-  }
-
-  /** Per source the highest source seq applied, per destination the source seq of the last hand-off sent. */
-  handOffMarks(): HandOffMarksSnapshot {
-    return this.marks.exportState();
   }
 
   nextReleaseAtMs(): number | null {
@@ -76,38 +39,18 @@ export class RiskPartitionCore implements MatchingPort {
   }
 
   apply(envelope: PartitionEnvelope): PartitionApplied {
-    assert(Number.isSafeInteger(envelope.seq) && envelope.seq > this.lastSeq, 'journal sequence numbers rise');
-    assert(Number.isSafeInteger(envelope.timestampMs) && envelope.timestampMs >= this.lastTimestampMs, 'journal timestamps never go back');
-    this.lastSeq = envelope.seq;
-    this.lastTimestampMs = envelope.timestampMs;
-    this.events = [];
-    this.steps = new Map();
-    this.risk.beginCommand(envelope.seq, envelope.timestampMs);
-    this.dispatch(envelope.seq, envelope.command as unknown);
-    this.risk.endCommand();
-    const handOffs: OutgoingHandOff[] = [];
-    for (const [destination, steps] of [...this.steps].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-      const previousSourceSeq = this.marks.send(destination, envelope.seq);
-      handOffs.push({ destination, handOff: { type: 'HandOff', source: this.partition, sourceSeq: envelope.seq, previousSourceSeq, steps } });
-    }
-    return { events: this.events, handOffs };
+    return this.applyEnvelope(envelope, () => {
+      this.risk.beginCommand(envelope.seq, envelope.timestampMs);
+      this.dispatch(envelope.seq, envelope.command as unknown);
+      this.risk.endCommand();
+    });
   }
 
-  private dispatch(commandSeq: number, command: unknown): void {
-    if (!isObject(command) || typeof command['type'] !== 'string') {
-      this.commandRejected(commandSeq, 'unknown', 'invalid_command');
-      return;
-    }
-    if (command['type'] === 'HandOff') {
-      this.receive(command as unknown as HandOff);
-      return;
-    }
-    const typed = command as unknown as Command;
-    const code = this.route(commandSeq, typed);
-    if (code !== null) this.commandRejected(commandSeq, typed.type, code);
+  protected handOffBody(steps: MatchingStep[]): Pick<HandOff, 'steps'> {
+    return { steps };
   }
 
-  private route(commandSeq: number, command: Command): RejectCode | null {
+  protected route(commandSeq: number, command: Command): RejectCode | null {
     const answered = this.entry.accountCommand(commandSeq, command);
     if (answered !== undefined) return answered;
     switch (command.type) {
@@ -127,7 +70,7 @@ export class RiskPartitionCore implements MatchingPort {
   }
 
   /** R2: the market events a matching partition handed over, for this partition's accounts. */
-  private receive(handOff: HandOff): void {
+  protected receive(handOff: HandOff): void {
     if (!this.marks.accept(handOff)) return;
     for (const event of handOff.events ?? []) this.onMarketEvent(event);
   }
@@ -150,7 +93,7 @@ export class RiskPartitionCore implements MatchingPort {
   // ----- MatchingPort: what R1 hands on --------------------------------------------------
 
   execute(instruction: ApprovedInstruction): void {
-    this.stepsFor(this.topology.matchingOf(instruction.marketId)).push(instruction);
+    this.outgoingFor(this.topology.matchingOf(instruction.marketId)).push(instruction);
   }
 
   /** Fans out to every matching partition that hosts a market on which the account has orders. */
@@ -161,7 +104,7 @@ export class RiskPartitionCore implements MatchingPort {
       destinations.add(this.topology.matchingOf(order.marketId));
     }
     for (const destination of [...destinations].sort()) {
-      this.stepsFor(destination).push({
+      this.outgoingFor(destination).push({
         kind: 'account_cancel',
         accountId,
         ...(marketId === undefined ? {} : { marketId }),
@@ -172,41 +115,19 @@ export class RiskPartitionCore implements MatchingPort {
     }
   }
 
-  private stepsFor(destination: string): MatchingStep[] {
-    let steps = this.steps.get(destination);
-    if (steps === undefined) {
-      steps = [];
-      this.steps.set(destination, steps);
-    }
-    return steps;
-  }
-
-  private commandRejected(commandSeq: number, commandType: string, code: RejectCode): void {
-    this.events.push({ type: 'CommandRejected', commandSeq, commandType, code });
-  }
 
   // ----- Snapshots and hash ---------------------------------------------------------------
 
   snapshot(): RiskPartitionSnapshot {
-    return {
-      version: 1,
-      partition: this.partition,
-      lastSeq: this.lastSeq,
-      lastTimestampMs: this.lastTimestampMs,
-      risk: this.risk.exportState(),
-      marks: this.marks.exportState(),
-    };
+    return { ...this.snapshotHeader(), risk: this.risk.exportState() };
   }
 
   static fromSnapshot(snapshot: RiskPartitionSnapshot, topology: PartitionTopology): RiskPartitionCore {
-    assert(snapshot.version === 1, `unknown snapshot version ${snapshot.version}`);
     const index = topology.riskNames.indexOf(snapshot.partition);
     assert(index >= 0, `snapshot of ${snapshot.partition}, not a risk partition of this topology`);
     const core = new RiskPartitionCore(topology, index);
-    core.lastSeq = snapshot.lastSeq;
-    core.lastTimestampMs = snapshot.lastTimestampMs;
+    core.restoreHeader(snapshot);
     core.risk.importState(snapshot.risk);
-    core.marks.importState(snapshot.marks);
     return core;
   }
 
@@ -214,7 +135,7 @@ export class RiskPartitionCore implements MatchingPort {
   stateHash(): string {
     const hasher = new StateHasher();
     const risk = this.risk;
-    hasher.string(this.partition).number(this.lastSeq).number(risk.orderIdNextValue).number(risk.netTransfersMinor);
+    hasher.string(this.partition).number(this.lastAppliedSeq).number(risk.orderIdNextValue).number(risk.netTransfersMinor);
     for (const market of risk.markets.values()) hasher.number(market.marketId).string(market.status);
     risk.hashAccounts(hasher);
     for (const order of risk.orders.values()) hasher.number(order.orderId).number(order.accountId).number(order.remainingMinor);
