@@ -18,7 +18,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RedisServer } from '../../../scripts/test-servers.js';
-import { HOUSE_ACCOUNT_ID, mulberry32, type Command } from '@playchacha/protocol';
+import { HOUSE_ACCOUNT_ID, type Command } from '@playchacha/protocol';
 import { ExchangeCore } from '../core/index.js';
 import { MatchingPartitionCore } from '../core/matching-partition-core.js';
 import type { MatchingSnapshot } from '../core/matching-stage.js';
@@ -28,11 +28,10 @@ import { decodeFrameBody } from './frame-codec.js';
 import { PartitionedEngine, type PartitionCoreOf, type PartitionStorage } from './partitioned-engine.js';
 import { connectJournalRedis, RedisJournal, RedisLeadership } from './redis-journal.js';
 import { FileSnapshotStore, RedisSnapshotStore } from './snapshot-stores.js';
+import { closing, opening, orderFlow } from '../testing/partitioned-flow.js';
 
 const SEED = Number(process.env['SEED'] ?? 20_251_125);
 const TOPOLOGY = { riskPartitions: 2, matchingPartitions: 2, marketPartitions: { 1: 0, 2: 1, 3: 0, 4: 1 } };
-const MARKETS = [1, 2, 3, 4];
-const ACCOUNTS = [1, 2, 3, 4, 5, 6];
 const dirs: string[] = [];
 
 afterAll(() => {
@@ -60,53 +59,6 @@ function engineOver(root: string, snapshotEveryCommands: number, snapshotEveryMs
     snapshotEveryMs,
     standbyPollMs: 10,
   });
-}
-
-function opening(): Command[] {
-  const commands: Command[] = MARKETS.map((marketId) => ({ type: 'CreateMarket', marketId, runnerCount: 3 }));
-  for (const accountId of ACCOUNTS) {
-    commands.push({ type: 'OpenAccount', accountId });
-    commands.push({ type: 'Deposit', accountId, transferId: `open-${accountId}`, amountMinor: 1_000_000_000 });
-  }
-  return commands;
-}
-
-/** Places at prices around one tick so that they cross often, mass cancels and a few withdrawals. */
-function orderFlow(seed: number, count: number): Command[] {
-  const random = mulberry32(seed);
-  const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)] as T;
-  const commands: Command[] = [];
-  for (let i = 0; i < count; i++) {
-    const roll = random();
-    const accountId = pick(ACCOUNTS);
-    if (roll < 0.9) {
-      commands.push({
-        type: 'PlaceOrder',
-        accountId,
-        clientOrderId: `c${i}`,
-        marketId: pick(MARKETS),
-        runnerIndex: Math.floor(random() * 3),
-        side: random() < 0.5 ? 'back' : 'lay',
-        priceTicks: 96 + Math.floor(random() * 9),
-        stakeMinor: 1 + Math.floor(random() * 5_000),
-      });
-    } else if (roll < 0.97) {
-      commands.push({ type: 'MassCancel', accountId, marketId: pick(MARKETS) });
-    } else {
-      commands.push({ type: 'Withdraw', accountId, transferId: `w${i}`, amountMinor: 1 + Math.floor(random() * 1_000) });
-    }
-  }
-  return commands;
-}
-
-function closing(): Command[] {
-  return [
-    ...MARKETS.map((marketId): Command => ({ type: 'CloseMarket', marketId })),
-    { type: 'SettleMarket', marketId: 1, winners: [{ runnerIndex: 0, factorNumerator: 1, factorDenominator: 1 }] },
-    { type: 'SettleMarket', marketId: 2, winners: [{ runnerIndex: 1, factorNumerator: 1, factorDenominator: 1 }] },
-    { type: 'VoidMarket', marketId: 3, reason: 'abandoned' },
-    { type: 'ResettleMarket', marketId: 1, winners: [{ runnerIndex: 2, factorNumerator: 1, factorDenominator: 1 }], reason: 'wrong result' },
-  ];
 }
 
 function riskCore(engine: PartitionedEngine, index: number): RiskPartitionCore {
