@@ -1,9 +1,7 @@
 // One WebSocket connection: who it acts for, what it subscribed to, and the one way to write to
 // it. Every write is corked, checks what send() returned, and marks pushed messages `lagging`
 // when the connection's send queue is behind. A connection whose queue passes the limit is closed
-// (4002) and so leaves the fan-out; the others are not slowed by it. The messages a connection is
-// sent in one run of the microtask queue (say, the answers of one journal frame) go out together
-// at its end, corked: one write per connection instead of one per message.
+// (4002) and so leaves the fan-out; the others are not slowed by it.
 
 import type { WebSocket } from 'uWebSockets.js';
 import type { AccountId, MarketId, RunnerIndex } from '@playchacha/protocol';
@@ -55,8 +53,6 @@ export class Session {
   lastSentAtMs: number;
   expiryTimer: NodeJS.Timeout | null = null;
   readonly bucket: TokenBucket;
-  /** Encoded messages waiting for the end of this run of the microtask queue. */
-  private outbox: Array<string | Uint8Array> = [];
 
   constructor(
     readonly sessionId: string,
@@ -87,38 +83,22 @@ export class Session {
     }
     const lagging = buffered > this.limits.laggingBytes && PUSHED.has(message.type);
     const data = encoded !== undefined ? encoded.get(this.encoding, lagging) : encodeMessage(lagging ? { ...message, lagging: true } : message, this.encoding);
-    this.outbox.push(data);
-    if (this.outbox.length === 1) writeSoon(this);
-    this.lastSentAtMs = nowMs;
-    return true;
-  }
-
-  /** Writes what send() queued. */
-  write(): void {
-    const ws = this.ws;
-    const outbox = this.outbox;
-    if (outbox.length === 0) return;
-    this.outbox = [];
-    if (ws === null || this.closed) return;
     let status = 0;
     ws.cork(() => {
-      for (const data of outbox) {
-        status = ws.send(data, this.encoding === 'msgpack');
-        if (status === 2) break;
-      }
+      status = ws.send(data, this.encoding === 'msgpack');
     });
+    this.lastSentAtMs = nowMs;
     // 2: dropped at the transport's backpressure limit (closeOnBackpressureLimit closes it too).
     if (status === 2 && !this.closed) {
       this.droppedForBackpressure = true;
       this.end(WS_CLOSE_CODES.backpressure, 'backpressure');
     }
+    return !this.closed;
   }
 
   end(code: number, reason: string): void {
     if (this.closed || this.ws === null) return;
-    this.write();
     const ws = this.ws;
-    if (this.closed || ws === null) return;
     ws.cork(() => ws.end(code, reason));
   }
 
@@ -127,22 +107,6 @@ export class Session {
     this.expiryTimer = null;
     for (const subscription of this.markets.values()) if (subscription.timer !== null) clearTimeout(subscription.timer);
   }
-}
-
-const writing = new Set<Session>();
-let writeQueued = false;
-
-/** Queues the session's write behind the callbacks already queued (the rest of a frame's answers). */
-function writeSoon(session: Session): void {
-  writing.add(session);
-  if (writeQueued) return;
-  writeQueued = true;
-  queueMicrotask(() => {
-    writeQueued = false;
-    const sessions = [...writing];
-    writing.clear();
-    for (const each of sessions) each.write();
-  });
 }
 
 /** One message encoded at most once per (encoding, lagging) for a fan-out. */
