@@ -77,6 +77,8 @@ export class WsClient {
   private readonly feeds = new Map<MarketId, MarketFeed>();
   private closeListeners: Array<(code: number, reason: string) => void> = [];
   private readonly encoding: 'json' | 'msgpack';
+  /** Set once the connection has closed: requests then fail at once instead of timing out. */
+  private closedWith: WsRequestError | null = null;
 
   private constructor(
     private readonly socket: WebSocketLike,
@@ -110,7 +112,8 @@ export class WsClient {
         if (!opened) reject(new WsRequestError('closed', 'the connection failed (refused, or the upgrade was rejected)'));
       };
       socket.onclose = (event) => {
-        client.failAll(new WsRequestError('closed', `connection closed (${event.code} ${event.reason})`));
+        client.closedWith = new WsRequestError('closed', `connection closed (${event.code} ${event.reason})`);
+        client.failAll(client.closedWith);
         for (const listener of client.closeListeners) listener(event.code, event.reason);
         if (!opened) reject(new WsRequestError('closed', `closed before hello (${event.code})`));
       };
@@ -164,6 +167,7 @@ export class WsClient {
   request<K extends ClientMessageType>(type: K, body: Body<K>): Promise<ServerMessage> {
     const id = this.nextId++;
     const message = { id, type, ...body };
+    if (this.closedWith !== null) return Promise.reject(this.closedWith);
     return new Promise((resolve, reject) => {
       const sentAtMs = Date.now();
       const timer = setTimeout(() => {

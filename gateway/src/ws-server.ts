@@ -268,9 +268,11 @@ export class WsServer {
       { messagesPerSecond: this.settings.messagesPerSecond, messageBurst: this.settings.messageBurst },
       nowMs,
     );
-    res.cork(() => {
-      res.upgrade<SessionUserData>({ session }, copied.secWebSocketKey, copied.secWebSocketProtocol, copied.secWebSocketExtensions, context);
-    });
+    // Not inside res.cork: after an asynchronous upgrade, cork()'s post-response check can read
+    // the new WebSocket's memory as the HTTP response's state and close the socket right after
+    // `open` (uNetworking/uWebSockets#1928, fixed upstream in #1929 but not in this build). The
+    // price is uWS.js's "writes must be made from within a corked callback" warning on stderr.
+    res.upgrade<SessionUserData>({ session }, copied.secWebSocketKey, copied.secWebSocketProtocol, copied.secWebSocketExtensions, context);
   }
 
   /** A connection without credentials: market data only, counted per remote address. */

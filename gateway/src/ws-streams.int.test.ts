@@ -241,3 +241,13 @@ describe('cancel-on-disconnect', () => {
     again.close();
   });
 });
+
+describe('typed client', () => {
+  it('fails a request on a closed connection at once instead of waiting for its timeout', async () => {
+    const client = await connect(4);
+    const closed = new Promise<number>((resolve) => client.onClose((code) => resolve(code)));
+    client.close();
+    expect(await closed).toBe(1000);
+    await expect(client.subscribeMarket(MARKET)).rejects.toMatchObject({ name: 'WsRequestError', code: 'closed' });
+  });
+});
