@@ -68,6 +68,8 @@ export interface StartPostgresOptions {
    * survives a process crash); only an OS crash would, and tests do not simulate one.
    */
   fsync?: boolean;
+  /** More server settings (`-c name=value`), e.g. a production-sized shared_buffers for a benchmark. */
+  settings?: Readonly<Record<string, string>>;
 }
 
 const startTimeoutMs = 20_000;
@@ -167,6 +169,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     '-c', 'shared_buffers=16MB',
     '-c', 'logging_collector=off',
     '-c', `log_directory=${dir}`,
+    ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
   ];
   const logFile = join(dir, 'postgres.log');
   const managed = new ManagedProcess(

@@ -70,7 +70,7 @@ describe('ledger schema', () => {
   it('keeps what was posted through the lean-rows migration, down and up again', async () => {
     const url = await freshDatabase(server.url);
     await migrate(url, 'up');
-    expect(await migrate(url, 'down', 2)).toEqual(['1764000000030_house-shares', '1764000000020_ledger-lean-rows']);
+    expect(await migrate(url, 'down', 3)).toEqual(['1764000000040_ledger-accounts-fillfactor', '1764000000030_house-shares', '1764000000020_ledger-lean-rows']);
     const own = connectDatabase(url);
     try {
       await inTransaction(own, async (tx) => {
@@ -82,7 +82,7 @@ describe('ledger schema', () => {
       await migrate(url, 'up');
       expect(await query(own, 'SELECT partition, command_seq::int, entry_index FROM ledger_transactions')).toEqual([{ partition: 'p0', command_seq: 5, entry_index: 1 }]);
       expect(await checkInvariants(own)).toEqual([]);
-      await migrate(url, 'down', 2);
+      await migrate(url, 'down', 3);
       expect(await query(own, 'SELECT idempotency_key FROM ledger_transactions')).toEqual([{ idempotency_key: 'p0:5:1' }]);
       expect((await query(own, 'SELECT COUNT(DISTINCT id)::int AS n FROM ledger_lines'))[0]?.['n']).toBe(2);
       await migrate(url, 'up');
@@ -157,6 +157,27 @@ describe('ledger schema', () => {
     expect(Number(await count())).toBe(Number(before) + 3);
     // The queue of range checks is empty once each passed.
     expect((await query(sql, 'SELECT COUNT(*) AS n FROM ledger_balance_checks'))[0]?.['n']).toBe('0');
+    expect(await checkInvariants(sql)).toEqual([]);
+  });
+
+  it('updates balances in place (HOT): their pages leave room for the new versions', async () => {
+    const [accounts] = await query(sql, `SELECT reloptions FROM pg_class WHERE oid = 'ledger_accounts'::regclass`);
+    expect(accounts?.['reloptions']).toEqual(['fillfactor=20']);
+    const hotUpdates = await inTransaction(sql, async (tx) => {
+      await query(tx, "INSERT INTO ledger_accounts (code, kind, owner_account_id) SELECT 'available:' || n, 'user_available', n FROM generate_series(1001, 1100) AS n");
+      const [t] = await query(tx, "INSERT INTO ledger_transactions (kind, partition, command_seq, entry_index, reference) VALUES ('deposit', 'p0', 201, 0, 'hot-201') RETURNING id");
+      await query(
+        tx,
+        `INSERT INTO ledger_lines (transaction_id, ledger_account_id, amount_minor)
+         SELECT $1, id, CASE WHEN code = 'clearing:payments' THEN -100 * 100 ELSE 100 END
+           FROM ledger_accounts WHERE code = 'clearing:payments' OR owner_account_id BETWEEN 1001 AND 1100`,
+        [t?.['id']],
+      );
+      const [stats] = await query(tx, `SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables WHERE relid = 'ledger_accounts'::regclass`);
+      return { updated: toMinor(stats?.['n_tup_upd']), hot: toMinor(stats?.['n_tup_hot_upd']) };
+    });
+    expect(hotUpdates.updated).toBeGreaterThanOrEqual(101);
+    expect(hotUpdates.hot).toBe(hotUpdates.updated);
     expect(await checkInvariants(sql)).toEqual([]);
   });
 

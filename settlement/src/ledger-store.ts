@@ -190,8 +190,9 @@ async function writePosting(
       for (const row of await query(tx, 'SELECT id, code FROM ledger_accounts WHERE code = ANY($1::text[])', [[...unreadCodes]])) more.set(row['code'] as string, String(row['id']));
       ids = more;
     }
-    // Each line names its transaction by position in the chunk (1-based); the statement gives
-    // the transactions their ids from the sequence and the lines the same ids.
+    // Each line names its transaction by position in the chunk (1-based); the statement takes
+    // the chunk's ids from the sequence into one array and gives the transactions and the lines
+    // their ids by subscript (no join, no sort).
     const lineOrdinals: number[] = [];
     const lineAccountIds: string[] = [];
     const lineAmountsMinor: number[] = [];
@@ -217,17 +218,15 @@ async function writePosting(
     ];
     statements.push({
       text: `WITH ids AS MATERIALIZED (
-         SELECT ordinal, nextval('ledger_transactions_id_seq') AS id FROM generate_series(1, $2::int8) AS ordinal),
+         SELECT array_agg(nextval('ledger_transactions_id_seq')) AS id FROM generate_series(1, $2::int4)),
        created AS (
          INSERT INTO ledger_transactions (id, kind, partition, command_seq, entry_index, account_id, market_id, reference)
-         SELECT ids.id, t.kind, $1, t.command_seq, t.entry_index, t.account_id, t.market_id, t.reference
-           FROM unnest($3::text[], $4::int8[], $5::int4[], $6::int8[], $7::int8[], $8::text[])
-                  WITH ORDINALITY AS t(kind, command_seq, entry_index, account_id, market_id, reference, ordinal)
-           JOIN ids USING (ordinal))
+         SELECT ids.id[t.ordinal], t.kind, $1, t.command_seq, t.entry_index, t.account_id, t.market_id, t.reference
+           FROM ids, unnest($3::text[], $4::int8[], $5::int4[], $6::int8[], $7::int8[], $8::text[])
+                  WITH ORDINALITY AS t(kind, command_seq, entry_index, account_id, market_id, reference, ordinal))
        INSERT INTO ledger_lines (transaction_id, ledger_account_id, amount_minor)
-       SELECT ids.id, l.account_id, l.amount_minor
-         FROM unnest($9::int8[], $10::int8[], $11::int8[]) AS l(ordinal, account_id, amount_minor)
-         JOIN ids USING (ordinal)`,
+       SELECT ids.id[l.ordinal], l.account_id, l.amount_minor
+         FROM ids, unnest($9::int4[], $10::int8[], $11::int8[]) AS l(ordinal, account_id, amount_minor)`,
       values,
       rows: lineAmountsMinor.length,
     });

@@ -1,11 +1,11 @@
-// Journal frame bodies: written as msgpackr records (shapes defined inside each frame), read back
-// exactly, readable on their own by any unpacker, and frames written before as plain maps still
-// read the same.
+// Journal frame bodies and event frames: written as msgpackr records (shapes defined inside each
+// frame), read back exactly, readable on their own by any unpacker, and frames written before as
+// plain maps still read the same.
 
 import type { CommandEnvelope } from '@playchacha/protocol';
 import { Packr, Unpackr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import { decodeFrameBody, encodeFrameBody, type FrameBody } from './frame-codec.js';
+import { decodeEventFrame, decodeFrameBody, encodeEventFrame, encodeFrameBody, type EventFrame, type FrameBody } from './frame-codec.js';
 
 const BODY: FrameBody = {
   envelopes: [
@@ -81,5 +81,36 @@ describe('journal frame bodies', () => {
     const body = placeOrders(1_000, 1);
     const plainMapsBytes = new Packr({ useRecords: false, mapsAsObjects: true }).pack(body).byteLength;
     expect(encodeFrameBody(body).byteLength).toBeLessThan(plainMapsBytes / 2);
+  });
+});
+
+describe('event frames', () => {
+  const fills = (count: number): EventFrame => ({
+    firstSeq: 11,
+    lastSeq: 10 + count,
+    entries: Array.from({ length: count }, (_, i) => ({
+      seq: 11 + i,
+      inboxId: i % 2 === 0 ? `${11 + i}-0` : null,
+      events: [
+        { type: 'AccountUpdated', accountId: 3 + (i % 5), accountSeq: i + 1, balanceMinor: 10_000, exposureMinor: 200 * i, availableMinor: 10_000 - 200 * i },
+        { type: 'PositionUpdated', accountId: 3 + (i % 5), marketId: 1, accountSeq: i + 1, exposureMinor: 200, escrowMinor: 200 },
+      ],
+    })),
+  }) as unknown as EventFrame;
+
+  it('read back exactly, also by an unpacker that writes plain maps (a consumer not yet upgraded)', () => {
+    const frame = fills(300);
+    expect(decodeEventFrame(encodeEventFrame(frame))).toEqual(frame);
+    expect(new Unpackr({ useRecords: false, mapsAsObjects: true }).unpack(encodeEventFrame(frame))).toEqual(frame);
+  });
+
+  it('event frames published before records (plain maps) still read the same', () => {
+    const frame = fills(3);
+    expect(decodeEventFrame(new Packr({ useRecords: false, mapsAsObjects: true }).pack(frame))).toEqual(frame);
+  });
+
+  it('a frame of account and position updates is under half its size as plain maps', () => {
+    const frame = fills(1_000);
+    expect(encodeEventFrame(frame).byteLength).toBeLessThan(new Packr({ useRecords: false, mapsAsObjects: true }).pack(frame).byteLength / 2);
   });
 });

@@ -9,10 +9,11 @@ import type { OutgoingHandOff } from '../core/stage-messages.js';
 const packr = new Packr({ useRecords: false, mapsAsObjects: true });
 
 /**
- * Journal frame bodies are written with msgpackr records: each object shape (an envelope, a
- * PlaceOrder, ...) is defined once per frame and its objects carry only their values, so a frame is
- * about a third of the size and decodes several times faster. The definitions travel inside each
- * frame (no shared structures), and the same unpacker reads frames written before, as plain maps.
+ * Journal frame bodies and event frames are written with msgpackr records: each object shape (an
+ * envelope, a PlaceOrder, an OrderMatched, ...) is defined once per frame and its objects carry
+ * only their values, so a frame is about a third of the size and decodes several times faster. The
+ * definitions travel inside each frame (no shared structures), and the same unpacker reads frames
+ * written before, as plain maps.
  */
 const framePackr = new Packr({ useRecords: true, mapsAsObjects: true });
 
@@ -57,11 +58,11 @@ export function decodeFrameBody(payload: Uint8Array): FrameBody {
 }
 
 export function encodeEventFrame(frame: EventFrame): Uint8Array {
-  return pack(frame);
+  return new Uint8Array(framePackr.pack(frame));
 }
 
 export function decodeEventFrame(payload: Uint8Array): EventFrame {
-  return packr.unpack(payload) as EventFrame;
+  return framePackr.unpack(payload) as EventFrame;
 }
 
 export function encodeValue(value: unknown): Uint8Array {
