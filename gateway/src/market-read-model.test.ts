@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { ExchangeCore, type CoreSnapshot } from '@playchacha/engine';
-import type { Command, Side } from '@playchacha/protocol';
+import { mulberry32, type Command, type Side } from '@playchacha/protocol';
 import type { EventFrame } from './engine-link.js';
 import { MarketReadModel, type MarketDelta } from './market-read-model.js';
 import { CoreView } from './partition-link.js';
@@ -196,5 +196,47 @@ describe('market read model: trades', () => {
     ), engine.view);
     expect(model.snapshot(MARKET)?.traded).toEqual([untraded(0), { runnerIndex: 1, lastPriceTicks: 100, matchedMinor: 6_00 }]);
     expect(model.snapshot(MARKET)?.matchedMinor).toBe(6_00);
+  });
+});
+
+describe('market read model: books', () => {
+  it('keeps every runner\'s book equal to the engine\'s through a seeded flow of places, matches, reductions and cancels', () => {
+    const { engine, model } = started();
+    const random = mulberry32(20261125);
+    const live: number[] = [];
+    const engineBooks = () =>
+      [0, 1, 2].map((runnerIndex) => ({
+        runnerIndex,
+        back: engine.view.bookSide(MARKET, runnerIndex, 'back').map((level) => [level.priceTicks, level.totalMinor]),
+        lay: engine.view.bookSide(MARKET, runnerIndex, 'lay').map((level) => [level.priceTicks, level.totalMinor]),
+      }));
+    let levelChanges = 0;
+    for (let frame = 0; frame < 400; frame++) {
+      const commands: Command[] = [];
+      const count = 1 + Math.floor(random() * 3);
+      for (let i = 0; i < count; i++) {
+        const roll = random();
+        const orderId = live[Math.floor(random() * live.length)];
+        if (roll < 0.2 && orderId !== undefined) {
+          commands.push({ type: 'CancelOrder', accountId: 1 + (orderId % 2), marketId: MARKET, orderId, ...(random() < 0.5 ? { reduceByMinor: 100 } : {}) });
+        } else {
+          const side: Side = random() < 0.5 ? 'back' : 'lay';
+          // Mostly resting near the touch; some cross it and match.
+          const priceTicks = side === 'back' ? 95 + Math.floor(random() * 12) : 90 + Math.floor(random() * 12);
+          commands.push(place(side === 'back' ? 1 : 2, Math.floor(random() * 3), side, priceTicks, 200 + Math.floor(random() * 2_000)));
+        }
+      }
+      const events = engine.frame(...commands);
+      for (const entry of events.entries) {
+        for (const event of entry.events) {
+          if (event.type === 'OrderAccepted') live.push(event.orderId);
+          if (event.type === 'OrderClosed') live.splice(live.indexOf(event.orderId), 1);
+        }
+      }
+      const deltas = model.applyFrame(events, engine.view).deltas;
+      levelChanges += deltas.reduce((sum, delta) => sum + delta.levels.length, 0);
+      expect(model.snapshot(MARKET)?.runners).toEqual(engineBooks());
+    }
+    expect(levelChanges).toBeGreaterThan(400);
   });
 });

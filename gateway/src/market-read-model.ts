@@ -61,6 +61,8 @@ const MARKET_EVENT_TYPES = new Set<EngineEvent['type']>([
   'MarketSettled', 'MarketVoided', 'MarketResettled', 'OrderAccepted', 'OrderDelayed', 'OrderMatched', 'OrderReduced', 'OrderClosed', 'InstructionRefused',
 ]);
 const SIDES: readonly Side[] = ['back', 'lay'];
+/** Events that change the book of their own runner only (its two sides); any other market event may change every runner's. */
+const RUNNER_EVENT_TYPES = new Set<EngineEvent['type']>(['OrderAccepted', 'OrderMatched', 'OrderReduced', 'OrderClosed']);
 
 export class MarketReadModel {
   private readonly markets = new Map<MarketId, MarketState>();
@@ -83,25 +85,34 @@ export class MarketReadModel {
 
   /** Brings every touched market up to date; returns its deltas, the levels that changed and the markets created. */
   applyFrame(frame: EventFrame, view: EngineView): { deltas: MarketDelta[]; touched: TouchedLevel[]; created: MarketId[] } {
-    const marketIds = new Set<MarketId>(this.withDelayed);
+    // The runners whose books the frame may have changed, per market (null: every runner).
+    const marketIds = new Map<MarketId, Set<RunnerIndex> | null>();
+    for (const marketId of this.withDelayed) marketIds.set(marketId, null);
     for (const entry of frame.entries) {
       for (const event of entry.events) {
-        if (MARKET_EVENT_TYPES.has(event.type)) marketIds.add((event as { marketId: MarketId }).marketId);
+        if (!MARKET_EVENT_TYPES.has(event.type)) continue;
+        const marketId = (event as { marketId: MarketId }).marketId;
+        const runners = marketIds.get(marketId);
+        if (runners === null) continue;
+        if (!RUNNER_EVENT_TYPES.has(event.type)) marketIds.set(marketId, null);
+        else if (runners === undefined) marketIds.set(marketId, new Set([(event as { runnerIndex: RunnerIndex }).runnerIndex]));
+        else runners.add((event as { runnerIndex: RunnerIndex }).runnerIndex);
       }
     }
     const deltas: MarketDelta[] = [];
     const touched: TouchedLevel[] = [];
     const created: MarketId[] = [];
-    for (const marketId of [...marketIds].sort((a, b) => a - b)) {
+    for (const marketId of [...marketIds.keys()].sort((a, b) => a - b)) {
       const state = this.markets.get(marketId) ?? null;
-      const delta = this.refresh(marketId, view, state, touched);
+      const delta = this.refresh(marketId, view, state, touched, marketIds.get(marketId) ?? null);
       if (delta !== null) deltas.push(delta);
       if (state === null && this.markets.has(marketId)) created.push(marketId);
     }
     return { deltas, touched, created };
   }
 
-  private refresh(marketId: MarketId, view: EngineView, state: MarketState | null, touched: TouchedLevel[]): MarketDelta | null {
+  /** `runners`: the runners whose books may have changed (null: all of them). */
+  private refresh(marketId: MarketId, view: EngineView, state: MarketState | null, touched: TouchedLevel[], runners: ReadonlySet<RunnerIndex> | null = null): MarketDelta | null {
     const market = view.market(marketId);
     if (market === undefined) return null;
     const tradedView = view.traded(marketId);
@@ -127,6 +138,7 @@ export class MarketReadModel {
     }
     const levels: LevelChange[] = [];
     for (let runnerIndex = 0; runnerIndex < market.runnerCount; runnerIndex++) {
+      if (runners !== null && !runners.has(runnerIndex)) continue;
       for (const side of SIDES) this.diffSide(state, view, marketId, runnerIndex, side, levels, touched);
     }
     const headerChanged = !sameHeader(state.header, header);
@@ -146,7 +158,7 @@ export class MarketReadModel {
     state.header = header;
     state.seq = market.seq;
     state.recent.push(delta);
-    if (state.recent.length > this.recentDeltasMax) state.recent.splice(0, state.recent.length - this.recentDeltasMax);
+    while (state.recent.length > this.recentDeltasMax) state.recent.shift();
     return delta;
   }
 

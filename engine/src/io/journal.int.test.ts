@@ -285,6 +285,62 @@ describe.each([fileAdapter(), redisAdapter()])('the journal contract: $name', (a
   });
 });
 
+describe('RedisJournal that publishes events with each frame', () => {
+  let server: SharedServer | undefined;
+  const clients: Redis[] = [];
+  beforeAll(async () => {
+    server = await sharedRedis();
+  });
+  afterAll(async () => {
+    for (const client of clients) client.disconnect();
+    await server?.release();
+  });
+  const connect = async (): Promise<Redis> => {
+    const redis = await connectJournalRedis(server?.url ?? '');
+    clients.push(redis);
+    return redis;
+  };
+  const withEvents = (f: JournalFrame, text = `events ${f.lastSeq}`): JournalFrame => ({ ...f, events: new TextEncoder().encode(text) });
+  const published = async (redis: Redis, stream: string): Promise<Array<[string, string]>> =>
+    (await redis.xrange(stream, '-', '+')).map(([id, fields]) => [id, fields[1] ?? '']);
+
+  it('writes each frame\'s events under its lastSeq in the same append, once, and nothing when fenced', async () => {
+    const partition = `p-${randomUUID().slice(0, 8)}`;
+    const stream = `events:{${partition}}`;
+    const redis = await connect();
+    const epoch = (await new RedisLeadership(redis, partition, { leaseMs: 10_000 }).acquire()) ?? 0;
+    const journal = new RedisJournal(redis, partition, { eventsStream: stream });
+    expect(journal.publishesEvents).toBe(true);
+
+    await journal.append(withEvents(frame(1, 2, epoch)));
+    await journal.append(withEvents(frame(3, 5, epoch)));
+    // An identical retry is done already: its events are not written twice.
+    await journal.append(withEvents(frame(3, 5, epoch)));
+    expect(await published(redis, stream)).toEqual([
+      ['2-0', 'events 2'],
+      ['5-0', 'events 5'],
+    ]);
+    expect(plain(await journal.read(1, 10))).toEqual(plain([frame(1, 2, epoch), frame(3, 5, epoch)]));
+
+    // Events a sink published already (after a takeover) stay; the frame is still journaled.
+    await redis.xadd(stream, '6-0', 'f', 'published before');
+    await journal.append(withEvents(frame(6, 6, epoch)));
+    expect(await journal.lastSeq()).toBe(6);
+    expect((await published(redis, stream)).at(-1)).toEqual(['6-0', 'published before']);
+
+    // A rejected append publishes nothing.
+    await expect(journal.append(withEvents(frame(8, 8, epoch)))).rejects.toThrow(JournalCorruptError);
+    await expect(journal.append(withEvents(frame(7, 7, epoch + 1)))).rejects.toThrow(FencedError);
+    expect(await redis.xlen(stream)).toBe(3);
+    expect(await journal.lastSeq()).toBe(6);
+
+    // A frame without its events is a bug in the caller.
+    await expect(journal.append(frame(7, 7, epoch))).rejects.toThrow(TypeError);
+    expect(await journal.lastSeq()).toBe(6);
+    expect(() => new RedisJournal(redis, partition, { eventsStream: stream, replicas: 1 })).toThrow(RangeError);
+  });
+});
+
 describe('FileJournal recovery', () => {
   let dir = '';
   beforeAll(() => {

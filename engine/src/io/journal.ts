@@ -10,6 +10,11 @@ export interface JournalFrame {
   readonly epoch: number;
   /** msgpack of the frame's body (CommandEnvelope[] plus partition metadata). */
   readonly payload: Uint8Array;
+  /**
+   * The frame's events (encodeEventFrame), for a journal that publishes them with the frame
+   * (`publishesEvents`); never stored in the journal itself, nor returned by read.
+   */
+  readonly events?: Uint8Array;
 }
 
 /** The writer's epoch is no longer current: another leader took over. The writer must stop. */
@@ -36,6 +41,11 @@ export interface Journal {
    * partition's current epoch.
    */
   append(frame: JournalFrame): Promise<void>;
+  /**
+   * True when append also publishes each frame's `events` to the partition's events stream, in
+   * the same durable write: the leader then publishes nothing itself (see partition.ts).
+   */
+  readonly publishesEvents?: boolean;
   /** Frames whose lastSeq ≥ fromSeq, oldest first, at most `limit`. */
   read(fromSeq: number, limit: number): Promise<JournalFrame[]>;
   /** The lastSeq of the newest frame, 0 when the journal is empty. */

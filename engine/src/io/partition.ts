@@ -11,7 +11,7 @@ import { assert, type Command, type CommandEnvelope, type EngineEvent } from '@p
 import { ExchangeCore } from '../core/index.js';
 import type { PartitionApplied } from '../core/risk-partition-core.js';
 import type { HandOff } from '../core/stage-messages.js';
-import { decodeFrameBody, decodeValue, encodeFrameBody, encodeValue, type EventFrame } from './frame-codec.js';
+import { decodeFrameBody, decodeValue, encodeEventFrame, encodeFrameBody, encodeValue, type EventFrame } from './frame-codec.js';
 import { FencedError, JournalCorruptError, type Journal, type JournalFrame, type Leadership } from './journal.js';
 import type { EngineMetrics } from './metrics.js';
 import { contextOf, SpanKind, type Tracer } from './tracing.js';
@@ -24,7 +24,10 @@ export interface SnapshotStore {
   oldestKeptSeq(): Promise<number | null>;
 }
 
-/** Where the leader publishes each durable frame's events (ids are the frames' lastSeq). */
+/**
+ * Where the leader publishes each durable frame's events (ids are the frames' lastSeq). With a
+ * journal that publishes events in its append, only frames an earlier leader left unpublished go here.
+ */
 export interface EventSink {
   publish(frame: EventFrame): Promise<void>;
   lastPublishedSeq(): Promise<number>;
@@ -512,11 +515,16 @@ export class EnginePartition<C extends PartitionCore = ExchangeCore> {
       throw error;
     }
     this.options.metrics?.applySeconds.observe(Number(process.hrtime.bigint() - appliedAt) / 1e9 / batch.length);
+    const lastSeq = this.appliedSeq;
+    const eventFrame: EventFrame = traceparents === null ? { firstSeq, lastSeq, entries } : { firstSeq, lastSeq, entries, traceparents };
+    // A journal that publishes events writes them with the frame (one Redis write and fsync).
+    const publishedWithFrame = this.options.journal.publishesEvents === true;
     const frame: JournalFrame = {
       firstSeq,
-      lastSeq: this.appliedSeq,
+      lastSeq,
       epoch: this.epoch,
       payload: encodeFrameBody(traceparents === null ? { envelopes, inboxIds } : { envelopes, inboxIds, traceparents }),
+      ...(publishedWithFrame ? { events: encodeEventFrame(eventFrame) } : {}),
     };
     const durable = await this.appendUntilDurable(frame);
     if (!durable) {
@@ -531,11 +539,10 @@ export class EnginePartition<C extends PartitionCore = ExchangeCore> {
     if (handOffInbox !== undefined && lastHandOffId !== undefined) {
       handOffInbox.trimBefore(lastHandOffId).catch((error: unknown) => this.options.logger.warn({ err: error }, 'hand-off stream trim failed'));
     }
-    const eventFrame: EventFrame = traceparents === null ? { firstSeq, lastSeq: frame.lastSeq, entries } : { firstSeq, lastSeq: frame.lastSeq, entries, traceparents };
     this.remember(eventFrame);
     this.options.outbox?.take(eventFrame);
     this.options.metrics?.commands.inc(batch.length);
-    const sink = this.options.sink;
+    const sink = publishedWithFrame ? undefined : this.options.sink;
     // Frames are published in order, each while the next one is being journaled: the frame before
     // this one is out before this one's callers hear (it was sent first, so this rarely waits).
     if (sink !== undefined) await this.published;

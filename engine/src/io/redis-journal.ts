@@ -8,7 +8,10 @@
 // An append is one Lua script, atomic on the server: it rejects the frame with FENCED unless
 // `GET epoch:{p}` equals the frame's epoch; resolves without writing when the frame is an
 // identical retry of the stored entry with the same lastSeq (same epoch, firstSeq and payload);
-// rejects it unless firstSeq = the stream's last id + 1; and then XADDs.
+// rejects it unless firstSeq = the stream's last id + 1; and then XADDs. A journal made with an
+// events stream (`eventsStream`, the partition's `events:{p}`, same slot) also XADDs the frame's
+// encoded events there with the same id in that script, unless that id is already there: the
+// events are published in the same Redis write (and fsync) as the frame, never before it.
 //
 // Durability: the server runs with `appendonly yes` and `appendfsync always`, so a reply means
 // the entry is fsynced on a single node (Redis fsyncs once per event-loop batch: group commit).
@@ -23,6 +26,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
+import { assert } from '@playchacha/protocol';
 import { checkFrame } from './journal-frame.js';
 import { FencedError, JournalCorruptError, type Journal, type JournalFrame, type Leadership } from './journal.js';
 
@@ -97,6 +101,18 @@ redis.call('XADD', KEYS[1], id, 'e', ARGV[1], 'f', ARGV[2], 'p', ARGV[4])
 return 'OK'
 `;
 
+// The append above, then the frame's events into KEYS[3] (ARGV[5]) with the same id, unless the
+// events stream already holds that id or a later one (a frame published before, by an EventSink).
+const appendWithEventsLua = appendLua.replace(
+  "redis.call('XADD', KEYS[1], id, 'e', ARGV[1], 'f', ARGV[2], 'p', ARGV[4])",
+  `redis.call('XADD', KEYS[1], id, 'e', ARGV[1], 'f', ARGV[2], 'p', ARGV[4])
+local published = redis.call('XREVRANGE', KEYS[3], '+', '-', 'COUNT', 1)
+if #published == 0 or tonumber(string.match(published[1][1], '^(%d+)-')) < tonumber(ARGV[3]) then
+  redis.call('XADD', KEYS[3], id, 'f', ARGV[5])
+end`,
+);
+assert(appendWithEventsLua.includes('KEYS[3]'), 'the events append extends the journal append script');
+
 // KEYS: lease, epoch. ARGV: owner, leaseMs. Returns the new epoch, or nil when the lease is held.
 const acquireLua = `
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
@@ -131,6 +147,7 @@ return 0
 
 interface JournalScripts {
   journalAppend(stream: string, epoch: string, ...args: Array<string | Buffer>): Promise<string>;
+  journalAppendWithEvents(stream: string, epoch: string, events: string, ...args: Array<string | Buffer>): Promise<string>;
   journalAcquire(lease: string, epoch: string, owner: string, leaseMs: string): Promise<number | null>;
   journalRenew(lease: string, epoch: string, value: string, leaseMs: string, epochValue: string): Promise<number>;
   journalRelease(lease: string, value: string): Promise<number>;
@@ -141,6 +158,7 @@ function scripts(redis: Redis): JournalScripts {
   const commands = redis as unknown as Partial<JournalScripts>;
   if (commands.journalAppend === undefined) {
     redis.defineCommand('journalAppend', { numberOfKeys: 2, lua: appendLua });
+    redis.defineCommand('journalAppendWithEvents', { numberOfKeys: 3, lua: appendWithEventsLua });
     redis.defineCommand('journalAcquire', { numberOfKeys: 2, lua: acquireLua });
     redis.defineCommand('journalRenew', { numberOfKeys: 2, lua: renewLua });
     redis.defineCommand('journalRelease', { numberOfKeys: 1, lua: releaseLua });
@@ -155,6 +173,12 @@ export interface RedisJournalOptions {
   readonly waitTimeoutMs?: number;
   /** Whether close() disconnects the client (default false: the caller owns it). */
   readonly ownsClient?: boolean;
+  /**
+   * The partition's events stream: each append then also publishes the frame's `events` there,
+   * in the same script (see the top of this file), and every frame must carry them. Single node
+   * only: with replicas, events must wait for WAIT, so they cannot go out in the append itself.
+   */
+  readonly eventsStream?: string;
 }
 
 export class RedisJournal implements Journal {
@@ -163,6 +187,7 @@ export class RedisJournal implements Journal {
   private readonly scripts: JournalScripts;
   private readonly replicas: number;
   private readonly waitTimeoutMs: number;
+  readonly publishesEvents: boolean;
 
   /** `redis` should be made with journalRedisOptions() (see connectJournalRedis). */
   constructor(
@@ -175,6 +200,8 @@ export class RedisJournal implements Journal {
     this.scripts = scripts(redis);
     this.replicas = options.replicas ?? 0;
     this.waitTimeoutMs = options.waitTimeoutMs ?? 1_000;
+    this.publishesEvents = options.eventsStream !== undefined;
+    if (this.publishesEvents && this.replicas > 0) throw new RangeError('a journal with replicas cannot publish events in its append');
   }
 
   /** Connects a client of its own (closed by close()). */
@@ -186,15 +213,24 @@ export class RedisJournal implements Journal {
   async append(frame: JournalFrame): Promise<void> {
     checkFrame(frame);
     const payload = Buffer.from(frame.payload.buffer, frame.payload.byteOffset, frame.payload.byteLength);
+    const eventsStream = this.options.eventsStream;
+    const events = frame.events;
+    if (eventsStream !== undefined && events === undefined) throw new TypeError(`partition ${this.partition}: a journal that publishes events needs each frame's events`);
     try {
-      await this.scripts.journalAppend(
-        this.key,
-        this.epochKey,
-        String(frame.epoch),
-        String(frame.firstSeq),
-        String(frame.lastSeq),
-        payload,
-      );
+      if (eventsStream === undefined || events === undefined) {
+        await this.scripts.journalAppend(this.key, this.epochKey, String(frame.epoch), String(frame.firstSeq), String(frame.lastSeq), payload);
+      } else {
+        await this.scripts.journalAppendWithEvents(
+          this.key,
+          this.epochKey,
+          eventsStream,
+          String(frame.epoch),
+          String(frame.firstSeq),
+          String(frame.lastSeq),
+          payload,
+          Buffer.from(events.buffer, events.byteOffset, events.byteLength),
+        );
+      }
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (message.startsWith('FENCED')) throw new FencedError(this.partition, frame.epoch);

@@ -18,7 +18,7 @@ import { HandOffForwarder } from './hand-off-forwarder.js';
 import { EnginePartition, type CommandInbox, type EventSink, type HandOffInbox, type PartitionOptions, type SnapshotStore } from './partition.js';
 import type { PartitionCoreOf } from './partitioned-engine.js';
 import { connectJournalRedis, RedisJournal, RedisLeadership } from './redis-journal.js';
-import { RedisEventSink, RedisHandOffDestination, RedisHandOffInbox, RedisInbox } from './redis-streams.js';
+import { eventsKey, RedisEventSink, RedisHandOffDestination, RedisHandOffInbox, RedisInbox } from './redis-streams.js';
 import { FileSnapshotStore, RedisSnapshotStore } from './snapshot-stores.js';
 import type { Tracer } from './tracing.js';
 
@@ -66,7 +66,12 @@ export async function openStorage(config: EngineConfig, logger: Logger, options:
   const handOffRedis = config.role === 'combined' ? null : new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
   for (const client of [streamsRedis, inboxRedis, handOffRedis]) client?.on('error', (error) => logger.warn({ err: error }, 'redis'));
   return {
-    journal: new RedisJournal(journalRedis, config.partition, { replicas: config.redisReplicas }),
+    // On a single node the journal publishes each frame's events in the frame's own write; with
+    // replicas the leader publishes them after WAIT, through the sink.
+    journal: new RedisJournal(journalRedis, config.partition, {
+      replicas: config.redisReplicas,
+      ...(config.redisReplicas > 0 ? {} : { eventsStream: eventsKey(config.partition) }),
+    }),
     leadership: new RedisLeadership(journalRedis, config.partition, { leaseMs: config.leaseMs }),
     snapshots: new RedisSnapshotStore(streamsRedis, config.partition),
     inbox: new RedisInbox(inboxRedis, config.partition),
