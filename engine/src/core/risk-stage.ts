@@ -31,6 +31,7 @@ import {
   type RejectCode,
   type RunnerIndex,
 } from '@playchacha/protocol';
+import { ClientOrderIds } from './client-order-ids.js';
 import { asLimits } from './command-shape.js';
 import { marketStatusRejectCode } from './model.js';
 import { Position } from './position.js';
@@ -72,7 +73,7 @@ export class RiskAccount {
   lossPeriodIndex = 0;
   lossPeriodResultMinor = 0;
   /** Every client order id the account used, with its first result (see encodeResult). */
-  readonly clientOrders = new Map<string, number>();
+  readonly clientOrders = new ClientOrderIds();
   readonly transferIds = new Set<string>();
   readonly positions = new Map<MarketId, Position>();
   /** The command during which this account was first touched, and its figures before it. */
@@ -239,7 +240,7 @@ export class RiskStage {
         limitsSetAtMs: account.limitsSetAtMs,
         lossPeriodIndex: account.lossPeriodIndex,
         lossPeriodResultMinor: account.lossPeriodResultMinor,
-        clientOrders: [...account.clientOrders],
+        clientOrders: account.clientOrders.entries(),
         transferIds: [...account.transferIds],
         positions: [...account.positions.values()].map((position) => ({
           marketId: position.marketId,

@@ -285,7 +285,16 @@ export class EnginePartition<C extends PartitionCore = ExchangeCore> {
         continue;
       }
       next = read((frames.at(-1) as JournalFrame).lastSeq + 1);
-      for (const frame of frames) applied += this.applyJournaled(frame);
+      // While restoring, no listener sees a frame and only the last RECENT_FRAMES_KEPT frames stay
+      // remembered: a frame's events are dropped as soon as it is applied when that many frames
+      // follow it, in this batch or in the next one (read meanwhile).
+      const restoring = this.role === 'starting' && this.options.outbox === undefined;
+      const tail = Math.max(0, frames.length - RECENT_FRAMES_KEPT);
+      let eventsKeptFrom = restoring ? tail : 0;
+      for (let i = 0; i < frames.length; i++) {
+        if (restoring && i === tail && (await next).length >= RECENT_FRAMES_KEPT) eventsKeptFrom = frames.length;
+        applied += this.applyJournaled(frames[i] as JournalFrame, i >= eventsKeptFrom);
+      }
     }
   }
 
@@ -309,7 +318,8 @@ export class EnginePartition<C extends PartitionCore = ExchangeCore> {
     return true;
   }
 
-  private applyJournaled(frame: JournalFrame): number {
+  /** Applies a journal frame; `eventsKept` false: nothing will read its events (see catchUp). */
+  private applyJournaled(frame: JournalFrame, eventsKept = true): number {
     if (frame.lastSeq <= this.appliedSeq) return 0;
     if (frame.firstSeq !== this.appliedSeq + 1) {
       const reason = `journal gap: frame ${frame.firstSeq}..${frame.lastSeq} after applied seq ${this.appliedSeq}`;
@@ -317,6 +327,16 @@ export class EnginePartition<C extends PartitionCore = ExchangeCore> {
       throw new JournalCorruptError(reason);
     }
     const body = decodeFrameBody(frame.payload);
+    if (!eventsKept) {
+      const { envelopes, inboxIds } = body;
+      for (let i = 0; i < envelopes.length; i++) {
+        const inboxId = inboxIds[i] ?? null;
+        this.applyEnvelope(envelopes[i] as CommandEnvelope, inboxId);
+        if (inboxId !== null) this.lastInboxId = inboxId;
+      }
+      this.lastTimestampMs = Math.max(this.lastTimestampMs, envelopes.at(-1)?.timestampMs ?? 0);
+      return envelopes.length;
+    }
     const entries: Array<EventFrame['entries'][number]> = [];
     body.envelopes.forEach((envelope, index) => {
       const inboxId = body.inboxIds[index] ?? null;
