@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ClientOrderIds } from './client-order-ids.js';
+import { ClientOrderIds, hashOf } from './client-order-ids.js';
 
 describe('ClientOrderIds', () => {
   it('behaves like a Map<string, number> under random sets (growth, overwrites, insertion order)', () => {
@@ -34,5 +34,28 @@ describe('ClientOrderIds', () => {
     expect(ids.get('order-5')).toBe(-3);
     expect(ids.entries()[5]).toEqual(['order-5', -3]);
     expect(ids.size).toBe(100_000);
+    expect(ids.movedToMap).toBe(false);
+  });
+
+  it('moves to a Map when ids are chosen so their hashes share low bits, and keeps every result and the order', () => {
+    // Ids whose hashes agree in their low 16 bits all start probing at the same pair.
+    const crafted: string[] = [];
+    for (let n = 0; crafted.length < 300; n++) if ((hashOf(`x${n}`) & 0xffff) === 0) crafted.push(`x${n}`);
+    const ids = new ClientOrderIds();
+    const reference = new Map<string, number>();
+    crafted.forEach((id, index) => {
+      ids.set(id, index);
+      reference.set(id, index);
+      if (index % 7 === 0) {
+        ids.set(`plain-${index}`, -index);
+        reference.set(`plain-${index}`, -index);
+      }
+    });
+    expect(ids.movedToMap).toBe(true);
+    ids.set(crafted[3] as string, 99);
+    reference.set(crafted[3] as string, 99);
+    expect(ids.entries()).toEqual([...reference]);
+    for (const [key, result] of reference) expect(ids.get(key)).toBe(result);
+    expect(ids.get('x-none')).toBeUndefined();
   });
 });

@@ -3,12 +3,16 @@
 // of a new id reads one probe run of the table and touches no stored string, and growing rehashes
 // from the stored hashes; a Map<string, number> of the same size compares a chain of stored
 // strings on every lookup. Entries are never removed (an account remembers every id it used).
+// The hash is unseeded (the core has no randomness), so a client could choose ids whose hashes
+// share their low bits and grow one long probe run; a lookup that probes more than PROBES_MAX
+// pairs moves the account's ids to a Map (V8's string hash is seeded per process) for good.
 
 const CAPACITY_INITIAL = 64;
 const EMPTY = 0;
+const PROBES_MAX = 64;
 
 /** FNV-1a over the UTF-16 code units. */
-function hashOf(id: string): number {
+export function hashOf(id: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < id.length; i++) hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193);
   return hash;
@@ -20,9 +24,16 @@ export class ClientOrderIds {
   private mask = CAPACITY_INITIAL - 1;
   private readonly ids: string[] = [];
   private readonly results: number[] = [];
+  /** Id → entry index, once a probe run grew too long (then the table is no longer used). */
+  private byId: Map<string, number> | null = null;
 
   get size(): number {
     return this.ids.length;
+  }
+
+  /** Whether the ids moved to a Map because a probe run grew past PROBES_MAX. */
+  get movedToMap(): boolean {
+    return this.byId !== null;
   }
 
   /** The id's result, or undefined for an id never set. */
@@ -39,9 +50,13 @@ export class ClientOrderIds {
       this.results[entry] = result;
       return;
     }
-    if ((this.ids.length + 1) * 2 > this.mask + 1) this.grow();
     this.ids.push(id);
     this.results.push(result);
+    if (this.byId !== null) {
+      this.byId.set(id, this.ids.length - 1);
+      return;
+    }
+    if (this.ids.length * 2 > this.mask + 1) this.grow();
     this.place(hash, this.ids.length);
   }
 
@@ -51,9 +66,15 @@ export class ClientOrderIds {
   }
 
   private find(id: string, hash: number): number {
+    if (this.byId !== null) return this.byId.get(id) ?? -1;
     const table = this.table;
     const mask = this.mask;
-    for (let i = hash & mask; ; i = (i + 1) & mask) {
+    for (let i = hash & mask, probes = 0; ; i = (i + 1) & mask, probes++) {
+      if (probes > PROBES_MAX) {
+        this.byId = new Map(this.ids.map((stored, entry) => [stored, entry]));
+        this.table = new Int32Array(0);
+        return this.byId.get(id) ?? -1;
+      }
       const entryPlusOne = table[2 * i + 1] as number;
       if (entryPlusOne === EMPTY) return -1;
       if (table[2 * i] === hash && this.ids[entryPlusOne - 1] === id) return entryPlusOne - 1;
