@@ -192,29 +192,46 @@ async function writePosting(
     }
     // Each line names its transaction by position in the chunk (1-based); the statement takes
     // the chunk's ids from the sequence into one array and gives the transactions and the lines
-    // their ids by subscript (no join, no sort).
-    const lineOrdinals: number[] = [];
-    const lineAccountIds: string[] = [];
-    const lineAmountsMinor: number[] = [];
+    // their ids by subscript (no join, no sort). The arrays go as literals built in one pass.
+    let kinds = '';
+    let commandSeqs = '';
+    let entryIndexes = '';
+    let transactionAccountIds = '';
+    let marketIds = '';
+    let references = '';
+    let lineOrdinals = '';
+    let lineAccountIds = '';
+    let lineAmountsMinor = '';
+    let lineCount = 0;
     for (let i = 0; i < transactions.length; i++) {
-      for (const line of (transactions[i] as LedgerTransaction).lines) {
-        lineOrdinals.push(i + 1);
-        lineAccountIds.push(idOf(ids, line.code));
-        lineAmountsMinor.push(line.amountMinor);
+      const t = transactions[i] as LedgerTransaction;
+      const comma = i === 0 ? '' : ',';
+      kinds += comma + t.kind;
+      commandSeqs += comma + t.commandSeq;
+      entryIndexes += comma + t.entryIndex;
+      transactionAccountIds += comma + (t.accountId ?? 'NULL');
+      marketIds += comma + (t.marketId ?? 'NULL');
+      references += comma + (t.reference === null ? 'NULL' : textElement(t.reference));
+      for (const line of t.lines) {
+        const lineComma = lineCount === 0 ? '' : ',';
+        lineOrdinals += lineComma + (i + 1);
+        lineAccountIds += lineComma + idOf(ids, line.code);
+        lineAmountsMinor += lineComma + line.amountMinor;
+        lineCount++;
       }
     }
     const values = [
       partition,
       transactions.length,
-      nameArray(transactions.map((t) => t.kind)),
-      integerArray(transactions.map((t) => t.commandSeq)),
-      integerArray(transactions.map((t) => t.entryIndex)),
-      integerArray(transactions.map((t) => t.accountId)),
-      integerArray(transactions.map((t) => t.marketId)),
-      transactions.map((t) => t.reference),
-      integerArray(lineOrdinals),
-      integerArray(lineAccountIds),
-      integerArray(lineAmountsMinor),
+      `{${kinds}}`,
+      `{${commandSeqs}}`,
+      `{${entryIndexes}}`,
+      `{${transactionAccountIds}}`,
+      `{${marketIds}}`,
+      `{${references}}`,
+      `{${lineOrdinals}}`,
+      `{${lineAccountIds}}`,
+      `{${lineAmountsMinor}}`,
     ];
     statements.push({
       text: `WITH ids AS MATERIALIZED (
@@ -228,7 +245,7 @@ async function writePosting(
        SELECT ids.id[l.ordinal], l.account_id, l.amount_minor
          FROM ids, unnest($9::int4[], $10::int8[], $11::int8[]) AS l(ordinal, account_id, amount_minor)`,
       values,
-      rows: lineAmountsMinor.length,
+      rows: lineCount,
     });
   }
   // A partitioned engine's every risk partition reports a market's outcome: the first records it,
@@ -329,9 +346,9 @@ function integerArray(values: ReadonlyArray<number | string | null>): string {
   return `{${values.map((value) => value ?? 'NULL').join(',')}}`;
 }
 
-/** A PostgreSQL array literal of names made of lowercase letters and underscores. */
-function nameArray(values: readonly string[]): string {
-  return `{${values.join(',')}}`;
+/** A text element of a PostgreSQL array literal: quoted, backslashes and quotes escaped. */
+function textElement(value: string): string {
+  return `"${value.replace(/[\\"]/g, '\\$&')}"`;
 }
 
 function idOf(ids: ReadonlyMap<string, string>, key: string): string {

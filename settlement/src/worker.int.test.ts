@@ -172,6 +172,20 @@ describe('settlement worker', () => {
     expect(await checkInvariants(own)).toEqual([]);
   });
 
+  it('stores transfer ids verbatim, whatever characters they hold', async () => {
+    const databaseUrl = await freshDatabase(postgresServer.url);
+    await migrate(databaseUrl, 'up');
+    const own = connectDatabase(databaseUrl);
+    cleanups.push(() => own.end());
+    const transferIds = ['plain', 'with "quotes"', 'back\\slash\\', 'comma,{brace}', 'NULL', '', ' spaced '];
+    const events = transferIds.map((transferId, i) => ({ type: 'FundsDeposited' as const, accountId: 7, seq: i + 1, transferId, amountMinor: 100 + i, balanceMinor: 0 }));
+    const items = [{ entryId: '1-0', frame: { firstSeq: 1, lastSeq: 1, entries: [{ seq: 1, inboxId: null, events }] } }];
+    const result = await applyBatch(own, items, { streamKey: eventsKey('verbatim'), partition: 'verbatim' });
+    expect(result.transactions).toBe(transferIds.length);
+    const rows = await query(own, `SELECT reference FROM ledger_transactions WHERE kind = 'deposit' ORDER BY entry_index`);
+    expect(rows.map((row) => row['reference'])).toEqual(transferIds);
+  });
+
   it('applies a seeded random load exactly once, a redelivered batch changes nothing, and posting in chunks writes the same ledger', async () => {
     const engine = await startEngine(redisServer.url, 'load');
     cleanups.push(() => engine.stop());

@@ -19,6 +19,7 @@ import { startBatchSpan } from './batch-span.js';
 import { isTransient, type Db } from './db/database.js';
 import { EventStream, type StreamItem } from './io/event-stream.js';
 import { applyBatch, StreamGapError, type BatchResult } from './ledger-store.js';
+import { POSTED_EVENT_TYPES } from './posting/posting-rules.js';
 import type { SettlementMetrics } from './settlement-metrics.js';
 
 export interface WorkerFaults {
@@ -63,7 +64,7 @@ export class SettlementWorker {
   consuming = false;
 
   constructor(private readonly options: WorkerOptions) {
-    this.stream = new EventStream(options.redis, options.partition, options.group ?? 'settlement', options.consumer ?? 'settlement-1');
+    this.stream = new EventStream(options.redis, options.partition, options.group ?? 'settlement', options.consumer ?? 'settlement-1', POSTED_EVENT_TYPES);
   }
 
   /** Runs until stop(); rejects on a failure that retrying cannot fix (the process should exit). */
@@ -177,7 +178,11 @@ export class SettlementWorker {
     if (metrics !== undefined) {
       const applied = new Set(result.appliedEntryIds);
       let events = 0;
-      for (const item of items) if (applied.has(item.entryId)) for (const entry of item.frame.entries) events += entry.events.length;
+      for (const item of items) {
+        if (!applied.has(item.entryId)) continue;
+        if (item.eventsPublished !== undefined) events += item.eventsPublished;
+        else for (const entry of item.frame.entries) events += entry.events.length;
+      }
       metrics.batches.inc();
       metrics.entriesApplied.inc(result.appliedEntryIds.length);
       metrics.entriesSkipped.inc(result.skippedEntryIds.length);

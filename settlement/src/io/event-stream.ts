@@ -2,6 +2,7 @@
 // frame, id `<lastSeq>-0`, field `f` = the msgpack EventFrame. Delivery is at least once: an entry
 // stays pending until it is acknowledged, and a restarted consumer claims what was pending.
 
+import type { EngineEvent } from '@playchacha/protocol';
 import type { Redis } from 'ioredis';
 import { decodeEventFrame, type EventFrame } from '../../../engine/src/io/frame-codec.js';
 import { eventsKey } from '../../../engine/src/io/redis-streams.js';
@@ -9,6 +10,8 @@ import { eventsKey } from '../../../engine/src/io/redis-streams.js';
 export interface StreamItem {
   readonly entryId: string;
   readonly frame: EventFrame;
+  /** The frame's events as published, when the stream dropped some on reading (see keptTypes). */
+  readonly eventsPublished?: number;
 }
 
 export class EventStream {
@@ -19,6 +22,11 @@ export class EventStream {
     partition: string,
     readonly group: string,
     readonly consumer: string,
+    /**
+     * The event types kept (absent: all). The others are dropped from each frame as soon as it is
+     * decoded, so that a batch keeps only what it needs while it is applied.
+     */
+    private readonly keptTypes?: ReadonlySet<EngineEvent['type']>,
   ) {
     this.key = eventsKey(partition);
   }
@@ -38,7 +46,7 @@ export class EventStream {
     const reply = await this.redis.callBuffer(
       'XREADGROUP', 'GROUP', this.group, this.consumer, 'COUNT', count, ...block, 'STREAMS', this.key, '>',
     );
-    return streamsOf(reply).flatMap(([, entries]) => parseEntries(entries));
+    return streamsOf(reply).flatMap(([, entries]) => parseEntries(entries, this.keptTypes));
   }
 
   /**
@@ -50,7 +58,7 @@ export class EventStream {
     const reply = (await this.redis.callBuffer(
       'XAUTOCLAIM', this.key, this.group, this.consumer, minIdleMs, start, 'COUNT', count,
     )) as [Buffer, Array<[Buffer, Buffer[] | null]>, ...unknown[]];
-    return { next: reply[0].toString(), items: parseEntries(reply[1]) };
+    return { next: reply[0].toString(), items: parseEntries(reply[1], this.keptTypes) };
   }
 
   async ack(entryIds: readonly string[]): Promise<void> {
@@ -80,16 +88,32 @@ function streamsOf(reply: unknown): Array<[Buffer, RawEntries]> {
   return array as Array<[Buffer, RawEntries]>;
 }
 
-function parseEntries(entries: Array<[Buffer, Buffer[] | null]>): StreamItem[] {
+function parseEntries(entries: Array<[Buffer, Buffer[] | null]>, keptTypes: ReadonlySet<EngineEvent['type']> | undefined): StreamItem[] {
   const items: StreamItem[] = [];
   for (const [id, fields] of entries) {
     // A deleted entry still pending comes back with no fields; there is nothing to apply.
     if (fields === null) continue;
     for (let i = 0; i + 1 < fields.length; i += 2) {
       if ((fields[i] as Buffer).toString() === 'f') {
-        items.push({ entryId: id.toString(), frame: decodeEventFrame(fields[i + 1] as Buffer) });
+        const frame = decodeEventFrame(fields[i + 1] as Buffer);
+        if (keptTypes === undefined) items.push({ entryId: id.toString(), frame });
+        else items.push({ entryId: id.toString(), frame, eventsPublished: keepEvents(frame, keptTypes) });
       }
     }
   }
   return items;
+}
+
+/** Drops, in place, the events of a freshly decoded frame whose types are not kept; returns how many it had. */
+function keepEvents(frame: EventFrame, keptTypes: ReadonlySet<EngineEvent['type']>): number {
+  let published = 0;
+  for (const entry of frame.entries) {
+    // The frame was just decoded and nothing else refers to it: its arrays may be changed.
+    const events = entry.events as EngineEvent[];
+    published += events.length;
+    let kept = 0;
+    for (const event of events) if (keptTypes.has(event.type)) events[kept++] = event;
+    events.length = kept;
+  }
+  return published;
 }

@@ -12,7 +12,7 @@ import {
   PAYMENT_CLEARING_CODE,
   potCode,
 } from './ledger-codes.js';
-import { codesRead, postEntries, PostingError, type CommandEntry } from './posting-rules.js';
+import { accountsRead, codesRead, postEntries, POSTED_EVENT_TYPES, PostingError, type CommandEntry } from './posting-rules.js';
 
 const tick = (odds: number): number => tickOfPriceX100(STANDARD_LADDER, Math.round(odds * 100));
 
@@ -388,6 +388,20 @@ describe('posting rules', () => {
         batch = [];
         expectLedgerMatchesEngine(balances, core);
       });
+    }
+  });
+
+  it('reads only the posted event types: without the others it posts and reads the same', () => {
+    for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+      const core = new ExchangeCore();
+      const entries = sampleCommandEnvelopes(seed, { maxSteps: 200 }).map((envelope) => ({ seq: envelope.seq, events: core.apply(envelope) }));
+      const posted = entries.map((entry) => ({ seq: entry.seq, events: entry.events.filter((event) => POSTED_EVENT_TYPES.has(event.type)) }));
+      const dropped = entries.reduce((n, entry) => n + entry.events.length, 0) - posted.reduce((n, entry) => n + entry.events.length, 0);
+      expect(dropped).toBeGreaterThan(0);
+      expect(accountsRead(posted)).toEqual(accountsRead(entries));
+      const all = postEntries(entries, new Map());
+      expect(all.transactions.length).toBeGreaterThan(0);
+      expect(postEntries(posted, new Map())).toEqual(all);
     }
   });
 });

@@ -145,6 +145,19 @@ export interface Posting {
   readonly balances: Map<string, number>;
 }
 
+/** The event types the posting rules read; postEntries and accountsRead ignore every other. */
+export const POSTED_EVENT_TYPES: ReadonlySet<EngineEvent['type']> = new Set<EngineEvent['type']>([
+  'FundsDeposited',
+  'FundsWithdrawn',
+  'PositionUpdated',
+  'AccountSettled',
+  'AccountResettled',
+  'MarketSettled',
+  'MarketVoided',
+  'MarketResettled',
+  'AccountUpdated',
+]);
+
 /** Thrown when the events cannot be posted consistently with the ledger (a bug somewhere). */
 export class PostingError extends Error {
   override name = 'PostingError';
@@ -235,9 +248,9 @@ export function postEntries(entries: readonly CommandEntry[], openingBalances: R
   const transactions: LedgerTransaction[] = [];
   const outcomes: MarketOutcome[] = [];
   const resettlements: MarketResettlement[] = [];
-  const accounts = new Map<number, ReportedAccount>();
-  // Keyed by the position's escrow code: one per (account, market).
-  const positions = new Map<string, ReportedPosition>();
+  // The last AccountUpdated per account and PositionUpdated per position (keyed by its escrow code).
+  const accounts = new Map<number, AccountUpdated>();
+  const positions = new Map<string, PositionUpdated>();
   const names = new AccountCodes();
   const balanceOf = (code: string): number => balances.get(code) ?? 0;
 
@@ -247,7 +260,8 @@ export function postEntries(entries: readonly CommandEntry[], openingBalances: R
   let index = 0;
   /** The accounts whose available balance this command moved, in the order first moved. */
   const touchedAvailable = new Set<number>();
-  const positionUpdates = new Map<number, Array<Extract<EngineEvent, { type: 'PositionUpdated' }>>>();
+  /** The command's PositionUpdated events, grouped by account (in order within one) at its end. */
+  const positionUpdates: PositionUpdated[] = [];
   const post = (kind: TransactionKind, accountId: number | null, marketId: number | null, reference: string | null, raw: LedgerLine[]): void => {
     const lines = mergeLines(raw);
     if (lines.length === 0) return;
@@ -268,7 +282,7 @@ export function postEntries(entries: readonly CommandEntry[], openingBalances: R
     seq = entry.seq;
     index = 0;
     touchedAvailable.clear();
-    positionUpdates.clear();
+    positionUpdates.length = 0;
     // Only settlement and resettlement commands use these.
     let commissionByMarket: Map<number, number> | undefined;
     let commissionChangeByMarket: Map<number, number> | undefined;
@@ -287,19 +301,10 @@ export function postEntries(entries: readonly CommandEntry[], openingBalances: R
             { code: PAYMENT_CLEARING_CODE, amountMinor: event.amountMinor },
           ]);
           break;
-        case 'PositionUpdated': {
-          const list = positionUpdates.get(event.accountId) ?? [];
-          list.push(event);
-          positionUpdates.set(event.accountId, list);
-          positions.set(names.escrow(event.accountId, event.marketId), {
-            accountId: event.accountId,
-            marketId: event.marketId,
-            accountSeq: event.seq,
-            exposureMinor: event.exposureMinor,
-            escrowMinor: event.escrowMinor,
-          });
+        case 'PositionUpdated':
+          positionUpdates.push(event);
+          positions.set(names.escrow(event.accountId, event.marketId), event);
           break;
-        }
         case 'AccountSettled': {
           const { accountId, marketId, pnlMinor, commissionMinor } = event;
           const pot = names.pot(marketId);
@@ -391,30 +396,28 @@ export function postEntries(entries: readonly CommandEntry[], openingBalances: R
           outcomes.push({ marketId: event.marketId, outcome: 'voided', commandSeq: entry.seq, winners: null, commissionBps: null });
           break;
         case 'AccountUpdated':
-          accounts.set(event.accountId, {
-            accountId: event.accountId,
-            accountSeq: event.seq,
-            balanceMinor: event.balanceMinor,
-            exposureMinor: event.exposureMinor,
-            availableMinor: event.availableMinor,
-          });
+          accounts.set(event.accountId, event);
           break;
         default:
           break;
       }
     }
 
-    const accountIds = positionUpdates.size > 1 ? [...positionUpdates.keys()].sort((a, b) => a - b) : positionUpdates.keys();
+    // Stable: an account's updates keep their order.
+    if (positionUpdates.length > 1) positionUpdates.sort(byAccountId);
     const positionLines: LedgerLine[] = [];
     let positionAccountId: number | null | undefined;
     let positionMarketId: number | null | undefined;
-    for (const accountId of accountIds) {
-      const updates = positionUpdates.get(accountId) ?? [];
+    for (let first = 0; first < positionUpdates.length; ) {
+      const accountId = (positionUpdates[first] as PositionUpdated).accountId;
+      let end = first + 1;
+      while (end < positionUpdates.length && (positionUpdates[end] as PositionUpdated).accountId === accountId) end++;
       let availableDeltaMinor = 0;
       positionAccountId = positionAccountId === undefined || positionAccountId === accountId ? accountId : null;
       // A later update of the same position in this command moves from the earlier one's targets.
-      const targets = updates.length > 1 ? new Map<string, number>() : null;
-      for (const update of updates) {
+      const targets = end - first > 1 ? new Map<string, number>() : null;
+      for (let u = first; u < end; u++) {
+        const update = positionUpdates[u] as PositionUpdated;
         const heldTargetMinor = update.exposureMinor - update.escrowMinor;
         if (update.escrowMinor < 0 || heldTargetMinor < 0) {
           throw new PostingError(`impossible position ${JSON.stringify(update)} at seq ${entry.seq}`);
@@ -430,26 +433,28 @@ export function postEntries(entries: readonly CommandEntry[], openingBalances: R
         targets?.set(held, heldTargetMinor);
       }
       positionLines.push({ code: names.available(accountId), amountMinor: availableDeltaMinor });
+      first = end;
     }
     if (positionLines.length > 0) post('position', positionAccountId ?? null, positionMarketId ?? null, null, positionLines);
 
-    // Repaying touches only available balances already in the set: iterating it is safe.
+    // Repaying touches only the account's own available and debt balances: each account is
+    // repaid and checked in one step.
     for (const accountId of touchedAvailable) {
       const available = names.available(accountId);
       const debt = names.debt(accountId);
-      const repaidMinor = Math.min(balanceOf(available), -balanceOf(debt));
+      let availableMinor = balanceOf(available);
+      let debtMinor = balanceOf(debt);
+      const repaidMinor = Math.min(availableMinor, -debtMinor);
       if (repaidMinor > 0) {
         post('debt_repayment', accountId, null, null, [
           { code: available, amountMinor: -repaidMinor },
           { code: debt, amountMinor: repaidMinor },
         ]);
+        availableMinor -= repaidMinor;
+        debtMinor += repaidMinor;
       }
-    }
-    for (const accountId of touchedAvailable) {
-      const available = names.available(accountId);
-      if (balanceOf(available) < 0) throw new PostingError(`${available} would be ${balanceOf(available)} after seq ${entry.seq} (I2)`);
-      const debt = names.debt(accountId);
-      if (balanceOf(debt) > 0) throw new PostingError(`${debt} would be ${balanceOf(debt)} after seq ${entry.seq} (I2)`);
+      if (availableMinor < 0) throw new PostingError(`${available} would be ${availableMinor} after seq ${entry.seq} (I2)`);
+      if (debtMinor > 0) throw new PostingError(`${debt} would be ${debtMinor} after seq ${entry.seq} (I2)`);
     }
   }
 
@@ -457,14 +462,34 @@ export function postEntries(entries: readonly CommandEntry[], openingBalances: R
     transactions,
     outcomes,
     resettlements,
-    accounts: [...accounts.values()],
-    positions: [...positions.values()],
+    accounts: Array.from(accounts.values(), (e) => ({
+      accountId: e.accountId,
+      accountSeq: e.seq,
+      balanceMinor: e.balanceMinor,
+      exposureMinor: e.exposureMinor,
+      availableMinor: e.availableMinor,
+    })),
+    positions: Array.from(positions.values(), (e) => ({
+      accountId: e.accountId,
+      marketId: e.marketId,
+      accountSeq: e.seq,
+      exposureMinor: e.exposureMinor,
+      escrowMinor: e.escrowMinor,
+    })),
     balances,
   };
 }
 
-/** Sums lines per account in first-seen order and drops zeros. */
-function mergeLines(lines: readonly LedgerLine[]): LedgerLine[] {
+type PositionUpdated = Extract<EngineEvent, { type: 'PositionUpdated' }>;
+type AccountUpdated = Extract<EngineEvent, { type: 'AccountUpdated' }>;
+
+function byAccountId(a: PositionUpdated, b: PositionUpdated): number {
+  return a.accountId - b.accountId;
+}
+
+/** Sums lines per account in first-seen order and drops zeros (`lines` itself when it has neither). */
+function mergeLines(lines: LedgerLine[]): LedgerLine[] {
+  if (lines.length <= 16 && !hasRepeatOrZero(lines)) return lines;
   if (lines.length > 16) {
     const sums = new Map<string, number>();
     for (const line of lines) sums.set(line.code, (sums.get(line.code) ?? 0) + line.amountMinor);
@@ -481,6 +506,15 @@ function mergeLines(lines: readonly LedgerLine[]): LedgerLine[] {
     if (sumMinor === 0) zeros = true;
   }
   return zeros ? merged.filter((line) => line.amountMinor !== 0) : merged;
+}
+
+function hasRepeatOrZero(lines: readonly LedgerLine[]): boolean {
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as LedgerLine;
+    if (line.amountMinor === 0) return true;
+    for (let j = 0; j < i; j++) if ((lines[j] as LedgerLine).code === line.code) return true;
+  }
+  return false;
 }
 
 /**
