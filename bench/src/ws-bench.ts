@@ -26,6 +26,8 @@ const option = (name: string, fallback: number): number => {
 };
 const CLIENTS = option('--clients', 40);
 const PHASE1_SECONDS = option('--seconds', 8);
+/** Orders at 1,000/s before phase 1, not counted: the gateway's code is compiled and its heap sized first. */
+const WARMUP_SECONDS = option('--warmup-seconds', 3);
 const STEP_SECONDS = option('--step-seconds', 3);
 /** The ramp stops after the step at this rate (0: no ramp). */
 const RAMP_MAX = option('--ramp-max', 70_000);
@@ -81,6 +83,10 @@ async function main(): Promise<void> {
 
     const flow = new OrderFlow(clients);
     const cpuOf = (): CpuSample | null => cpuSample(stack.pids);
+    if (WARMUP_SECONDS > 0) {
+      const warmup = await runOpenLoop(flow, 1_000, WARMUP_SECONDS, cpuOf);
+      log(`warm-up (not counted): ${WARMUP_SECONDS} s at 1,000 orders/s, ack p50 ${(warmup.histogram.getValueAtPercentile(50) / 1000).toFixed(3)} ms, p99 ${(warmup.histogram.getValueAtPercentile(99) / 1000).toFixed(3)} ms`);
+    }
     log(`phase 1: open loop at 1,000 orders/s for ${PHASE1_SECONDS} s`);
     const at1k = await runOpenLoop(flow, 1_000, PHASE1_SECONDS, cpuOf);
     const p = (run: Run, q: number): number => run.histogram.getValueAtPercentile(q) / 1000;
