@@ -11,5 +11,5 @@ export * from './ws-messages.js';
 export * from './ws-server.js';
 export * from './store-authenticator.js';
 export { buildApp, type AppDeps } from './rest/app.js';
-export { RestReadModels } from './rest/read-models.js';
+export { GatewayReadModels, type FrameResults, type GatewayReadModelsOptions } from './read-models.js';
 export { migrate } from './db/migrate.js';

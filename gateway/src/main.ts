@@ -35,7 +35,7 @@ import { PartitionLink } from './partition-link.js';
 import { connectPartitionedLink, type PartitionedLinkHandle } from './partitioned-link.js';
 import { connectRedisLink, type RedisLinkHandle } from './redis-link.js';
 import { buildApp } from './rest/app.js';
-import { RestReadModels } from './rest/read-models.js';
+import { GatewayReadModels } from './read-models.js';
 import { StoreAuthenticator } from './store-authenticator.js';
 import { WS_PATH, WsServer } from './ws-server.js';
 import { startMetricsHttp } from './metrics-http.js';
@@ -125,7 +125,8 @@ if (eventLog !== undefined && ledgerSql !== null && partition !== null) {
   setInterval(() => gatewayMetrics.settlementLagCommands.set(Math.max(0, embedded.appliedSeq - worker.ledgerSeq)), 1_000).unref();
 }
 
-const readModels = new RestReadModels(link);
+// One set of read models, fed once per frame: the REST API answers from them, the WebSocket server fans out from them.
+const readModels = new GatewayReadModels(link);
 const jwt = { secret: config.jwtSecret, issuer: config.jwtIssuer, audience: config.jwtAudience };
 // With the partition and its ledger in this process no payments service can reach the partition:
 // the gateway serves the payments routes itself, paying out through the labelled TEST payouts
@@ -168,6 +169,7 @@ const app = await buildApp({
 });
 const ws = await WsServer.start({
   link,
+  readModels,
   metrics: gatewayMetrics,
   tracer: tracing.tracer,
   eventMarkets: async (eventId) => {

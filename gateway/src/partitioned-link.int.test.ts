@@ -30,7 +30,7 @@ import type { PartitionCoreOf } from '../../engine/src/io/partitioned-engine.js'
 import { connectJournalRedis, RedisJournal } from '../../engine/src/io/redis-journal.js';
 import { RedisSnapshotStore } from '../../engine/src/io/snapshot-stores.js';
 import { connectPartitionedLink } from './partitioned-link.js';
-import { RestReadModels } from './rest/read-models.js';
+import { GatewayReadModels } from './read-models.js';
 import { GatewayProcess } from './testing/gateway-process.js';
 import { WsClient, WsRequestError, type MarketFeed, type WebSocketFactory } from './ws-client.js';
 
@@ -328,7 +328,7 @@ describe('the gateway over a partitioned engine (2 risk + 2 matching processes)'
     // each risk partition; the read models show the house as the sum of its shares.
     const handle = await connectPartitionedLink({ redisUrl: redis.url, topology: TOPOLOGY, logger: pino({ level: 'silent' }) });
     try {
-      const readModels = new RestReadModels(handle.link);
+      const readModels = new GatewayReadModels(handle.link);
       for (const [marketId, runnerIndex] of [[2, 1], [1, 0]] as const) {
         expect(await handle.link.submit({ type: 'CloseMarket', marketId })).not.toContainEqual(expect.objectContaining({ type: 'CommandRejected' }));
         const settled = await handle.link.submit({ type: 'SettleMarket', marketId, winners: [{ runnerIndex, factorNumerator: 1, factorDenominator: 1 }] });

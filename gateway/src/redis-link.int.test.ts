@@ -9,7 +9,7 @@ import { EngineProcess, sleep } from '@playchacha/engine/testing';
 import { sharedRedis, type SharedServer } from '../../scripts/test-context.js';
 import type { EngineFollower, EngineView, EventFrame } from './engine-link.js';
 import { connectRedisLink, type RedisLinkHandle } from './redis-link.js';
-import { RestReadModels } from './rest/read-models.js';
+import { GatewayReadModels } from './read-models.js';
 
 let redis: SharedServer;
 const engines: EngineProcess[] = [];
@@ -83,7 +83,7 @@ describe('RedisLink', () => {
     const handle = await link(partition);
     const recorder = new Recorder();
     handle.link.follow(recorder);
-    const readModels = new RestReadModels(handle.link);
+    const readModels = new GatewayReadModels(handle.link);
     for (const command of setup(2)) expect((await handle.link.submit(command)).map((e) => e.type)).not.toContain('CommandRejected');
 
     const placed = await handle.link.submit({ type: 'PlaceOrder', accountId: 1, clientOrderId: 'a', marketId: 1, runnerIndex: 0, side: 'back', priceTicks: 50, stakeMinor: 1_000 });

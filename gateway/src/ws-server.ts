@@ -13,9 +13,10 @@ import { CancelOnDisconnect, type CancelOnDisconnectReport } from './cancel-on-d
 import type { EngineLink } from './engine-link.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 import { endWithError, SpanKind, traceparentOf, type Span, type Tracer } from '../../engine/src/io/tracing.js';
-import { MarketReadModel, type MarketDelta } from './market-read-model.js';
+import type { MarketDelta, MarketReadModel } from './market-read-model.js';
 import { commandOf, instructionsOf, massCancelCommand, massCancelled, resultsOf, type OrderMessage } from './order-commands.js';
-import { OrderReadModel } from './order-read-model.js';
+import type { OrderReadModel } from './order-read-model.js';
+import { GatewayReadModels } from './read-models.js';
 import { decodeFrame, type WireEncoding } from './wire-codec.js';
 import { UPGRADE_REJECTIONS, WS_CLOSE_CODES, WS_ERROR_CODES, type UpgradeRejection, type WsErrorCode } from './ws-errors.js';
 import { API_VERSION, CANCEL_ON_DISCONNECT_MS_MAX, parseClientMessage, type ClientMessage, type ClientMessageOf, type MessageIdValue, type ServerMessage } from './ws-messages.js';
@@ -45,6 +46,11 @@ export interface WsServerOptions {
   readonly marketSubscriptionsMax?: number;
   readonly heartbeatMs?: number;
   readonly idleTimeoutSeconds?: number;
+  /**
+   * The process's read models, which the server fans out from; without them the server keeps its
+   * own, with `recentDeltasPerMarket` deltas per market (default 2048) and `now` as their clock.
+   */
+  readonly readModels?: GatewayReadModels;
   readonly recentDeltasPerMarket?: number;
   readonly logger?: Logger;
   readonly now?: () => number;
@@ -85,7 +91,8 @@ interface CopiedUpgrade {
 
 export class WsServer {
   readonly markets: MarketReadModel;
-  readonly orders = new OrderReadModel();
+  readonly orders: OrderReadModel;
+  private readonly readModels: GatewayReadModels;
   private readonly app: TemplatedApp;
   private listenSocket: us_listen_socket | null = null;
   private readonly sessions = new Set<Session>();
@@ -117,32 +124,25 @@ export class WsServer {
     };
     this.logger = options.logger ?? pino({ level: 'silent' });
     this.now = options.now ?? Date.now;
-    this.markets = new MarketReadModel(options.recentDeltasPerMarket ?? 2048, this.now);
+    this.readModels = options.readModels ?? new GatewayReadModels(options.link, { recentDeltasPerMarket: options.recentDeltasPerMarket ?? 2048, now: this.now });
+    this.markets = this.readModels.markets;
+    this.orders = this.readModels.orders;
     this.cancelOnDisconnect = new CancelOnDisconnect(
       options.link,
       (accountId, report) => this.deliverReport(accountId, report),
       (accountId, error) => this.logger.error({ err: error, accountId }, 'cancel-on-disconnect failed'),
       this.now,
     );
-    this.stopFollowing = options.link.follow({
-      init: (view) => {
-        this.markets.init(view);
-        this.orders.init(view);
-      },
-      frame: (frame, view) => {
-        const { deltas, touched, created } = this.markets.applyFrame(frame, view);
-        if (created.length > 0 && this.eventSubscribers.size > 0) void this.followCreatedMarkets(created);
-        const updates = this.orders.applyFrame(frame);
-        this.orders.applyQueues(touched, updates);
-        for (const delta of deltas) this.publishDelta(delta);
-        const publishTimeMs = this.now();
-        for (const [accountId, list] of updates) {
-          const subscribers = this.orderSubscribers.get(accountId);
-          if (subscribers === undefined || list.length === 0) continue;
-          const encoded = new EncodedCache({ type: 'order_updates', updates: list, publishTimeMs });
-          for (const session of subscribers) session.send({ type: 'order_updates', updates: list, publishTimeMs }, publishTimeMs, encoded);
-        }
-      },
+    this.stopFollowing = this.readModels.onFrame(({ deltas, created, updates }) => {
+      if (created.length > 0 && this.eventSubscribers.size > 0) void this.followCreatedMarkets(created);
+      for (const delta of deltas) this.publishDelta(delta);
+      const publishTimeMs = this.now();
+      for (const [accountId, list] of updates) {
+        const subscribers = this.orderSubscribers.get(accountId);
+        if (subscribers === undefined || list.length === 0) continue;
+        const encoded = new EncodedCache({ type: 'order_updates', updates: list, publishTimeMs });
+        for (const session of subscribers) session.send({ type: 'order_updates', updates: list, publishTimeMs }, publishTimeMs, encoded);
+      }
     });
     this.app = uWS.App();
     this.app.ws<SessionUserData>(WS_PATH, {
@@ -185,6 +185,7 @@ export class WsServer {
   async close(): Promise<void> {
     if (this.heartbeatTimer !== null) clearInterval(this.heartbeatTimer);
     this.stopFollowing();
+    if (this.options.readModels === undefined) this.readModels.stop();
     this.cancelOnDisconnect.close();
     if (this.listenSocket !== null) uWS.us_listen_socket_close(this.listenSocket);
     this.listenSocket = null;

@@ -27,7 +27,7 @@ import { RiskReadModel, type PositionSource } from '../catalog/risk-read-model.j
 import type { EngineLink } from '../engine-link.js';
 import type { RestApp, Services } from './context.js';
 import { ApiError, errorHandler, sendError } from './errors.js';
-import type { RestReadModels } from './read-models.js';
+import type { GatewayReadModels } from '../read-models.js';
 import { accountRoutes } from './routes/account-routes.js';
 import { adminCatalogRoutes } from './routes/admin-catalog-routes.js';
 import { adminRoutes } from './routes/admin-routes.js';
@@ -57,7 +57,7 @@ export interface AppDeps {
   /** /readyz: resolves with the names of the failing checks (empty when ready). */
   readonly readiness?: () => Promise<string[]>;
   readonly link: EngineLink;
-  readonly readModels: RestReadModels;
+  readonly readModels: GatewayReadModels;
   readonly pool: pg.Pool;
   /**
    * A read replica for the read-heavy public catalog and the wallet history (they may lag the

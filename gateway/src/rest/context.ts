@@ -20,13 +20,13 @@ import type { RiskReadModel } from '../catalog/risk-read-model.js';
 import type { EngineLink } from '../engine-link.js';
 import type { Tracer } from '../../../engine/src/io/tracing.js';
 import { ApiError } from './errors.js';
-import type { RestReadModels } from './read-models.js';
+import type { GatewayReadModels } from '../read-models.js';
 
 export type RestApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
 
 export interface Services {
   readonly link: EngineLink;
-  readonly readModels: RestReadModels;
+  readonly readModels: GatewayReadModels;
   readonly users: UserStore;
   readonly refreshTokens: RefreshTokenStore;
   readonly refreshTokenTtlSeconds: number;

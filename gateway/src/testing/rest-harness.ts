@@ -12,7 +12,7 @@ import { migrate } from '../db/migrate.js';
 import { createPool } from '../db/pool.js';
 import { buildApp, type AppDeps } from '../rest/app.js';
 import type { RestApp } from '../rest/context.js';
-import { RestReadModels } from '../rest/read-models.js';
+import { GatewayReadModels } from '../read-models.js';
 import { JWT_AUDIENCE, JWT_ISSUER, JWT_SECRET, startHarness, type Harness } from './ws-harness.js';
 
 export const ADMIN_EMAIL = 'admin@playchacha.test';
@@ -24,7 +24,7 @@ export interface RestHarness {
   readonly pool: pg.Pool;
   readonly redis: Redis;
   readonly databaseUrl: string;
-  readonly readModels: RestReadModels;
+  readonly readModels: GatewayReadModels;
   /** Builds another app over the same engine, database and Redis (for other limits). */
   buildApp(overrides?: Partial<AppDeps>): Promise<RestApp>;
   stop(): Promise<void>;
@@ -51,7 +51,7 @@ export async function startRestHarness(overrides: Partial<AppDeps> = {}, engineO
   const pool = createPool(databaseUrl, logger, 5);
   const redis = new Redis(redisServer.url, { connectTimeout: 1_000, maxRetriesPerRequest: 1 });
   const engine = await startHarness({}, undefined, engineOptions);
-  const readModels = new RestReadModels(engine.link);
+  const readModels = new GatewayReadModels(engine.link);
   const apps: RestApp[] = [];
   const build = async (more: Partial<AppDeps> = {}): Promise<RestApp> => {
     const app = await buildApp({
