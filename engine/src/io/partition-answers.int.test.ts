@@ -14,6 +14,7 @@ import { FileJournal, FileLeadership } from './file-journal.js';
 import type { EventFrame } from './frame-codec.js';
 import { EnginePartition, type EventSink } from './partition.js';
 import { FileSnapshotStore } from './snapshot-stores.js';
+import { waitFor } from '../testing/wait-for.js';
 
 /** The events log, with each publish held until the test lets it through. */
 class GatedSink implements EventSink {
@@ -50,13 +51,6 @@ class GatedSink implements EventSink {
 
 const deposit = (transferId: string): Command => ({ type: 'Deposit', accountId: 1, transferId, amountMinor: 100 });
 
-async function waitFor(what: string, condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('EnginePartition: answers, listeners and publishing of a durable frame', () => {
   const dirs: string[] = [];

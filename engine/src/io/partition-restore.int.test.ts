@@ -16,6 +16,7 @@ import { FileJournal, FileLeadership } from './file-journal.js';
 import { encodeFrameBody, type EventFrame } from './frame-codec.js';
 import { EnginePartition } from './partition.js';
 import { FileSnapshotStore } from './snapshot-stores.js';
+import { waitFor } from '../testing/wait-for.js';
 
 const COMMANDS_PER_FRAME = 3;
 
@@ -24,13 +25,6 @@ function commandAt(seq: number): Command {
   return { type: 'Deposit', accountId: 1, transferId: `t${seq}`, amountMinor: seq };
 }
 
-async function waitFor(what: string, condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('EnginePartition: restore over more frames than it remembers', () => {
   const dirs: string[] = [];

@@ -23,6 +23,7 @@ import { JournalCorruptError, type Journal, type JournalFrame, type Leadership }
 import { EnginePartition, NotLeaderError, type PartitionOptions, type SnapshotStore } from './partition.js';
 import { connectJournalRedis, epochKey, journalKey, leaseKey, RedisJournal, RedisLeadership } from './redis-journal.js';
 import { FileSnapshotStore, RedisSnapshotStore } from './snapshot-stores.js';
+import { waitFor } from '../testing/wait-for.js';
 
 const SEED = Number(process.env['SEED'] ?? 20_251_125);
 const SNAPSHOT_EVERY_COMMANDS = 500;
@@ -80,13 +81,6 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 function envelopesOf(frames: readonly JournalFrame[]): CommandEnvelope[] {
   return frames.flatMap((frame) => {

@@ -20,6 +20,7 @@ import { EnginePartition, type SnapshotStore } from './partition.js';
 import { connectJournalRedis, RedisJournal, RedisLeadership } from './redis-journal.js';
 import { readEventFrames, RedisEventSink, RedisInbox, sendToInbox } from './redis-streams.js';
 import { FileSnapshotStore, RedisSnapshotStore } from './snapshot-stores.js';
+import { waitFor } from '../testing/wait-for.js';
 
 const COMMANDS: readonly Command[] = [
   { type: 'OpenAccount', accountId: 1 },
@@ -110,13 +111,6 @@ function partitionOver(storage: Storage, partition: string, options: { follower?
   });
 }
 
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 async function leaderOver(storage: Storage, partition: string, options: { sink?: RedisEventSink; inbox?: RedisInbox } = {}): Promise<EnginePartition> {
   const leader = partitionOver(storage, partition, options);
