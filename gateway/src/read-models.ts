@@ -6,14 +6,13 @@
 import type { AccountId, MarketId } from '@playchacha/protocol';
 import { AccountReadModel } from './account-read-model.js';
 import type { EngineLink } from './engine-link.js';
-import { MarketReadModel, type MarketDelta, type TouchedLevel } from './market-read-model.js';
+import { MarketReadModel, type MarketDelta } from './market-read-model.js';
 import { OrderReadModel } from './order-read-model.js';
 import type { OrderUpdate } from './ws-messages.js';
 
 /** What one frame changed in the read models. */
 export interface FrameResults {
   readonly deltas: readonly MarketDelta[];
-  readonly touched: readonly TouchedLevel[];
   readonly created: readonly MarketId[];
   /** The order-stream updates per account, in event order. */
   readonly updates: ReadonlyMap<AccountId, OrderUpdate[]>;
@@ -47,7 +46,7 @@ export class GatewayReadModels {
         this.orders.applyQueues(touched, updates);
         this.accounts.applyFrame(frame);
         if (this.listeners.size === 0) return;
-        const results: FrameResults = { deltas, touched, created, updates };
+        const results: FrameResults = { deltas, created, updates };
         for (const listener of this.listeners) listener(results);
       },
     });
